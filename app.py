@@ -1,0 +1,21 @@
+"""The platform's wiring: the Chalice app, its middleware and its blueprints. No logic lives here."""
+
+from __future__ import annotations
+
+from chalice.app import Chalice, ConvertToMiddleware
+
+from chalicelib.api import local_tools, system
+from chalicelib.api.middleware import request_context
+from chalicelib.observability import logger, metrics, tracer
+
+app = Chalice(app_name="einvoice")
+
+# The Logger goes first (outermost) with clear_state so that keys appended for one request,
+# such as a merchant id, never leak into the next warm invocation's logs.
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(request_context, "http")
+
+app.register_blueprint(system.bp)
+app.register_blueprint(local_tools.bp)

@@ -1,0 +1,206 @@
+"""The error model of the public API: ``{"error": {code, message, message_zh, field}}``.
+
+Every 4xx the platform produces, whether from a view, a domain rule, Chalice's own routing or
+API Gateway, has this one shape, so a client needs one error handler.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalice.app import Response
+from pydantic import ValidationError
+
+from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+def error_body(code: str, message: str, message_zh: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "message_zh": message_zh, "field": field}}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # Serialised here (not by Chalice) so Chinese text stays readable instead of \u escapes.
+    merged: dict[str, str | list[str]] = {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})}
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=merged)
+
+
+class ApiError(Exception):
+    """An HTTP-level error raised by the API layer itself (auth, body, query problems)."""
+
+    def __init__(  # noqa: PLR0917 - mirrors the error body's fields, always passed in this order
+        self,
+        status: int,
+        code: str,
+        message: str,
+        message_zh: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.message_zh = message_zh
+        self.field = field
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        return json_response(
+            error_body(self.code, self.message, self.message_zh, self.field), self.status, self.headers
+        )
+
+
+_STATUS_BY_KIND: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400),
+    (RuleViolation, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+)
+
+
+def status_for(error: DomainError) -> int:
+    for kind, status in _STATUS_BY_KIND:
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
+def from_domain(error: DomainError) -> Response:
+    return json_response(
+        error_body(error.code, error.message, error.message_zh, error.field), status_for(error)
+    )
+
+
+def field_path(location: tuple[int | str, ...], prefix: str | None = None) -> str | None:
+    """pydantic's ``('items', 2, 'quantity')`` as the API's ``items[2].quantity``."""
+    path = prefix or ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path or None
+
+
+_ZH_BY_TYPE = {
+    "missing": "缺少必填欄位",
+    "extra_forbidden": "不接受此欄位",
+    "string_too_long": "長度超過上限",
+    "string_too_short": "長度不足",
+    "string_pattern_mismatch": "格式不正確",
+    "literal_error": "不是允許的值",
+    "enum": "不是允許的值",
+    "decimal_parsing": "必須是數字",
+    "decimal_max_places": "小數位數過多",
+    "decimal_max_digits": "位數過多",
+    "int_parsing": "必須是整數",
+    "bool_parsing": "必須是 true 或 false",
+    "date_from_datetime_parsing": "日期格式應為 YYYY-MM-DD",
+    "date_parsing": "日期格式應為 YYYY-MM-DD",
+    "greater_than": "數值過小",
+    "greater_than_equal": "數值過小",
+    "less_than_equal": "數值過大",
+    "less_than": "數值過大",
+    "too_long": "項目過多",
+    "too_short": "項目不足",
+    "model_type": "必須是 JSON 物件",
+    "list_type": "必須是 JSON 陣列",
+    "string_type": "必須是字串",
+}
+
+
+def from_validation(error: ValidationError, prefix: str | None = None) -> Response:
+    """The first problem pydantic found, as a 400 naming the field."""
+    first = error.errors(include_url=False)[0]
+    kind = str(first.get("type", "value_error"))
+    code = {"missing": "MISSING_FIELD", "extra_forbidden": "UNKNOWN_FIELD"}.get(kind, "INVALID_FIELD")
+    field = field_path(tuple(first.get("loc", ())), prefix)
+    message = str(first.get("msg", "Invalid value"))
+    zh = _ZH_BY_TYPE.get(kind, "欄位值不正確")
+    if field:
+        message = f"{field}: {message}"
+        zh = f"{field}：{zh}"
+    return json_response(error_body(code, message, zh, field), 400)
+
+
+@dataclass(frozen=True)
+class GatewayError:
+    """An error produced before any function runs (API Gateway, or its local stand-in)."""
+
+    response_type: str
+    status: int
+    code: str
+    message: str
+    message_zh: str
+
+
+# API Gateway answers an unknown path with 403 "Missing Authentication Token"; we answer 404
+# like any REST API, here and in the deployed template (infra/template.py uses this table).
+GATEWAY_ERRORS: tuple[GatewayError, ...] = (
+    GatewayError("MISSING_AUTHENTICATION_TOKEN", 404, "NOT_FOUND", "No such route", "查無此路徑"),
+    GatewayError("RESOURCE_NOT_FOUND", 404, "NOT_FOUND", "No such route", "查無此路徑"),
+    GatewayError(
+        "UNAUTHORIZED", 401, "UNAUTHENTICATED", "Authentication required", "請先登入或提供 API 金鑰"
+    ),
+    GatewayError("ACCESS_DENIED", 403, "FORBIDDEN", "Not allowed", "沒有權限"),
+    GatewayError(
+        "THROTTLED", 429, "RATE_LIMITED", "Too many requests, retry later", "請求過於頻繁，請稍後再試"
+    ),
+    GatewayError("REQUEST_TOO_LARGE", 413, "PAYLOAD_TOO_LARGE", "Request body too large", "請求內容過大"),
+    GatewayError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Unsupported content type",
+        "不支援的內容類型",
+    ),
+    GatewayError("DEFAULT_4XX", 400, "BAD_REQUEST", "Bad request", "請求有誤"),
+    GatewayError(
+        "DEFAULT_5XX",
+        503,
+        "SERVICE_UNAVAILABLE",
+        "Service unavailable, retry later",
+        "服務暫時無法使用，請稍後再試",
+    ),
+)
+
+ROUTE_NOT_FOUND = GATEWAY_ERRORS[0]
+
+# Chalice's own error responses ({"Code": ..., "Message": ...}) in the platform's shape.
+CHALICE_ERRORS: dict[str, tuple[str, str]] = {
+    "MethodNotAllowedError": ("METHOD_NOT_ALLOWED", "此路徑不支援這個 HTTP 方法"),
+    "UnsupportedMediaType": ("UNSUPPORTED_MEDIA_TYPE", "不支援的內容類型，請使用 application/json"),
+    "BadRequestError": ("BAD_REQUEST", "請求有誤"),
+    "BadRequest": ("BAD_REQUEST", "請求有誤"),
+    "NotFoundError": ("NOT_FOUND", "查無資料"),
+    "UnauthorizedError": ("UNAUTHENTICATED", "請先登入或提供 API 金鑰"),
+    "ForbiddenError": ("FORBIDDEN", "沒有權限"),
+    "TooManyRequestsError": ("RATE_LIMITED", "請求過於頻繁，請稍後再試"),
+    "RequestTimeoutError": ("TIMEOUT", "請求逾時"),
+    "ConflictError": ("CONFLICT", "與目前狀態衝突"),
+    "UnprocessableEntityError": ("UNPROCESSABLE", "無法處理"),
+    "InternalServerError": ("INTERNAL_ERROR", "系統錯誤"),
+}
+
+
+def internal_error() -> Response:
+    return json_response(
+        error_body("INTERNAL_ERROR", "An internal error occurred; it has been logged", "系統錯誤，已記錄"),
+        500,
+    )
+
+
+def unavailable(detail: str) -> Response:
+    return json_response(
+        error_body(
+            "SERVICE_UNAVAILABLE",
+            f"A dependency is unavailable ({detail}); retry later",
+            "相依服務暫時無法使用，請稍後再試",
+        ),
+        503,
+        {"Retry-After": "5"},
+    )

@@ -1,0 +1,73 @@
+"""HTTP middleware: correlation id, body-size limit, and one error shape for Chalice's own errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice.app import Request, Response
+
+from chalicelib.api.errors import CHALICE_ERRORS, JSON_CONTENT_TYPE, error_body
+from chalicelib.observability import logger, metrics
+from chalicelib.settings import get_settings
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def _request_id(request: Request) -> str:
+    supplied = request.headers.get(REQUEST_ID_HEADER.lower()) or ""
+    if _VALID_REQUEST_ID.match(supplied):
+        return supplied
+    gateway_id = (request.context or {}).get("requestId")
+    return str(gateway_id) if gateway_id else str(uuid.uuid4())
+
+
+def _reshape_chalice_error(response: Response) -> Response:
+    """Chalice answers 405/415/400 itself as {"Code", "Message"}; give them the API's shape."""
+    body = response.body
+    if isinstance(body, str) and body.startswith("{"):
+        try:
+            body = json.loads(body)
+        except json.JSONDecodeError:
+            return response
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    code, message_zh = CHALICE_ERRORS.get(str(body["Code"]), ("BAD_REQUEST", "請求有誤"))
+    response.body = json.dumps(error_body(code, str(body["Message"]), message_zh), ensure_ascii=False)
+    response.headers["Content-Type"] = JSON_CONTENT_TYPE
+    return response
+
+
+def _too_large(limit: int) -> Response:
+    body = error_body(
+        "PAYLOAD_TOO_LARGE",
+        f"The request body exceeds {limit} bytes",
+        f"請求內容超過 {limit} 位元組上限",
+    )
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=413,
+        headers={"Content-Type": JSON_CONTENT_TYPE},
+    )
+
+
+def request_context(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    request_id = _request_id(event)
+    logger.append_keys(correlation_id=request_id, path=event.path, method=event.method)
+    limit = get_settings().max_body_bytes
+    raw: Any = event.raw_body
+    if raw is not None and len(raw) > limit:
+        response = _too_large(limit)
+    else:
+        response = _reshape_chalice_error(get_response(event))
+    response.headers[REQUEST_ID_HEADER] = request_id
+    metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
+    if response.status_code >= 500:
+        metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=1)
+    logger.info("request", extra={"status": response.status_code})
+    return response

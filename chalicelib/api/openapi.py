@@ -1,0 +1,164 @@
+"""OpenAPI 3.1 built from the registered routes and their pydantic models.
+
+Every Chalice route appears; routes declared with ``operation`` carry their request, query and
+response schemas, so the document grows with the code and cannot drift from it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from chalice.app import Chalice
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api.routing import OPERATIONS, Operation
+
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Malformed input; `error.field` names the field",
+    401: "Missing or invalid credentials",
+    403: "Authenticated but not allowed",
+    404: "Not found (or another merchant's object)",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    415: "Unsupported content type",
+    422: "Breaks a business rule, or Idempotency-Key reused with another body",
+    429: "Rate limited; see Retry-After",
+    503: "A dependency is unavailable; retry later",
+}
+_ALWAYS = (400, 413, 415, 503)
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "message_zh"],
+            "properties": {
+                "code": {"type": "string", "examples": ["INVALID_UBN"]},
+                "message": {"type": "string"},
+                "message_zh": {"type": "string"},
+                "field": {"type": ["string", "null"], "examples": ["buyer.ubn"]},
+            },
+        }
+    },
+}
+
+
+def _models() -> list[type[BaseModel]]:
+    seen: dict[str, type[BaseModel]] = {}
+    for op in OPERATIONS:
+        for model in (op.body, op.response):
+            if model is not None:
+                seen[model.__name__] = model
+    return list(seen.values())
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "description": prop.get("description", ""),
+                "schema": {k: v for k, v in prop.items() if k not in {"title", "description"}},
+            }
+        )
+    return params
+
+
+Mode = Literal["validation", "serialization"]
+Refs = dict[tuple[Any, Mode], Any]
+
+
+def _operation_object(op: Operation, refs: Refs) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "operationId": f"{op.method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', op.path)}".rstrip("_"),
+    }
+    if op.description:
+        obj["description"] = op.description
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", op.path)
+    ]
+    if op.query is not None:
+        parameters += _query_parameters(op.query)
+    if parameters:
+        obj["parameters"] = parameters
+    if op.body is not None:
+        obj["requestBody"] = {
+            "required": True,
+            "content": {op.content_types[0]: {"schema": refs[(op.body, "validation")]}},
+        }
+    success: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status, "OK")}
+    if op.response is not None:
+        success["content"] = {op.response_content_type: {"schema": refs[(op.response, "serialization")]}}
+    responses: dict[str, Any] = {str(op.status): success}
+    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    statuses = set(op.errors) | set(_ALWAYS)
+    if op.auth != "public":
+        statuses |= {401, 403, 404}
+        obj["security"] = [{"bearerAuth": []}] + ([{"apiKey": []}] if op.auth == "merchant" else [])
+    for status in sorted(statuses):
+        responses[str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), **error_ref}
+    obj["responses"] = responses
+    return obj
+
+
+def build_openapi(app: Chalice, server_url: str | None = None) -> dict[str, Any]:
+    models = _models()
+    modes: tuple[Mode, ...] = ("validation", "serialization")
+    keys = [(model, mode) for mode in modes for model in models]
+    found, defs = models_json_schema(keys, ref_template="#/components/schemas/{model}")
+    refs: Refs = dict(found)
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["Error"] = ERROR_SCHEMA
+
+    paths: dict[str, dict[str, Any]] = {}
+    documented = set()
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, refs)
+        documented.add((op.path, op.method.upper()))
+    for path, methods in app.routes.items():
+        for method in methods:
+            if (path, method) not in documented:
+                paths.setdefault(path, {})[method.lower()] = {
+                    "summary": path,
+                    "responses": {"200": {"description": "OK"}},
+                }
+
+    spec: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "E-invoice platform API (電子發票平台 API)",
+            "version": "1.0.0",
+            "description": (
+                "Issue and manage Taiwan e-invoices (電子發票). Money is a decimal string; errors are "
+                '`{"error": {"code", "message", "message_zh", "field"}}`. Every response carries '
+                "`X-Request-Id`; send your own to correlate logs."
+            ),
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            },
+        },
+    }
+    if server_url:
+        spec["servers"] = [{"url": server_url}]
+    return spec

@@ -1,0 +1,164 @@
+"""One decorator per route: registers it with Chalice, documents it for OpenAPI, parses the
+request with pydantic, and maps every failure to the API's error model.
+
+Views stay small: they receive validated models and return a model (or a Response); they
+never see raw JSON and never build error bodies.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api.errors import (
+    ApiError,
+    from_domain,
+    from_validation,
+    internal_error,
+    json_response,
+    unavailable,
+)
+from chalicelib.domain.errors import DomainError
+from chalicelib.observability import logger
+
+Auth = Literal["public", "merchant", "staff"]
+
+_UNAVAILABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "ServiceUnavailable",
+    "InternalServerError",
+    "ResourceNotFoundException",
+    "NoSuchBucket",
+    "SlowDown",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What OpenAPI says about a route; filled by the ``operation`` decorator."""
+
+    method: str
+    path: str
+    summary: str
+    tag: str
+    description: str = ""
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    auth: Auth = "public"
+    content_types: tuple[str, ...] = ("application/json",)
+    response_content_type: str = "application/json"
+    errors: tuple[int, ...] = field(default=())
+
+
+OPERATIONS: list[Operation] = []
+
+
+def parse_json(raw: bytes | None) -> Any:
+    if not raw:
+        raise ApiError(400, "MISSING_BODY", "A JSON request body is required", "缺少 JSON 請求內容")
+    try:
+        # Decimal keeps money exact even when a client sends a JSON number instead of a string.
+        return json.loads(raw, parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(
+            400, "MALFORMED_JSON", f"The request body is not valid JSON: {exc}", "請求內容不是有效的 JSON"
+        ) from exc
+
+
+def _render(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, BaseModel):
+        return json_response(result.model_dump(mode="json"), status)
+    return json_response(result, status)
+
+
+def _infrastructure_failure(exc: Exception) -> Response:
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code not in _UNAVAILABLE_CODES:
+            logger.exception("AWS call failed")
+            return internal_error()
+        logger.warning("dependency unavailable", extra={"aws_error": code})
+        return unavailable(code)
+    logger.warning("dependency unreachable", extra={"error": type(exc).__name__})
+    return unavailable(type(exc).__name__)
+
+
+def operation(
+    bp: Blueprint,
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    tag: str,
+    description: str = "",
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    auth: Auth = "public",
+    content_types: tuple[str, ...] = ("application/json",),
+    response_content_type: str = "application/json",
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    op = Operation(
+        method=method,
+        path=path,
+        summary=summary,
+        tag=tag,
+        description=description,
+        body=body,
+        query=query,
+        response=response,
+        status=status,
+        auth=auth,
+        content_types=content_types,
+        response_content_type=response_content_type,
+        errors=errors,
+    )
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        OPERATIONS.append(op)
+
+        @functools.wraps(fn)
+        def view(**path_params: str) -> Response:
+            request = bp.current_request
+            try:
+                kwargs: dict[str, Any] = dict(path_params)
+                if query is not None:
+                    kwargs["query"] = query.model_validate(dict(request.query_params or {}))
+                if body is not None:
+                    raw = request.raw_body
+                    kwargs["body"] = body.model_validate(
+                        parse_json(raw.encode() if isinstance(raw, str) else raw)
+                    )
+                return _render(fn(**kwargs), status)
+            except ApiError as exc:
+                return exc.response()
+            except DomainError as exc:
+                return from_domain(exc)
+            except ValidationError as exc:
+                return from_validation(exc)
+            except (BotoCoreError, ClientError) as exc:
+                return _infrastructure_failure(exc)
+            except Exception:
+                logger.exception("unhandled error in view")
+                return internal_error()
+
+        bp.route(path, methods=[method], content_types=list(content_types))(view)
+        return view
+
+    return decorator

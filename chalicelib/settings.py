@@ -1,0 +1,72 @@
+"""Settings: a pydantic model read from the environment on first use, never at import.
+
+Chalice's test client sets a stage's environment variables only while a request runs, and
+Lambda sets them before the first invocation; reading lazily serves both.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_MAIL_FROM = "noreply@einvoice.local"
+Stage = Literal["local", "dev", "prod"]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    stage: Stage = "local"
+    region: str = "ap-northeast-1"
+    merchants_table: str = "einvoice-local-merchants"
+    tracks_table: str = "einvoice-local-tracks"
+    invoices_table: str = "einvoice-local-invoices"
+    idempotency_table: str = "einvoice-local-idempotency"
+    artifacts_bucket: str = "einvoice-local-artifacts"
+    # Endpoint overrides: set for DynamoDB Local and moto, unset (None) on AWS.
+    dynamodb_endpoint: str | None = None
+    s3_endpoint: str | None = None
+    ses_endpoint: str | None = None
+    sns_endpoint: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
+    # Lambda refuses synchronous payloads over 6 MB; refuse earlier with a clear 413.
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+_ENV = {
+    "stage": "STAGE",
+    "region": "AWS_REGION",
+    "merchants_table": "MERCHANTS_TABLE",
+    "tracks_table": "TRACKS_TABLE",
+    "invoices_table": "INVOICES_TABLE",
+    "idempotency_table": "IDEMPOTENCY_TABLE",
+    "artifacts_bucket": "ARTIFACTS_BUCKET",
+    "dynamodb_endpoint": "AWS_ENDPOINT_URL_DYNAMODB",
+    "s3_endpoint": "AWS_ENDPOINT_URL_S3",
+    "ses_endpoint": "AWS_ENDPOINT_URL_SES",
+    "sns_endpoint": "AWS_ENDPOINT_URL_SNS",
+    "mail_from": "MAIL_FROM",
+    "max_body_bytes": "MAX_BODY_BYTES",
+}
+
+
+def _from_environment() -> Settings:
+    values = {name: os.environ[var] for name, var in _ENV.items() if os.environ.get(var)}
+    return Settings.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def _cached(fingerprint: tuple[str | None, ...]) -> Settings:
+    return _from_environment()
+
+
+def get_settings() -> Settings:
+    """Current settings; cheap to call per request, re-read when the environment changes."""
+    return _cached(tuple(os.environ.get(var) for var in _ENV.values()))

@@ -1,0 +1,33 @@
+"""Shared fixtures. Unit tests need none of them; integration and API tests get DynamoDB Local
+(in memory) and moto's server, started once per test session on free ports."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# No test may reach real AWS: fake credentials, and the Tracer off outside Lambda.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+        "AWS_REGION": "ap-northeast-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "EInvoice",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_var, None)
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[object]:
+    from infra.local import running
+
+    with running(stage="local") as stack:
+        os.environ.update(stack.environment())
+        yield stack

@@ -1,0 +1,81 @@
+"""`chalice package` produces a deployable template with our tables, bucket and policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.policy import policy_document
+from infra.resources import ARTIFACTS, TABLES
+from infra.template import merge_template
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    merge = out / "merge.json"
+    merge.write_text(json.dumps(merge_template("dev")), encoding="utf-8")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "ap-northeast-1"}
+    subprocess.run(  # noqa: S603 - fixed argv
+        [str(BIN / "chalice"), "package", "--stage", "dev", "--merge-template", str(merge), str(out / "pkg")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return out / "pkg"
+
+
+def test_packaged_template_passes_cfn_lint(packaged):
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [str(BIN / "cfn-lint"), str(packaged / "sam.json")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_deploys_every_table_and_the_bucket(packaged):
+    resources = json.loads((packaged / "sam.json").read_text())["Resources"]
+    for table in TABLES:
+        props = resources[table.logical_id]["Properties"]
+        assert props["TableName"] == table.name("dev")
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+    bucket = resources[ARTIFACTS.logical_id]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    idempotency = resources["IdempotencyTable"]["Properties"]
+    assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_unknown_paths_answer_404_in_the_error_shape_when_deployed(packaged):
+    resources = json.loads((packaged / "sam.json").read_text())["Resources"]
+    missing = resources["GatewayResponseMissingAuthenticationToken"]["Properties"]
+    assert missing["StatusCode"] == "404"
+    body = json.loads(missing["ResponseTemplates"]["application/json"])
+    assert body["error"]["code"] == "NOT_FOUND"
+
+
+def test_functions_run_with_the_stage_policy_naming_its_own_resources(packaged):
+    resources = json.loads((packaged / "sam.json").read_text())["Resources"]
+    role = resources["ApiHandlerRole"]["Properties"]
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    text = json.dumps(statements)
+    for table in TABLES:
+        assert f"table/{table.name('dev')}" in text
+        assert f"table/{table.name('prod')}" not in text
+    assert ARTIFACTS.name("dev") in text
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_policy_files_are_generated_from_the_resource_definitions(stage):
+    committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    assert committed == policy_document(stage), (
+        f"run: python -m infra.policy {stage} > .chalice/policy-{stage}.json"
+    )
