@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Chalice, ConvertToMiddleware
 
-from chalicelib.api import local_tools, system
+from chalicelib.api import local_tools, lookup, system
 from chalicelib.api.middleware import request_context
 from chalicelib.observability import logger, metrics, tracer
 
@@ -19,3 +19,4 @@ app.register_middleware(request_context, "http")
 
 app.register_blueprint(system.bp)
 app.register_blueprint(local_tools.bp)
+app.register_blueprint(lookup.bp)

@@ -1,0 +1,244 @@
+"""Hardened XML parsing and the model-driven MIG writer/reader shared by every message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+from lxml import etree
+from pydantic import ValidationError
+
+from chalicelib.documents.mig._base import FieldSpec, MigMessage, MigModel, field_specs, mig_path
+from chalicelib.documents.mig._errors import (
+    FIELD_ORDER,
+    FIELD_TYPE,
+    FIELD_UNKNOWN,
+    MESSAGE_TYPE,
+    XML_FORBIDDEN,
+    XML_MALFORMED,
+    XML_NAMESPACE,
+    XML_ROOT,
+    from_validation_error,
+    invalid,
+)
+from chalicelib.documents.mig._types import render_decimal
+
+M = TypeVar("M", bound=MigModel)
+Msg = TypeVar("Msg", bound=MigMessage)
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+_FORBIDDEN_MARKUP = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def _parser() -> Any:
+    # A fresh parser per call (lxml parsers are not thread-safe). No DTD loading, no entity
+    # expansion, no network, default size limits; comments and processing instructions dropped.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_document(data: bytes) -> Any:
+    """Parse untrusted XML bytes; refuse DTDs and entity declarations/references (XXE, bombs)."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise invalid(XML_MALFORMED, None, "XML input must be bytes", "XML 輸入必須為位元組 (bytes)")
+    raw = bytes(data)
+    if _FORBIDDEN_MARKUP.search(raw):
+        raise invalid(
+            XML_FORBIDDEN,
+            "DOCTYPE",
+            "DTDs and entity declarations are not accepted",
+            "不接受 DTD 或實體 (ENTITY) 宣告",
+        )
+    try:
+        root = etree.fromstring(raw, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise invalid(XML_MALFORMED, None, f"not well-formed XML ({exc})", f"XML 格式錯誤（{exc}）") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or next(root.iter(etree.Entity), None) is not None:
+        # Reached only by encodings the byte scan above cannot see (e.g. UTF-16).
+        raise invalid(
+            XML_FORBIDDEN,
+            "DOCTYPE",
+            "DTDs and entity declarations are not accepted",
+            "不接受 DTD 或實體 (ENTITY) 宣告",
+        )
+    return root
+
+
+def local_name(element: Any) -> str:
+    return cast(str, etree.QName(element).localname)
+
+
+def namespace_of(element: Any) -> str | None:
+    return cast("str | None", etree.QName(element).namespace)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _check_no_text(text: str | None, path: str) -> None:
+    if text and text.strip():
+        raise invalid(
+            XML_MALFORMED,
+            path or None,
+            "text is not allowed between elements here",
+            "此處的元素之間不得有文字",
+        )
+
+
+def _read_model(element: Any, cls: type[MigModel], ns: str, path: str) -> dict[str, Any]:
+    """Collect the children of ``element`` as raw values for ``cls``, enforcing the XSD sequence."""
+    specs = field_specs(cls)
+    by_tag = {spec.tag: (index, spec) for index, spec in enumerate(specs)}
+    values: dict[str, Any] = {}
+    last = -1
+    _check_no_text(element.text, path)
+    for child in element:
+        if not isinstance(child.tag, str):  # pragma: no cover - comments/PIs are removed by the parser
+            continue
+        name = local_name(child)
+        child_path = _join(path, name)
+        _check_no_text(child.tail, path)
+        if namespace_of(child) != ns:
+            raise invalid(
+                XML_NAMESPACE,
+                child_path,
+                f"must be in namespace {ns}",
+                f"必須位於命名空間 {ns}",
+            )
+        found = by_tag.get(name)
+        if found is None:
+            raise invalid(FIELD_UNKNOWN, child_path, "is not an element of this message", "不是此訊息的欄位")
+        index, spec = found
+        if index <= last:
+            order = ", ".join(s.tag for s in specs)
+            raise invalid(
+                FIELD_ORDER,
+                child_path,
+                f"is out of order or repeated; the order is {order}",
+                f"順序錯誤或重複出現；正確順序為 {order}",
+            )
+        last = index
+        value = _read_value(child, spec, ns, child_path)
+        if value is not None:  # <X/> counts as absent: None for optional, REQUIRED for mandatory
+            values[spec.name] = value
+    return values
+
+
+def _read_value(element: Any, spec: FieldSpec, ns: str, path: str) -> Any:
+    if spec.kind == "scalar":
+        if len(element):
+            raise invalid(FIELD_TYPE, path, "must hold text, not elements", "必須為文字內容，不得包含子元素")
+        return element.text
+    if spec.model is None:  # pragma: no cover - field_specs sets a model for these kinds
+        raise TypeError(spec.name)
+    if spec.kind == "model":
+        return _read_model(element, spec.model, ns, path)
+    items: list[dict[str, Any]] = []
+    item_tag = spec.model.mig_tag
+    _check_no_text(element.text, path)
+    for index, item in enumerate(element):
+        item_path = f"{path}.{local_name(item)}[{index}]"
+        _check_no_text(item.tail, path)
+        if local_name(item) != item_tag or namespace_of(item) != ns:
+            raise invalid(
+                FIELD_UNKNOWN,
+                item_path,
+                f"only {item_tag} elements are allowed here",
+                f"此處只能有 {item_tag} 元素",
+            )
+        items.append(_read_model(item, spec.model, ns, f"{path}.{item_tag}[{index}]"))
+    return items
+
+
+def validate(cls: type[M], values: Any) -> M:
+    """``cls.model_validate`` with pydantic errors turned into ``InvalidInput`` with MIG paths."""
+    try:
+        return cls.model_validate(values)
+    except ValidationError as exc:
+        raise from_validation_error(exc, lambda loc: mig_path(cls, loc)) from None
+
+
+def parse_message(cls: type[Msg], data: bytes) -> Msg:
+    """Parse a complete message of type ``cls`` (default or prefixed namespace both accepted)."""
+    root = parse_document(data)
+    expected_ns = cls.message_type.namespace
+    name = local_name(root)
+    if name != cls.mig_tag:
+        raise invalid(
+            XML_ROOT,
+            name,
+            f"root element must be {cls.mig_tag} for {cls.message_type}",
+            f"{cls.message_type} 的根元素必須為 {cls.mig_tag}",
+        )
+    found_ns = namespace_of(root)
+    if found_ns != expected_ns:
+        raise invalid(
+            XML_NAMESPACE,
+            name,
+            f"namespace must be {expected_ns}, found {found_ns or 'none'}",
+            f"命名空間必須為 {expected_ns}，實際為 {found_ns or '無'}",
+        )
+    return validate(cls, _read_model(root, cls, expected_ns, ""))
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _render(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return render_decimal(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    if isinstance(value, dt.time):
+        return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    raise TypeError(f"cannot render {type(value).__name__} into MIG XML")  # pragma: no cover
+
+
+def _write_model(parent: Any, model: MigModel, ns: str) -> None:
+    for spec in field_specs(type(model)):
+        value = getattr(model, spec.name)
+        if value is None:
+            continue  # optional element left out
+        element = etree.SubElement(parent, f"{{{ns}}}{spec.tag}")
+        if spec.kind == "scalar":
+            element.text = _render(value)
+        elif spec.kind == "model":
+            _write_model(element, value, ns)
+        else:
+            for item in value:
+                _write_model(etree.SubElement(element, f"{{{ns}}}{item.mig_tag}"), item, ns)
+
+
+def build_message(message: MigMessage) -> bytes:
+    """Validate ``message`` again (it may come from ``model_construct``) and serialise it."""
+    if not isinstance(message, MigMessage):
+        raise invalid(
+            MESSAGE_TYPE,
+            None,
+            f"not a MIG message model: {type(message).__name__}",
+            f"不是 MIG 訊息模型：{type(message).__name__}",
+        )
+    cls = type(message)
+    checked = validate(cls, message.model_dump(warnings=False))
+    ns = cls.message_type.namespace
+    root = etree.Element(f"{{{ns}}}{cls.mig_tag}", nsmap={None: ns})
+    _write_model(root, checked, ns)
+    return XML_DECLARATION + cast(bytes, etree.tostring(root, encoding="UTF-8"))
