@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Chalice, ConvertToMiddleware
 
-from chalicelib.api import local_tools, lookup, system
+from chalicelib.api import admin, api_keys, auth, local_tools, lookup, merchant, registration, system
 from chalicelib.api.middleware import request_context
 from chalicelib.observability import logger, metrics, tracer
 
@@ -17,6 +17,5 @@ app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(captur
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(request_context, "http")
 
-app.register_blueprint(system.bp)
-app.register_blueprint(local_tools.bp)
-app.register_blueprint(lookup.bp)
+for blueprint in (system, local_tools, lookup, auth, registration, merchant, api_keys, admin):
+    app.register_blueprint(blueprint.bp)

@@ -32,6 +32,14 @@ class Settings(BaseModel):
     ses_endpoint: str | None = None
     sns_endpoint: str | None = None
     mail_from: str = DEFAULT_MAIL_FROM
+    # Root secret for token signatures, one-time code hashes, API-key pepper and cursors (each
+    # gets its own derived key). Set directly (local, tests) or named as an SSM SecureString.
+    secret_key: str | None = Field(default=None, min_length=32)
+    secret_key_parameter: str | None = None
+    # PEM bundle of the certificate authorities whose business certificates (工商憑證) may sign
+    # up: the MOEA CA in production; tests and `make run` generate their own.
+    trusted_ca_pems: str | None = None
+    trusted_ca_file: str | None = None
     # Lambda refuses synchronous payloads over 6 MB; refuse earlier with a clear 413.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
 
@@ -54,6 +62,10 @@ _ENV = {
     "sns_endpoint": "AWS_ENDPOINT_URL_SNS",
     "mail_from": "MAIL_FROM",
     "max_body_bytes": "MAX_BODY_BYTES",
+    "secret_key": "SECRET_KEY",
+    "secret_key_parameter": "SECRET_KEY_PARAMETER",
+    "trusted_ca_pems": "TRUSTED_CA_PEMS",
+    "trusted_ca_file": "TRUSTED_CA_FILE",
 }
 
 

@@ -49,6 +49,8 @@ TABLES: tuple[Table, ...] = (
         indexes=(
             Index("gsi1", "gsi1pk", "gsi1sk", "credential look-ups: API key id, staff username, email"),
         ),
+        # Nonces, one-time codes and sessions carry an expiry; DynamoDB deletes them after it.
+        ttl_attribute="ttl",
         serves="merchant profiles, credentials, receivers, API keys, tax registry, staff, audit log",
     ),
     Table(

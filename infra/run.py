@@ -20,6 +20,7 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 
 from infra.gateway import GatewayResponsesLocalGateway
 from infra.local import ROOT, LocalStack
+from infra.seed import remembered_secret, seed_demo
 
 DATA_DIR = ROOT / ".data" / "dynamodb"
 
@@ -41,6 +42,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
     try:
         stack.create_resources()
         os.environ.update(stack.environment())
+        # The root secret is generated once and kept, so tokens survive a restart.
+        os.environ.setdefault("SECRET_KEY", remembered_secret(ROOT / ".data" / "secret-key", 32))
         factory = CLIFactory(project_dir=str(ROOT))
         config = factory.create_config_obj(chalice_stage_name=stage)
         os.environ.update(config.environment_variables)
@@ -49,9 +52,7 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
         CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
         app_obj.__class__ = CustomLocalChalice
         server = LocalDevServer(app_obj, config, "127.0.0.1", port, handler_cls=Handler)
-        from infra.seed import seed_demo
-
-        for line in seed_demo(stack):
+        for line in seed_demo(stack, ROOT / ".data"):
             print(line, flush=True)
         print(
             f"\nE-invoice platform ready in {time.monotonic() - started:.1f}s\n"
@@ -60,6 +61,7 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
             f"  API docs   http://127.0.0.1:{port}/docs\n"
             f"  Outbox     http://127.0.0.1:{port}/local/outbox   (mail and SMS sent)\n"
             f"  DynamoDB   {stack.dynamodb.endpoint}   moto (S3/SES/SNS) {stack.moto.endpoint}\n"
+            "Demo accounts are listed above.\n"
             "Ctrl-C stops everything.",
             flush=True,
         )

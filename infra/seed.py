@@ -1,16 +1,92 @@
-"""Demo data for `make run`, so a newcomer has something to work with at once.
+"""Demo data for `make run`, so a newcomer can sign in and work at once.
 
-Later capabilities add their part here (the demo merchant, its tracks, staff login). Seeding is
-idempotent: running `make run` again keeps what exists.
+Idempotent: what exists is kept, so `make run` again finds the same accounts. Generated secrets
+live under .data/ (git-ignored) and are printed at start-up.
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
+from chalicelib.adapters.clock import SystemClock
+from chalicelib.adapters.dynamo_accounts import DynamoCredentials
+from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
+from chalicelib.security.passwords import hash_password
+from chalicelib.services.staff import create_staff
 from infra.local import LocalStack
 
+DEMO_UBN = "12345675"
+DEMO_NAME = "示範商行 Demo Shop"
+DEMO_EMAIL = "demo-merchant@example.com"
+STAFF_USERNAME = "staff"
 
-def seed_demo(stack: LocalStack) -> Iterator[str]:
-    del stack  # nothing to seed until merchants exist
-    yield from ()
+
+def remembered_secret(path: Path, length: int = 18) -> str:
+    """A generated secret, kept under .data/ so restarts keep working logins."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = "Demo-" + secrets.token_urlsafe(length)
+    path.write_text(value, encoding="ascii")
+    path.chmod(0o600)
+    return value
+
+
+def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
+    del stack  # the environment already points every adapter at it
+    clock = SystemClock()
+    credentials = DynamoCredentials()
+
+    staff_password = remembered_secret(data_dir / "staff-password")
+    with contextlib.suppress(Conflict):  # created by an earlier run
+        create_staff(STAFF_USERNAME, staff_password, credentials=credentials, clock=clock)
+    yield f"  Staff      username {STAFF_USERNAME!r}, password {staff_password!r}  (/v1/auth/staff/login)"
+
+    registry = DynamoTaxRegistry()
+    if registry.get(DEMO_UBN) is None:
+        registry.put(
+            TaxRegistration(
+                ubn=DEMO_UBN,
+                name=DEMO_NAME,
+                address="臺北市中正區重慶南路一段 2 號",
+                status=RegistrationStatus.ACTIVE,
+            ),
+            actor="seed",
+            at=clock.now(),
+        )
+    merchant_password = remembered_secret(data_dir / "demo-merchant-password")
+    merchants = DynamoMerchants()
+    if merchants.get_profile(DEMO_UBN) is None:
+        now = clock.now()
+        merchants.create_account(
+            {
+                "ubn": DEMO_UBN,
+                "name": DEMO_NAME,
+                "address": "臺北市中正區重慶南路一段 2 號",
+                "person_in_charge": "王大明",
+                "phone": "02-2345-6789",
+                "email": DEMO_EMAIL,
+                "receivers": {
+                    "email": {"address": DEMO_EMAIL, "verified": True, "verified_at": now.isoformat()}
+                },
+                "settings": {
+                    "email_buyer": True,
+                    "sms_buyer": False,
+                    "low_stock_threshold": 50,
+                    "qr_aes_key": "FE05F029154F6AA67A78B338ED2F6601",
+                },
+                "signup_method": "tax_office",
+                "status": "active",
+                "created_at": now.isoformat(),
+            },
+            password_hash=hash_password(merchant_password),
+            must_change_password=False,
+            at=now,
+        )
+    yield f"  Merchant   UBN {DEMO_UBN!r}, password {merchant_password!r}  (POST /v1/auth/login)"

@@ -18,6 +18,8 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "EInvoice",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # A fixed test secret: tokens, code hashes and cursors are derived from it.
+        "SECRET_KEY": "test-secret-key-with-at-least-32-characters!",
     }
 )
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -25,9 +27,18 @@ for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
 
 
 @pytest.fixture(scope="session")
-def local_aws() -> Iterator[object]:
+def test_ca() -> object:
+    """The CA trusted for certificate sign-up in tests (the MOEA CA's stand-in)."""
+    from tests.unit.security.certs import make_ca
+
+    return make_ca("Test MOEA CA")
+
+
+@pytest.fixture(scope="session")
+def local_aws(test_ca) -> Iterator[object]:
     from infra.local import running
 
     with running(stage="local") as stack:
         os.environ.update(stack.environment())
+        os.environ["TRUSTED_CA_PEMS"] = test_ca.pem.decode()
         yield stack

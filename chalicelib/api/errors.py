@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import Response
-from pydantic import ValidationError
 
-from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    RuleViolation,
+    Unauthenticated,
+)
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -59,6 +67,9 @@ _STATUS_BY_KIND: tuple[tuple[type[DomainError], int], ...] = (
     (RuleViolation, 422),
     (NotFound, 404),
     (Conflict, 409),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
 )
 
 
@@ -70,61 +81,13 @@ def status_for(error: DomainError) -> int:
 
 
 def from_domain(error: DomainError) -> Response:
-    return json_response(
-        error_body(error.code, error.message, error.message_zh, error.field), status_for(error)
-    )
-
-
-def field_path(location: tuple[int | str, ...], prefix: str | None = None) -> str | None:
-    """pydantic's ``('items', 2, 'quantity')`` as the API's ``items[2].quantity``."""
-    path = prefix or ""
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path = f"{path}.{part}" if path else str(part)
-    return path or None
-
-
-_ZH_BY_TYPE = {
-    "missing": "缺少必填欄位",
-    "extra_forbidden": "不接受此欄位",
-    "string_too_long": "長度超過上限",
-    "string_too_short": "長度不足",
-    "string_pattern_mismatch": "格式不正確",
-    "literal_error": "不是允許的值",
-    "enum": "不是允許的值",
-    "decimal_parsing": "必須是數字",
-    "decimal_max_places": "小數位數過多",
-    "decimal_max_digits": "位數過多",
-    "int_parsing": "必須是整數",
-    "bool_parsing": "必須是 true 或 false",
-    "date_from_datetime_parsing": "日期格式應為 YYYY-MM-DD",
-    "date_parsing": "日期格式應為 YYYY-MM-DD",
-    "greater_than": "數值過小",
-    "greater_than_equal": "數值過小",
-    "less_than_equal": "數值過大",
-    "less_than": "數值過大",
-    "too_long": "項目過多",
-    "too_short": "項目不足",
-    "model_type": "必須是 JSON 物件",
-    "list_type": "必須是 JSON 陣列",
-    "string_type": "必須是字串",
-}
-
-
-def from_validation(error: ValidationError, prefix: str | None = None) -> Response:
-    """The first problem pydantic found, as a 400 naming the field."""
-    first = error.errors(include_url=False)[0]
-    kind = str(first.get("type", "value_error"))
-    code = {"missing": "MISSING_FIELD", "extra_forbidden": "UNKNOWN_FIELD"}.get(kind, "INVALID_FIELD")
-    field = field_path(tuple(first.get("loc", ())), prefix)
-    message = str(first.get("msg", "Invalid value"))
-    zh = _ZH_BY_TYPE.get(kind, "欄位值不正確")
-    if field:
-        message = f"{field}: {message}"
-        zh = f"{field}：{zh}"
-    return json_response(error_body(code, message, zh, field), 400)
+    headers: dict[str, str] = {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="einvoice"'
+    body = error_body(error.code, error.message, error.message_zh, error.field)
+    return json_response(body, status_for(error), headers)
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api.authentication import authenticate
 from chalicelib.api.errors import (
     ApiError,
     from_domain,
-    from_validation,
     internal_error,
     json_response,
     unavailable,
 )
 from chalicelib.domain.errors import DomainError
+from chalicelib.domain.validation import invalid_input_from
 from chalicelib.observability import logger
+from chalicelib.security.tokens import Role
 
 Auth = Literal["public", "merchant", "staff"]
 
@@ -60,6 +62,8 @@ class Operation:
     content_types: tuple[str, ...] = ("application/json",)
     response_content_type: str = "application/json"
     errors: tuple[int, ...] = field(default=())
+    scope: str | None = None
+    allow_password_change: bool = False
 
 
 OPERATIONS: list[Operation] = []
@@ -113,7 +117,11 @@ def operation(
     content_types: tuple[str, ...] = ("application/json",),
     response_content_type: str = "application/json",
     errors: tuple[int, ...] = (),
+    scope: str | None = None,
+    allow_password_change: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn`` as a route. For ``auth`` other than public the view receives ``principal``;
+    with ``body``/``query`` models it receives ``body``/``query``; path parameters by name."""
     op = Operation(
         method=method,
         path=path,
@@ -128,6 +136,8 @@ def operation(
         content_types=content_types,
         response_content_type=response_content_type,
         errors=errors,
+        scope=scope,
+        allow_password_change=allow_password_change,
     )
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,6 +148,10 @@ def operation(
             request = bp.current_request
             try:
                 kwargs: dict[str, Any] = dict(path_params)
+                if auth != "public":
+                    kwargs["principal"] = authenticate(
+                        request, role=Role(auth), scope=scope, allow_password_change=allow_password_change
+                    )
                 if query is not None:
                     kwargs["query"] = query.model_validate(dict(request.query_params or {}))
                 if body is not None:
@@ -151,7 +165,7 @@ def operation(
             except DomainError as exc:
                 return from_domain(exc)
             except ValidationError as exc:
-                return from_validation(exc)
+                return from_domain(invalid_input_from(exc))
             except (BotoCoreError, ClientError) as exc:
                 return _infrastructure_failure(exc)
             except Exception:

@@ -44,3 +44,21 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The request clashes with current state, e.g. an overlapping track range (HTTP 409)."""
+
+
+class Unauthenticated(DomainError):
+    """No valid credential: wrong password, expired or revoked token, unknown API key (HTTP 401)."""
+
+
+class Forbidden(DomainError):
+    """Authenticated, but this principal may not do this (HTTP 403)."""
+
+
+class RateLimited(DomainError):
+    """Too many attempts; ``retry_after`` seconds until the next one is considered (HTTP 429)."""
+
+    def __init__(
+        self, code: str, message: str, message_zh: str, field: str | None = None, retry_after: int = 1
+    ) -> None:
+        super().__init__(code, message, message_zh, field)
+        self.retry_after = max(1, retry_after)

@@ -1,0 +1,211 @@
+"""Credentials and sessions of merchants and staff, in the merchants table.
+
+Keys (``owner`` is ``MERCHANT#<ubn>`` or ``STAFF#<username>``):
+- ``pk=<owner>, sk=CREDENTIAL``: password hash, lockout counters, must-change flag.
+- ``pk=<owner>, sk=SESSION#<id>``: one signed-in session; every authenticated request checks it,
+  so logout and password resets take effect at once.
+- ``pk=REFRESH#<id>, sk=REFRESH``: where a refresh token leads (its owner), kept after rotation
+  as a tombstone so a replayed old token is recognised as theft.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from chalicelib.adapters.dynamo import dynamodb, from_item, get, is_condition_failure, key, query_all, to_item
+from chalicelib.domain.errors import Conflict
+from chalicelib.settings import get_settings
+
+CREDENTIAL = "CREDENTIAL"
+
+
+def _table() -> str:
+    return get_settings().merchants_table
+
+
+class Credential(BaseModel):
+    owner: str
+    password_hash: str
+    must_change_password: bool = False
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    password_changed_at: datetime | None = None
+
+
+class Session(BaseModel):
+    owner: str
+    session_id: str
+    secret_hash: str
+    family: str
+    scopes: list[str] = []
+    created_at: datetime
+    expires_at: datetime
+
+
+class RefreshPointer(BaseModel):
+    session_id: str
+    owner: str
+    secret_hash: str
+    family: str
+    status: str  # active | rotated
+
+
+class DynamoCredentials:
+    def get(self, owner: str) -> Credential | None:
+        item = get(_table(), owner, CREDENTIAL)
+        return Credential.model_validate(item) if item else None
+
+    def create(self, owner: str, password_hash: str, *, must_change_password: bool, at: datetime) -> None:
+        item = {
+            "pk": owner,
+            "sk": CREDENTIAL,
+            "owner": owner,
+            "password_hash": password_hash,
+            "must_change_password": must_change_password,
+            "failures": 0,
+            "password_changed_at": at.isoformat(),
+        }
+        try:
+            dynamodb().put_item(
+                TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict("ACCOUNT_EXISTS", "This account already exists", "此帳號已存在", None) from exc
+            raise
+
+    def set_password(
+        self, owner: str, password_hash: str, *, must_change_password: bool, at: datetime
+    ) -> None:
+        dynamodb().update_item(
+            TableName=_table(),
+            Key=key(owner, CREDENTIAL),
+            UpdateExpression=(
+                "SET password_hash = :h, must_change_password = :m, failures = :zero, "
+                "password_changed_at = :at REMOVE last_failure_at"
+            ),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_item(
+                {":h": password_hash, ":m": must_change_password, ":zero": 0, ":at": at.isoformat()}
+            ),
+        )
+
+    def record_failure(self, owner: str, at: datetime) -> int:
+        try:
+            response = dynamodb().update_item(
+                TableName=_table(),
+                Key=key(owner, CREDENTIAL),
+                UpdateExpression="ADD failures :one SET last_failure_at = :at",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_item({":one": 1, ":at": at.isoformat()}),
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return 0
+            raise
+        return int(from_item(response["Attributes"])["failures"])
+
+    def reset_failures(self, owner: str) -> None:
+        dynamodb().update_item(
+            TableName=_table(),
+            Key=key(owner, CREDENTIAL),
+            UpdateExpression="SET failures = :zero REMOVE last_failure_at",
+            ExpressionAttributeValues=to_item({":zero": 0}),
+        )
+
+
+def _session_items(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+    ttl = int(session.expires_at.timestamp())
+    owned = {
+        "pk": session.owner,
+        "sk": f"SESSION#{session.session_id}",
+        **session.model_dump(mode="json"),
+        "ttl": ttl,
+    }
+    pointer = {
+        "pk": f"REFRESH#{session.session_id}",
+        "sk": "REFRESH",
+        "session_id": session.session_id,
+        "owner": session.owner,
+        "secret_hash": session.secret_hash,
+        "family": session.family,
+        "status": "active",
+        "ttl": ttl,
+    }
+    return owned, pointer
+
+
+class DynamoSessions:
+    def create(self, session: Session) -> None:
+        owned, pointer = _session_items(session)
+        dynamodb().transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": _table(), "Item": to_item(owned)}},
+                {"Put": {"TableName": _table(), "Item": to_item(pointer)}},
+            ]
+        )
+
+    def get(self, owner: str, session_id: str) -> Session | None:
+        item = get(_table(), owner, f"SESSION#{session_id}")
+        return Session.model_validate(item) if item else None
+
+    def pointer(self, session_id: str) -> RefreshPointer | None:
+        item = get(_table(), f"REFRESH#{session_id}", "REFRESH")
+        return RefreshPointer.model_validate(item) if item else None
+
+    def rotate(self, old: RefreshPointer, new: Session) -> bool:
+        """Replace ``old`` by ``new`` atomically; False if ``old`` was already used (a replay)."""
+        owned, pointer = _session_items(new)
+        try:
+            dynamodb().transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": _table(),
+                            "Key": key(f"REFRESH#{old.session_id}", "REFRESH"),
+                            "UpdateExpression": "SET #s = :rotated",
+                            "ConditionExpression": "#s = :active AND secret_hash = :h",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": to_item(
+                                {":rotated": "rotated", ":active": "active", ":h": old.secret_hash}
+                            ),
+                        }
+                    },
+                    {"Delete": {"TableName": _table(), "Key": key(old.owner, f"SESSION#{old.session_id}")}},
+                    {"Put": {"TableName": _table(), "Item": to_item(owned)}},
+                    {"Put": {"TableName": _table(), "Item": to_item(pointer)}},
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def revoke(self, owner: str, session_id: str) -> None:
+        dynamodb().transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": _table(), "Key": key(owner, f"SESSION#{session_id}")}},
+                {"Delete": {"TableName": _table(), "Key": key(f"REFRESH#{session_id}", "REFRESH")}},
+            ]
+        )
+
+    def revoke_all(self, owner: str, family: str | None = None) -> int:
+        """End every session of ``owner`` (or of one token family); returns how many."""
+        sessions = query_all(
+            TableName=_table(),
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+            ExpressionAttributeValues={":pk": {"S": owner}, ":s": {"S": "SESSION#"}},
+            ConsistentRead=True,
+        )
+        count = 0
+        for item in sessions:
+            if family is None or item.get("family") == family:
+                self.revoke(owner, str(item["session_id"]))
+                count += 1
+        return count

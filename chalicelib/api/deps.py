@@ -1,0 +1,92 @@
+"""The composition root for the HTTP layer: use cases wired to their adapters, per request.
+
+Construction is cheap (boto3 clients are cached in adapters.aws), so each request gets services
+built from the current settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Request
+
+from chalicelib.adapters.clock import SystemClock
+from chalicelib.adapters.dynamo_accounts import DynamoCredentials, DynamoSessions
+from chalicelib.adapters.dynamo_audit import DynamoAuditLog
+from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
+from chalicelib.adapters.keys import derived_key, trusted_ca_pems
+from chalicelib.adapters.notify import SesMailer, SnsSms
+from chalicelib.services.auth import AuthService
+from chalicelib.services.merchant_profile import MerchantProfileService
+from chalicelib.services.password_reset import PasswordResetService
+from chalicelib.services.receivers import ReceiverService
+from chalicelib.services.registration import RegistrationService
+
+clock = SystemClock()
+
+
+def audit_log() -> DynamoAuditLog:
+    return DynamoAuditLog(clock)
+
+
+def auth_service() -> AuthService:
+    return AuthService(
+        credentials=DynamoCredentials(),
+        sessions=DynamoSessions(),
+        audit=audit_log(),
+        clock=clock,
+        token_key=derived_key("access-token"),
+    )
+
+
+def request_source(request: Request) -> dict[str, Any]:
+    """Where a request came from, for the audit trail."""
+    identity = (request.context or {}).get("identity") or {}
+    return {
+        "ip": str(identity.get("sourceIp") or ""),
+        "user_agent": str(request.headers.get("user-agent") or "")[:200],
+    }
+
+
+def merchants() -> DynamoMerchants:
+    return DynamoMerchants()
+
+
+def receiver_service() -> ReceiverService:
+    return ReceiverService(
+        merchants=merchants(),
+        mailer=SesMailer(),
+        sms=SnsSms(),
+        audit=audit_log(),
+        clock=clock,
+        code_key=derived_key("one-time-codes"),
+    )
+
+
+def registration_service() -> RegistrationService:
+    return RegistrationService(
+        auth=auth_service(),
+        merchants=merchants(),
+        registry=DynamoTaxRegistry(),
+        receivers=receiver_service(),
+        audit=audit_log(),
+        clock=clock,
+        trusted_cas=trusted_ca_pems,
+    )
+
+
+def password_reset_service() -> PasswordResetService:
+    return PasswordResetService(
+        auth=auth_service(),
+        merchants=merchants(),
+        credentials=DynamoCredentials(),
+        mailer=SesMailer(),
+        audit=audit_log(),
+        clock=clock,
+        code_key=derived_key("one-time-codes"),
+    )
+
+
+def profile_service() -> MerchantProfileService:
+    return MerchantProfileService(merchants=merchants(), audit=audit_log())

@@ -1,0 +1,159 @@
+"""The merchant's own profile and settings. UBN and registered name come from the tax registry
+and are read-only here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.validation import as_pydantic_error, invalid_input_from
+from chalicelib.services.ports import AuditLog
+from chalicelib.services.receivers import MAX_EMAIL_LENGTH, check_email, in_model, public_receivers
+
+_HEX_KEY = re.compile(r"[0-9A-Fa-f]{32}")
+
+
+class MerchantSettings(BaseModel):
+    """What the merchant decides about delivery and alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email_buyer: bool = Field(default=True, description="Email the buyer each invoice (PDF attached)")
+    sms_buyer: bool = Field(default=False, description="Text the buyer the invoice number and a link")
+    low_stock_threshold: int = Field(
+        default=50, ge=0, le=1_000_000, description="Warn when fewer numbers remain"
+    )
+    qr_aes_key: str | None = Field(
+        default=None, description="The QR-code AES key (32 hex digits from the MOF 密碼種子); write-only"
+    )
+
+    @field_validator("qr_aes_key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        if value is not None and not _HEX_KEY.fullmatch(value):
+            raise ValueError("the QR AES key is 32 hexadecimal digits")
+        return value.upper() if value else value
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_in_charge: str | None = Field(default=None, max_length=30)
+    phone: str | None = Field(default=None, max_length=26)
+    email: str | None = Field(default=None, max_length=MAX_EMAIL_LENGTH)
+    address: str | None = Field(default=None, min_length=1, max_length=100)
+    settings: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_only(cls, data: Any) -> Any:
+        for name in ("ubn", "name"):
+            if isinstance(data, dict) and name in data:
+                raise as_pydantic_error(
+                    InvalidInput(
+                        "READ_ONLY_FIELD",
+                        f"{name} comes from the tax registry and cannot be changed here",
+                        "統一編號與營業人名稱以稅籍登記為準，無法在此變更",
+                        name,
+                    )
+                )
+        return data
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else in_model(check_email, value)
+
+
+class ReceiverView(BaseModel):
+    address: str | None
+    verified: bool
+    verified_at: str | None = None
+
+
+class SettingsView(BaseModel):
+    email_buyer: bool
+    sms_buyer: bool
+    low_stock_threshold: int
+    qr_aes_key_set: bool
+
+
+class MerchantView(BaseModel):
+    ubn: str
+    name: str
+    person_in_charge: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    status: str
+    signup_method: str
+    receivers: dict[str, ReceiverView]
+    settings: SettingsView
+    created_at: str | None = None
+
+
+def view(profile: dict[str, Any]) -> MerchantView:
+    settings = MerchantSettings.model_validate(profile.get("settings") or {})
+    return MerchantView(
+        ubn=profile["ubn"],
+        name=profile["name"],
+        person_in_charge=profile.get("person_in_charge"),
+        phone=profile.get("phone"),
+        email=profile.get("email"),
+        address=profile.get("address"),
+        status=profile.get("status", "active"),
+        signup_method=profile.get("signup_method", ""),
+        receivers={
+            k: ReceiverView.model_validate(v) for k, v in public_receivers(profile.get("receivers")).items()
+        },
+        settings=SettingsView(
+            email_buyer=settings.email_buyer,
+            sms_buyer=settings.sms_buyer,
+            low_stock_threshold=settings.low_stock_threshold,
+            qr_aes_key_set=settings.qr_aes_key is not None,
+        ),
+        created_at=profile.get("created_at"),
+    )
+
+
+class MerchantProfileService:
+    def __init__(self, *, merchants: DynamoMerchants, audit: AuditLog) -> None:
+        self._merchants = merchants
+        self._audit = audit
+
+    def get(self, ubn: str) -> dict[str, Any]:
+        profile = self._merchants.get_profile(ubn)
+        if profile is None:
+            raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
+        return profile
+
+    def update(self, ubn: str, update: ProfileUpdate, *, actor: str) -> dict[str, Any]:
+        profile = self.get(ubn)
+        changes: dict[str, Any] = {
+            name: value
+            for name, value in update.model_dump(exclude_unset=True, exclude={"settings"}).items()
+            if value is not None
+        }
+        if update.settings is not None:
+            merged = {**(profile.get("settings") or {}), **update.settings}
+            try:
+                settings = MerchantSettings.model_validate(merged)
+            except ValidationError as exc:
+                error = invalid_input_from(exc)
+                raise InvalidInput(
+                    error.code, error.message, error.message_zh, f"settings.{error.field}"
+                ) from None
+            changes["settings"] = settings.model_dump(exclude_none=True)
+        if not changes:
+            return profile
+        updated = self._merchants.update_profile(ubn, changes)
+        logged = {
+            k: ("***" if k == "settings" and "qr_aes_key" in (update.settings or {}) else v)
+            for k, v in changes.items()
+        }
+        self._audit.record(f"MERCHANT#{ubn}", "profile_updated", actor, {"changed": sorted(logged)})
+        return updated
