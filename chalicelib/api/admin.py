@@ -118,6 +118,7 @@ def get_registration(ubn: str, principal: Principal) -> RegistryEntry:
     response=ImportResult,
     auth="staff",
     content_types=("text/csv",),
+    raw_body="The MOF open-data business registration CSV (BGMOPEN1.csv; BGMOPEN1X for suspended businesses)",
     errors=(400, 401, 403, 413, 415),
 )
 def import_registry(query: ImportQuery, principal: Principal) -> ImportResult:

@@ -54,14 +54,17 @@ ERROR_SCHEMA: dict[str, Any] = {
 def _models() -> list[type[BaseModel]]:
     seen: dict[str, type[BaseModel]] = {}
     for op in OPERATIONS:
-        for model in (op.body, op.response):
+        for model in (op.body, op.response, op.query):
             if model is not None:
                 seen[model.__name__] = model
     return list(seen.values())
 
 
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema()
+def _query_parameters(model: type[BaseModel], refs: Refs, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    # The query model's own schema lives in components (so enum references resolve there);
+    # its properties become individual parameters.
+    name = str(refs[(model, "validation")]["$ref"]).rsplit("/", 1)[-1]
+    schema = schemas[name]
     required = set(schema.get("required", []))
     params = []
     for name, prop in schema.get("properties", {}).items():
@@ -81,7 +84,7 @@ Mode = Literal["validation", "serialization"]
 Refs = dict[tuple[Any, Mode], Any]
 
 
-def _operation_object(op: Operation, refs: Refs) -> dict[str, Any]:
+def _operation_object(op: Operation, refs: Refs, schemas: dict[str, Any]) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "summary": op.summary,
         "tags": [op.tag],
@@ -94,13 +97,20 @@ def _operation_object(op: Operation, refs: Refs) -> dict[str, Any]:
         for name in re.findall(r"{(\w+)}", op.path)
     ]
     if op.query is not None:
-        parameters += _query_parameters(op.query)
+        parameters += _query_parameters(op.query, refs, schemas)
     if parameters:
         obj["parameters"] = parameters
     if op.body is not None:
         obj["requestBody"] = {
             "required": True,
             "content": {op.content_types[0]: {"schema": refs[(op.body, "validation")]}},
+        }
+    elif op.raw_body:
+        # A document body (CSV, MIG XML) the view reads itself.
+        obj["requestBody"] = {
+            "required": True,
+            "description": op.raw_body,
+            "content": {ct: {"schema": {"type": "string"}} for ct in op.content_types},
         }
     success: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status, "OK")}
     if op.response is not None:
@@ -129,7 +139,7 @@ def build_openapi(app: Chalice, server_url: str | None = None) -> dict[str, Any]
     paths: dict[str, dict[str, Any]] = {}
     documented = set()
     for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, refs)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, refs, schemas)
         documented.add((op.path, op.method.upper()))
     for path, methods in app.routes.items():
         for method in methods:

@@ -64,6 +64,7 @@ class Operation:
     errors: tuple[int, ...] = field(default=())
     scope: str | None = None
     allow_password_change: bool = False
+    raw_body: str | None = None  # description of a non-JSON body the view reads itself
 
 
 OPERATIONS: list[Operation] = []
@@ -119,6 +120,7 @@ def operation(
     errors: tuple[int, ...] = (),
     scope: str | None = None,
     allow_password_change: bool = False,
+    raw_body: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as a route. For ``auth`` other than public the view receives ``principal``;
     with ``body``/``query`` models it receives ``body``/``query``; path parameters by name."""
@@ -138,6 +140,7 @@ def operation(
         errors=errors,
         scope=scope,
         allow_password_change=allow_password_change,
+        raw_body=raw_body,
     )
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
