@@ -46,9 +46,7 @@ TABLES: tuple[Table, ...] = (
         suffix="merchants",
         partition_key="pk",
         sort_key="sk",
-        indexes=(
-            Index("gsi1", "gsi1pk", "gsi1sk", "credential look-ups: API key id, staff username, email"),
-        ),
+        indexes=(Index("gsi1", "gsi1pk", "gsi1sk", "credential look-ups: API key id, staff username, email"),),
         # Nonces, one-time codes and sessions carry an expiry; DynamoDB deletes them after it.
         ttl_attribute="ttl",
         serves="merchant profiles, credentials, receivers, API keys, tax registry, staff, audit log",
@@ -69,9 +67,7 @@ TABLES: tuple[Table, ...] = (
         partition_key="pk",
         sort_key="sk",
         indexes=(
-            Index(
-                "gsi1", "gsi1pk", "gsi1sk", "a merchant's invoices by date (period and date-range queries)"
-            ),
+            Index("gsi1", "gsi1pk", "gsi1sk", "a merchant's invoices by date (period and date-range queries)"),
             Index("gsi2", "gsi2pk", "gsi2sk", "invoices received by a buyer UBN (進項)"),
         ),
         stream=True,

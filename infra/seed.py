@@ -9,13 +9,18 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from chalicelib.adapters.clock import SystemClock
 from chalicelib.adapters.dynamo_accounts import DynamoCredentials
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
+from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.invoice_number import TrackRange
+from chalicelib.domain.invoice_type import InvoiceType
+from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
 from chalicelib.security.passwords import hash_password
 from chalicelib.services.staff import create_staff
@@ -72,9 +77,7 @@ def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
                 "person_in_charge": "王大明",
                 "phone": "02-2345-6789",
                 "email": DEMO_EMAIL,
-                "receivers": {
-                    "email": {"address": DEMO_EMAIL, "verified": True, "verified_at": now.isoformat()}
-                },
+                "receivers": {"email": {"address": DEMO_EMAIL, "verified": True, "verified_at": now.isoformat()}},
                 "settings": {
                     "email_buyer": True,
                     "sms_buyer": False,
@@ -90,3 +93,17 @@ def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
             at=now,
         )
     yield f"  Merchant   UBN {DEMO_UBN!r}, password {merchant_password!r}  (POST /v1/auth/login)"
+    yield from _seed_tracks(clock.now())
+
+
+def _seed_tracks(now: datetime) -> Iterator[str]:
+    """An active range for the current period, half for the online and half for the api channel."""
+    period = Period.from_date(now.astimezone(TAIWAN_TZ).date())
+    track_range = TrackRange.create(period, InvoiceType.GENERAL, "AB", "10000000", "10000999")
+    tracks = DynamoTracks()
+    if tracks.allocate(DEMO_UBN, track_range, status="active", source="seed", actor="seed", at=now):
+        booklets = sorted(tracks.items(DEMO_UBN, "BOOKLET", period.code), key=lambda b: int(b["begin"]))
+        booklets = [b for b in booklets if b["range_id"] == range_id(track_range)]
+        tracks.assign(DEMO_UBN, period.code, "07", "online", booklets[:10])
+        tracks.assign(DEMO_UBN, period.code, "07", "api", booklets[10:])
+    yield f"  Tracks     period {period.code}: AB10000000-AB10000999, online and api channels ready"

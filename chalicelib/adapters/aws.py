@@ -24,9 +24,7 @@ def _endpoint(settings: Settings, service: str) -> str | None:
 @lru_cache(maxsize=32)
 def _client(service: str, region: str, endpoint: str | None, probe: bool) -> Any:
     session = boto3.session.Session()
-    return session.client(
-        service, region_name=region, endpoint_url=endpoint, config=_PROBE if probe else _DEFAULT
-    )
+    return session.client(service, region_name=region, endpoint_url=endpoint, config=_PROBE if probe else _DEFAULT)
 
 
 def client(service: str, *, probe: bool = False, settings: Settings | None = None) -> Any:

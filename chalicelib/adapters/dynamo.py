@@ -115,9 +115,7 @@ class CursorCodec:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             mac, payload = raw[:16], raw[16:]
-            expected = hmac.new(self._secret, owner.encode() + b"\x00" + payload, hashlib.sha256).digest()[
-                :16
-            ]
+            expected = hmac.new(self._secret, owner.encode() + b"\x00" + payload, hashlib.sha256).digest()[:16]
             if not hmac.compare_digest(mac, expected):
                 raise ValueError("signature")
             decoded: dict[str, Any] = json.loads(payload)

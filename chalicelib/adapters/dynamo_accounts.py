@@ -70,17 +70,13 @@ class DynamoCredentials:
             "password_changed_at": at.isoformat(),
         }
         try:
-            dynamodb().put_item(
-                TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
-            )
+            dynamodb().put_item(TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise Conflict("ACCOUNT_EXISTS", "This account already exists", "此帳號已存在", None) from exc
             raise
 
-    def set_password(
-        self, owner: str, password_hash: str, *, must_change_password: bool, at: datetime
-    ) -> None:
+    def set_password(self, owner: str, password_hash: str, *, must_change_password: bool, at: datetime) -> None:
         dynamodb().update_item(
             TableName=_table(),
             Key=key(owner, CREDENTIAL),

@@ -169,9 +169,7 @@ class DynamoApiKeys:
                 ConditionExpression=(
                     f"{_ACTIVE_KEY} AND (attribute_not_exists(last_used_at) OR last_used_at < :since)"
                 ),
-                ExpressionAttributeValues=to_item(
-                    {":now": _stamp(at), ":since": _stamp(at - LAST_USED_RESOLUTION)}
-                ),
+                ExpressionAttributeValues=to_item({":now": _stamp(at), ":since": _stamp(at - LAST_USED_RESOLUTION)}),
             )
         except ClientError as exc:
             if not is_condition_failure(exc):

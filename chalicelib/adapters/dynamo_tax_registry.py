@@ -61,11 +61,7 @@ class DynamoTaxRegistry:
         self._sleep = sleep
 
     def get(self, ubn: str) -> TaxRegistration | None:
-        item = (
-            client("dynamodb")
-            .get_item(TableName=_table(), Key=registry_key(ubn), ConsistentRead=True)
-            .get("Item")
-        )
+        item = client("dynamodb").get_item(TableName=_table(), Key=registry_key(ubn), ConsistentRead=True).get("Item")
         if item is None:
             return None
         return TaxRegistration(
@@ -94,9 +90,7 @@ class DynamoTaxRegistry:
                 Item=to_item(item),
                 ConditionExpression="attribute_not_exists(pk) OR #n <> :n OR address <> :a OR #s <> :s",
                 ExpressionAttributeNames={"#n": "name", "#s": "status"},
-                ExpressionAttributeValues=to_item(
-                    {":n": record.name, ":a": record.address, ":s": record.status.value}
-                ),
+                ExpressionAttributeValues=to_item({":n": record.name, ":a": record.address, ":s": record.status.value}),
             )
         except ClientError as exc:
             if not is_condition_failure(exc):

@@ -87,9 +87,7 @@ def read_outbox(settings: Settings) -> Outbox:
             )
         )
     sms = [
-        SentSms(
-            id=m.get("message_id", ""), phone_number=m.get("phone_number", ""), message=m.get("message", "")
-        )
+        SentSms(id=m.get("message_id", ""), phone_number=m.get("phone_number", ""), message=m.get("message", ""))
         for m in state.get("sns", {}).get("SMS", [])
     ]
     return Outbox(emails=emails, sms=sms)

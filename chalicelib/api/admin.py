@@ -84,9 +84,7 @@ class InitialCredentials(BaseModel):
     errors=(400, 401, 403),
 )
 def put_registration(ubn: str, body: RegistryRecordRequest, principal: Principal) -> RegistryEntry:
-    return tax_registry_service().upsert_registration(
-        ubn, body.name, body.address, body.status, principal=principal
-    )
+    return tax_registry_service().upsert_registration(ubn, body.name, body.address, body.status, principal=principal)
 
 
 @operation(
@@ -125,9 +123,7 @@ def import_registry(query: ImportQuery, principal: Principal) -> ImportResult:
     raw = bp.current_request.raw_body
     data = raw.encode() if isinstance(raw, str) else raw
     if not data:
-        raise ApiError(
-            400, "MISSING_BODY", "Send the CSV file as the request body", "請以請求內容上傳 CSV 檔案"
-        )
+        raise ApiError(400, "MISSING_BODY", "Send the CSV file as the request body", "請以請求內容上傳 CSV 檔案")
     status = RegistrationStatus(query.status) if query.status else None
     return tax_registry_service().import_registry_csv(data, status, principal=principal)
 

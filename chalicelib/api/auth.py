@@ -143,9 +143,7 @@ def staff_logout(principal: Principal) -> Response:
 )
 def change_password(body: PasswordChangeRequest, principal: Principal) -> Response:
     source = deps.request_source(bp.current_request)
-    pair = deps.auth_service().change_password(
-        principal, body.current_password, body.new_password, source=source
-    )
+    pair = deps.auth_service().change_password(principal, body.current_password, body.new_password, source=source)
     return _tokens(pair)
 
 

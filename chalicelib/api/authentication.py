@@ -47,8 +47,6 @@ def authenticate(
             "請先變更初始密碼（POST /v1/auth/password）",
         )
     if principal.via == "api_key" and scope is not None and scope not in principal.scopes:
-        raise Forbidden(
-            "INSUFFICIENT_SCOPE", f"This API key lacks the scope {scope}", f"此 API 金鑰缺少權限 {scope}"
-        )
+        raise Forbidden("INSUFFICIENT_SCOPE", f"This API key lacks the scope {scope}", f"此 API 金鑰缺少權限 {scope}")
     logger.append_keys(actor=principal.actor)
     return principal

@@ -15,13 +15,17 @@ from chalicelib.adapters.dynamo_accounts import DynamoCredentials, DynamoSession
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
+from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.adapters.keys import derived_key, trusted_ca_pems
 from chalicelib.adapters.notify import SesMailer, SnsSms
 from chalicelib.services.auth import AuthService
+from chalicelib.services.low_stock import LowStockMailer
 from chalicelib.services.merchant_profile import MerchantProfileService
+from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
 from chalicelib.services.receivers import ReceiverService
 from chalicelib.services.registration import RegistrationService
+from chalicelib.services.tracks import TrackService
 
 clock = SystemClock()
 
@@ -90,3 +94,12 @@ def password_reset_service() -> PasswordResetService:
 
 def profile_service() -> MerchantProfileService:
     return MerchantProfileService(merchants=merchants(), audit=audit_log())
+
+
+def track_service() -> TrackService:
+    return TrackService(tracks=DynamoTracks(), registry=DynamoTaxRegistry(), audit=audit_log(), clock=clock)
+
+
+def numbering_service() -> NumberingService:
+    alert = LowStockMailer(merchants=merchants(), mailer=SesMailer(), audit=audit_log())
+    return NumberingService(tracks=DynamoTracks(), clock=clock, low_stock=alert)

@@ -106,13 +106,9 @@ class GatewayError:
 GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     GatewayError("MISSING_AUTHENTICATION_TOKEN", 404, "NOT_FOUND", "No such route", "查無此路徑"),
     GatewayError("RESOURCE_NOT_FOUND", 404, "NOT_FOUND", "No such route", "查無此路徑"),
-    GatewayError(
-        "UNAUTHORIZED", 401, "UNAUTHENTICATED", "Authentication required", "請先登入或提供 API 金鑰"
-    ),
+    GatewayError("UNAUTHORIZED", 401, "UNAUTHENTICATED", "Authentication required", "請先登入或提供 API 金鑰"),
     GatewayError("ACCESS_DENIED", 403, "FORBIDDEN", "Not allowed", "沒有權限"),
-    GatewayError(
-        "THROTTLED", 429, "RATE_LIMITED", "Too many requests, retry later", "請求過於頻繁，請稍後再試"
-    ),
+    GatewayError("THROTTLED", 429, "RATE_LIMITED", "Too many requests, retry later", "請求過於頻繁，請稍後再試"),
     GatewayError("REQUEST_TOO_LARGE", 413, "PAYLOAD_TOO_LARGE", "Request body too large", "請求內容過大"),
     GatewayError(
         "UNSUPPORTED_MEDIA_TYPE",

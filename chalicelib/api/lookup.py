@@ -22,9 +22,7 @@ bp = Blueprint(__name__)
 class CarrierQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(
-        max_length=20, description="Carrier type: 3J0002, CQ0001, 1K0001, 1H0001 or a member code"
-    )
+    type: str = Field(max_length=20, description="Carrier type: 3J0002, CQ0001, 1K0001, 1H0001 or a member code")
     id: str = Field(
         max_length=400,
         description="Carrier id, percent-encoded (a mobile barcode starts with / and may hold +)",

@@ -159,9 +159,7 @@ def operation(
                     kwargs["query"] = query.model_validate(dict(request.query_params or {}))
                 if body is not None:
                     raw = request.raw_body
-                    kwargs["body"] = body.model_validate(
-                        parse_json(raw.encode() if isinstance(raw, str) else raw)
-                    )
+                    kwargs["body"] = body.model_validate(parse_json(raw.encode() if isinstance(raw, str) else raw))
                 return _render(fn(**kwargs), status)
             except ApiError as exc:
                 return exc.response()

@@ -25,9 +25,7 @@ bp = Blueprint(__name__)
 )
 def health() -> Response:
     report = check_health([DynamoDBProbe(), S3Probe()])
-    return json_response(
-        report.model_dump(mode="json"), 200 if report.healthy else 503, {"Cache-Control": "no-store"}
-    )
+    return json_response(report.model_dump(mode="json"), 200 if report.healthy else 503, {"Cache-Control": "no-store"})
 
 
 @operation(bp, "/openapi.json", summary="OpenAPI 3.1 document of every route", tag="System")
@@ -35,9 +33,7 @@ def openapi_document() -> Response:
     return json_response(build_openapi(bp.current_app))
 
 
-@operation(
-    bp, "/docs", summary="Human-readable API documentation", tag="System", response_content_type="text/html"
-)
+@operation(bp, "/docs", summary="Human-readable API documentation", tag="System", response_content_type="text/html")
 def docs_page() -> Response:
     page = resources.files("chalicelib.api").joinpath("static/docs.html").read_text(encoding="utf-8")
     return Response(body=page, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

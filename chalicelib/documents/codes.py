@@ -191,9 +191,7 @@ class QrPair:
 # --- validation helpers -----------------------------------------------------------------------
 
 
-def _require(
-    pattern: re.Pattern[str], value: object, *, field: str, code: str, message: str, message_zh: str
-) -> str:
+def _require(pattern: re.Pattern[str], value: object, *, field: str, code: str, message: str, message_zh: str) -> str:
     if not isinstance(value, str) or pattern.fullmatch(value) is None:
         raise InvalidInput(code, message, message_zh, field)
     return value
@@ -264,20 +262,15 @@ def _roc_date(value: object) -> str:
 def _plain_decimal(value: object, field: str) -> str:
     """A quantity or price as a plain decimal: no exponent, no trailing zeros, ``-0`` as ``0``."""
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise InvalidInput(
-            "INVALID_NUMBER", "Value must be a finite decimal", "數值須為有限之十進位數", field
-        )
+        raise InvalidInput("INVALID_NUMBER", "Value must be a finite decimal", "數值須為有限之十進位數", field)
     if value.is_zero():
         return "0"
     normal = value.normalize()
     exponent = normal.as_tuple().exponent  # an int: the value is finite
-    if normal.adjusted() >= _MAX_INTEGER_DIGITS or (
-        isinstance(exponent, int) and -exponent > _MAX_FRACTION_DIGITS
-    ):
+    if normal.adjusted() >= _MAX_INTEGER_DIGITS or (isinstance(exponent, int) and -exponent > _MAX_FRACTION_DIGITS):
         raise InvalidInput(
             "INVALID_NUMBER",
-            f"Value must have at most {_MAX_INTEGER_DIGITS} integer and "
-            f"{_MAX_FRACTION_DIGITS} decimal digits",
+            f"Value must have at most {_MAX_INTEGER_DIGITS} integer and {_MAX_FRACTION_DIGITS} decimal digits",
             f"數值整數位不得超過 {_MAX_INTEGER_DIGITS} 位、小數位不得超過 {_MAX_FRACTION_DIGITS} 位",
             field,
         )
@@ -328,9 +321,7 @@ def barcode_content(period_code: str, invoice_number: str, random_number: str) -
         message_zh="期別須為民國年 3 碼加雙數月 2 碼，例如 11312",
     )
     if period.startswith("000"):
-        raise InvalidInput(
-            "INVALID_PERIOD_CODE", "Period code year cannot be 000", "期別年度不得為 000", "period_code"
-        )
+        raise InvalidInput("INVALID_PERIOD_CODE", "Period code year cannot be 000", "期別年度不得為 000", "period_code")
     return period + _invoice_number(invoice_number) + _random_number(random_number)
 
 

@@ -228,9 +228,7 @@ def parse_registry_csv(data: bytes) -> ParsedRegistry:
             kept[ubn] = row
 
     records = [
-        TaxRegistration(
-            ubn=ubn, name=row.cells[COLUMN_NAME], address=row.cells[COLUMN_ADDRESS], status=status
-        )
+        TaxRegistration(ubn=ubn, name=row.cells[COLUMN_NAME], address=row.cells[COLUMN_ADDRESS], status=status)
         for ubn, row in kept.items()
     ]
     return ParsedRegistry(

@@ -105,9 +105,7 @@ def compute_allowance_amounts(
     7th decimal; ``amount`` is authoritative.
     """
     if not items:
-        raise RuleViolation(
-            "NO_ITEMS", "An allowance has at least one line.", "折讓單至少須有一個品項。", "items"
-        )
+        raise RuleViolation("NO_ITEMS", "An allowance has at least one line.", "折讓單至少須有一個品項。", "items")
     amounts = [item.amount for item in items]
     taxable_indexes = [index for index, item in enumerate(items) if item.tax_type.is_taxable]
     taxable_total = sum((amounts[index] for index in taxable_indexes), Decimal(0))
@@ -133,9 +131,7 @@ def compute_allowance_amounts(
             )
         unit_price = amount if item.quantity == 1 else _unit_price(amount, item.quantity)
         lines.append(
-            AllowanceLine(
-                item.original_invoice_number, item.tax_type, item.quantity, unit_price, amount, taxes[index]
-            )
+            AllowanceLine(item.original_invoice_number, item.tax_type, item.quantity, unit_price, amount, taxes[index])
         )
     total = round_half_up(sum((line.amount for line in lines), Decimal(0)))
     return AllowanceAmounts(tuple(lines), sum(taxes), total)
@@ -145,9 +141,7 @@ def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal:
     return precise_divide(amount, quantity).quantize(ITEM_AMOUNT_EXPONENT, rounding=ROUND_HALF_UP)
 
 
-def ensure_within_invoice(
-    allowed_so_far: int, requested: int, invoice_total: int, field: str = "items"
-) -> None:
+def ensure_within_invoice(allowed_so_far: int, requested: int, invoice_total: int, field: str = "items") -> None:
     """An invoice cannot be reduced by more than its total (tax-inclusive NT$ on both sides)."""
     if allowed_so_far + requested > invoice_total:
         raise RuleViolation(

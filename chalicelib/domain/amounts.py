@@ -113,9 +113,7 @@ def compute_invoice_amounts(
 ) -> AmountBlock:
     """Build the Amount block from item lines; raises ``RuleViolation`` for negative or zero totals."""
     if not lines:
-        raise RuleViolation(
-            "NO_ITEMS", "An invoice has at least one item.", "發票至少須有一個品項。", "items"
-        )
+        raise RuleViolation("NO_ITEMS", "An invoice has at least one item.", "發票至少須有一個品項。", "items")
     types = frozenset(line.tax_type for line in lines)
     taxable = sum((line.amount for line in lines if line.tax_type.is_taxable), Decimal(0))
     zero = sum((line.amount for line in lines if line.tax_type is TaxType.ZERO_RATED), Decimal(0))

@@ -69,9 +69,7 @@ def parse_decimal(value: object, *, code: str, label: str, label_zh: str, field:
 def check_text(value: str) -> str:
     """Refuse blank text and characters that XML cannot carry (pydantic ``AfterValidator``)."""
     if not value.strip():
-        raise as_pydantic_error(
-            InvalidInput("EMPTY_VALUE", "This field must not be blank.", "此欄位不可為空白。")
-        )
+        raise as_pydantic_error(InvalidInput("EMPTY_VALUE", "This field must not be blank.", "此欄位不可為空白。"))
     if _NOT_XML.search(value):
         raise as_pydantic_error(
             InvalidInput(
@@ -92,9 +90,7 @@ def decimal_field(code: str, label: str, label_zh: str, *, positive: bool) -> Be
         except InvalidInput as error:
             raise as_pydantic_error(error) from None
         if positive and number <= 0:
-            raise as_pydantic_error(
-                InvalidInput(code, f"{label} must be greater than 0.", f"{label_zh}須大於 0。")
-            )
+            raise as_pydantic_error(InvalidInput(code, f"{label} must be greater than 0.", f"{label_zh}須大於 0。"))
         return number
 
     return BeforeValidator(parse)

@@ -88,9 +88,7 @@ Unit = Annotated[str, *_text(6)]
 ItemRemark = Annotated[str, *_text(120)]
 Quantity = Annotated[Decimal, decimal_field("INVALID_QUANTITY", "Quantity", "數量", positive=True)]
 UnitPrice = Annotated[Decimal, decimal_field("INVALID_UNIT_PRICE", "Unit price", "單價", positive=False)]
-TaxRate = Annotated[
-    Decimal, decimal_field("INVALID_SPECIAL_TAX_RATE", "Special tax rate", "特種稅率", positive=True)
-]
+TaxRate = Annotated[Decimal, decimal_field("INVALID_SPECIAL_TAX_RATE", "Special tax rate", "特種稅率", positive=True)]
 
 
 class InvoiceItem(BaseModel):

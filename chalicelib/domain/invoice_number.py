@@ -231,8 +231,7 @@ def ensure_no_overlap(candidate: TrackRange, existing: Iterable[TrackRange]) -> 
         if candidate.overlaps(other):
             raise Conflict(
                 "TRACK_RANGE_OVERLAP",
-                f"Numbers {other.track}{other.begin_no}-{other.end_no} of period {other.period} "
-                "are already allocated.",
+                f"Numbers {other.track}{other.begin_no}-{other.end_no} of period {other.period} are already allocated.",
                 f"{other.period} 期 {other.track}{other.begin_no}-{other.end_no} 已經配號。",
                 "begin_no",
             )

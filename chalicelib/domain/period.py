@@ -9,9 +9,12 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 from chalicelib.domain.errors import InvalidInput
+
+#: Taiwan time (UTC+8, no daylight saving): invoice dates, periods and deadlines are in it.
+TAIWAN_TZ = timezone(timedelta(hours=8), "Asia/Taipei")
 
 ROC_EPOCH_OFFSET = 1911
 _CODE_PATTERN = re.compile(r"([0-9]{3})([0-9]{2})")

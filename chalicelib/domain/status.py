@@ -6,14 +6,13 @@ invoice with corrected data); a cancelled number is never used for a *new* invoi
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.errors import RuleViolation
-from chalicelib.domain.period import Period
+from chalicelib.domain.period import TAIWAN_TZ, Period
 
 #: Taiwan has no daylight saving time, so a fixed offset is exact and needs no tz database.
-TAIWAN_TZ = timezone(timedelta(hours=8), "Asia/Taipei")
 
 #: Void (註銷) window. No MOF text was found (reference §1.6 ⚠️); value-added centers allow 48 h within
 #: the same period, which we take as the safe rule.

@@ -135,9 +135,7 @@ def _decode_signature(signature_b64: str) -> bytes:
 
 def _check_validity(cert: x509.Certificate, now: datetime) -> None:
     if now < cert.not_valid_before_utc:
-        raise _certificate_error(
-            "CERTIFICATE_NOT_YET_VALID", "The certificate is not yet valid.", "憑證尚未生效。"
-        )
+        raise _certificate_error("CERTIFICATE_NOT_YET_VALID", "The certificate is not yet valid.", "憑證尚未生效。")
     if now > cert.not_valid_after_utc:
         raise _certificate_error(
             "CERTIFICATE_EXPIRED",

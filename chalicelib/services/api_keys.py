@@ -75,9 +75,7 @@ class ApiKeyView(BaseModel):
     key_id: str
     name: str
     scopes: list[str]
-    prefix: str = Field(
-        description="The start of the key (ak_<key_id>.), to recognise it in an ERP's settings"
-    )
+    prefix: str = Field(description="The start of the key (ak_<key_id>.), to recognise it in an ERP's settings")
     created_at: datetime
     last_used_at: datetime | None = Field(default=None, description="Updated at most once a minute")
     revoked_at: datetime | None = None
@@ -169,9 +167,7 @@ class ApiKeyService:
         if parsed is None:
             raise _invalid_key()
         found = self._store.lookup(parsed.key_id)
-        matches = verify_api_key_secret(
-            parsed.secret, found.secret_hash if found else _DECOY_HASH, self._pepper
-        )
+        matches = verify_api_key_secret(parsed.secret, found.secret_hash if found else _DECOY_HASH, self._pepper)
         if found is None or not matches or found.revoked:
             raise _invalid_key()
         self._store.touch(found.ubn, found.key_id, self._clock.now())

@@ -120,9 +120,7 @@ class AuthService:
         self._audit.record(credential.owner, "login", f"{role.value}:{subject}", dict(source))
         return pair
 
-    def check_password(
-        self, role: Role, subject: str, password: str, *, source: Mapping[str, Any]
-    ) -> Credential:
+    def check_password(self, role: Role, subject: str, password: str, *, source: Mapping[str, Any]) -> Credential:
         """The credential if ``password`` is right; lockout, failure counting and audit included."""
         owner = owner_of(role, subject)
         credential = self._credentials.get(owner)
@@ -195,12 +193,8 @@ class AuthService:
             raise _invalid_token(exc) from exc
         session = self._sessions.get(owner_of(claims.role, claims.subject), claims.session_id)
         if session is None:
-            raise Unauthenticated(
-                "SESSION_ENDED", "This session has ended; sign in again", "此登入已結束，請重新登入"
-            )
-        return Principal(
-            role=claims.role, subject=claims.subject, session_id=claims.session_id, scopes=claims.scopes
-        )
+            raise Unauthenticated("SESSION_ENDED", "This session has ended; sign in again", "此登入已結束，請重新登入")
+        return Principal(role=claims.role, subject=claims.subject, session_id=claims.session_id, scopes=claims.scopes)
 
     # --- passwords ------------------------------------------------------------------------
 

@@ -24,9 +24,7 @@ class MerchantSettings(BaseModel):
 
     email_buyer: bool = Field(default=True, description="Email the buyer each invoice (PDF attached)")
     sms_buyer: bool = Field(default=False, description="Text the buyer the invoice number and a link")
-    low_stock_threshold: int = Field(
-        default=50, ge=0, le=1_000_000, description="Warn when fewer numbers remain"
-    )
+    low_stock_threshold: int = Field(default=50, ge=0, le=1_000_000, description="Warn when fewer numbers remain")
     qr_aes_key: str | None = Field(
         default=None, description="The QR-code AES key (32 hex digits from the MOF 密碼種子); write-only"
     )
@@ -107,9 +105,7 @@ def view(profile: dict[str, Any]) -> MerchantView:
         address=profile.get("address"),
         status=profile.get("status", "active"),
         signup_method=profile.get("signup_method", ""),
-        receivers={
-            k: ReceiverView.model_validate(v) for k, v in public_receivers(profile.get("receivers")).items()
-        },
+        receivers={k: ReceiverView.model_validate(v) for k, v in public_receivers(profile.get("receivers")).items()},
         settings=SettingsView(
             email_buyer=settings.email_buyer,
             sms_buyer=settings.sms_buyer,
@@ -144,16 +140,13 @@ class MerchantProfileService:
                 settings = MerchantSettings.model_validate(merged)
             except ValidationError as exc:
                 error = invalid_input_from(exc)
-                raise InvalidInput(
-                    error.code, error.message, error.message_zh, f"settings.{error.field}"
-                ) from None
+                raise InvalidInput(error.code, error.message, error.message_zh, f"settings.{error.field}") from None
             changes["settings"] = settings.model_dump(exclude_none=True)
         if not changes:
             return profile
         updated = self._merchants.update_profile(ubn, changes)
         logged = {
-            k: ("***" if k == "settings" and "qr_aes_key" in (update.settings or {}) else v)
-            for k, v in changes.items()
+            k: ("***" if k == "settings" and "qr_aes_key" in (update.settings or {}) else v) for k, v in changes.items()
         }
         self._audit.record(f"MERCHANT#{ubn}", "profile_updated", actor, {"changed": sorted(logged)})
         return updated

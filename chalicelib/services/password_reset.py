@@ -37,9 +37,7 @@ _BODY = (
 
 
 def _invalid_code() -> RuleViolation:
-    return RuleViolation(
-        "INVALID_RESET_CODE", "The code is wrong or has expired", "驗證碼錯誤或已過期", "code"
-    )
+    return RuleViolation("INVALID_RESET_CODE", "The code is wrong or has expired", "驗證碼錯誤或已過期", "code")
 
 
 def _registered_email(profile: Mapping[str, Any]) -> str | None:
@@ -124,6 +122,4 @@ class PasswordResetService:
         check_password_policy(new_password, ubn)
         if not self._merchants.delete_code(ubn, PURPOSE):
             raise _invalid_code()
-        return self._auth.set_new_password(
-            Role.MERCHANT, ubn, new_password, source=source, actor="password_reset"
-        )
+        return self._auth.set_new_password(Role.MERCHANT, ubn, new_password, source=source, actor="password_reset")

@@ -54,12 +54,8 @@ def check_email(value: str, field: str | None = "email") -> str:
 class ReceiversInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(
-        default=None, max_length=MAX_EMAIL_LENGTH, description="Invoice and notice email"
-    )
-    mobile: str | None = Field(
-        default=None, max_length=20, description="Mobile for SMS, 09xxxxxxxx or +8869…"
-    )
+    email: str | None = Field(default=None, max_length=MAX_EMAIL_LENGTH, description="Invoice and notice email")
+    mobile: str | None = Field(default=None, max_length=20, description="Mobile for SMS, 09xxxxxxxx or +8869…")
 
     @field_validator("email")
     @classmethod
@@ -124,9 +120,7 @@ class ReceiverService:
             current[channel] = {"address": target, "verified": False, "verified_at": None}
             self._send_code(ubn, channel, target)
         updated = self._merchants.update_profile(ubn, {"receivers": current})
-        self._audit.record(
-            f"MERCHANT#{ubn}", "receivers_changed", actor, {k: v["address"] for k, v in current.items()}
-        )
+        self._audit.record(f"MERCHANT#{ubn}", "receivers_changed", actor, {k: v["address"] for k, v in current.items()})
         return dict(updated.get("receivers") or {})
 
     def _send_code(self, ubn: str, channel: str, target: str) -> None:
@@ -172,9 +166,7 @@ class ReceiverService:
             self._merchants.count_code_attempt(ubn, purpose)
             raise RuleViolation("WRONG_CODE", "The code is not correct", "驗證碼不正確", "code")
         if not self._merchants.delete_code(ubn, purpose):
-            raise RuleViolation(
-                "NO_PENDING_VERIFICATION", "This code was already used", "此驗證碼已使用", "code"
-            )
+            raise RuleViolation("NO_PENDING_VERIFICATION", "This code was already used", "此驗證碼已使用", "code")
         profile = self._merchants.get_profile(ubn) or {}
         receivers: dict[str, Any] = dict(profile.get("receivers") or {})
         entry = dict(receivers.get(channel) or {})

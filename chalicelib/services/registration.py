@@ -136,9 +136,7 @@ class RegistrationService:
                 "新密碼不可與初始密碼相同",
                 "new_password",
             )
-        pair = self._auth.set_new_password(
-            Role.MERCHANT, ubn, new_password, source=source, actor=f"merchant:{ubn}"
-        )
+        pair = self._auth.set_new_password(Role.MERCHANT, ubn, new_password, source=source, actor=f"merchant:{ubn}")
         self._merchants.update_profile(ubn, {"status": "active"})
         if receivers.email or receivers.mobile:
             self._receivers.set_receivers(ubn, receivers, actor=f"merchant:{ubn}")

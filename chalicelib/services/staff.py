@@ -22,6 +22,4 @@ def create_staff(username: str, password: str, *, credentials: DynamoCredentials
             "username",
         )
     check_password_policy(password, None, field="password")
-    credentials.create(
-        staff_owner(username), hash_password(password), must_change_password=False, at=clock.now()
-    )
+    credentials.create(staff_owner(username), hash_password(password), must_change_password=False, at=clock.now())

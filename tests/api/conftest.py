@@ -77,9 +77,7 @@ def staff_headers(client: ApiClient) -> dict[str, str]:
     from chalicelib.services.staff import create_staff
 
     create_staff(STAFF_USERNAME, STAFF_PASSWORD, credentials=DynamoCredentials(), clock=SystemClock())
-    response = post_json(
-        client, "/v1/auth/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD}
-    )
+    response = post_json(client, "/v1/auth/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD})
     assert response.status_code == 200, response.body
     return {"Authorization": f"Bearer {body_of(response)['access_token']}"}
 
@@ -96,9 +94,7 @@ class Merchant:
         return {"Authorization": f"Bearer {self.tokens['access_token']}"}
 
 
-def register_business(
-    client: ApiClient, staff_headers: dict[str, str], ubn: str, status: str = "active"
-) -> str:
+def register_business(client: ApiClient, staff_headers: dict[str, str], ubn: str, status: str = "active") -> str:
     name = f"測試商行 {ubn}"
     response = client.http.put(
         f"/v1/admin/tax-registry/{ubn}",

@@ -78,9 +78,7 @@ def test_a_revoked_key_stops_working(client, new_merchant):
 
     response = delete_key(client, a.headers, created["key_id"])
     assert response.status_code == 204
-    assert_error(
-        client.http.get("/v1/merchant", headers=with_key(created["api_key"])), 401, "INVALID_API_KEY"
-    )
+    assert_error(client.http.get("/v1/merchant", headers=with_key(created["api_key"])), 401, "INVALID_API_KEY")
 
     assert list_keys(client, a.headers)[1]["items"] == []
     [revoked] = list_keys(client, a.headers, "?include_revoked=true")[1]["items"]
@@ -142,9 +140,7 @@ def test_an_api_key_cannot_use_staff_routes(client, new_merchant):
 
 def test_key_routes_need_a_sign_in(client):
     assert_error(client.http.get("/v1/api-keys"), 401, "UNAUTHENTICATED")
-    assert_error(
-        post_json(client, "/v1/api-keys", {"name": "x", "scopes": ["invoices:read"]}), 401, "UNAUTHENTICATED"
-    )
+    assert_error(post_json(client, "/v1/api-keys", {"name": "x", "scopes": ["invoices:read"]}), 401, "UNAUTHENTICATED")
     assert_error(client.http.delete("/v1/api-keys/AAAAAAAAAAAA"), 401, "UNAUTHENTICATED")
 
 

@@ -140,10 +140,7 @@ def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_session(client, n
     replay = post_json(client, "/v1/auth/refresh", {"refresh_token": old_refresh})
     assert replay.status_code == 401
     # the stolen-token signal ends the whole family, including the legitimate successor
-    assert (
-        post_json(client, "/v1/auth/refresh", {"refresh_token": new_tokens["refresh_token"]}).status_code
-        == 401
-    )
+    assert post_json(client, "/v1/auth/refresh", {"refresh_token": new_tokens["refresh_token"]}).status_code == 401
     assert client.http.get("/v1/merchant", headers=_bearer(new_tokens)).status_code == 401
 
 
@@ -153,10 +150,7 @@ def test_logout_ends_the_access_and_refresh_token_at_once(client, new_merchant):
     after = client.http.get("/v1/merchant", headers=merchant.headers)
     assert after.status_code == 401
     assert body_of(after)["error"]["code"] == "SESSION_ENDED"
-    assert (
-        post_json(client, "/v1/auth/refresh", {"refresh_token": merchant.tokens["refresh_token"]}).status_code
-        == 401
-    )
+    assert post_json(client, "/v1/auth/refresh", {"refresh_token": merchant.tokens["refresh_token"]}).status_code == 401
 
 
 def test_password_change_ends_every_other_session(client, new_merchant):
@@ -245,41 +239,29 @@ def test_receivers_are_confirmed_with_the_code_that_was_sent(client, new_merchan
     assert receivers["email"] == {"address": email, "verified": False, "verified_at": None}
     assert receivers["mobile"]["address"] == "+886987654321"
 
-    wrong = post_json(
-        client, "/v1/merchant/receivers/verify", {"channel": "email", "code": "000000"}, merchant.headers
-    )
+    wrong = post_json(client, "/v1/merchant/receivers/verify", {"channel": "email", "code": "000000"}, merchant.headers)
     assert wrong.status_code == 422
     assert body_of(wrong)["error"]["code"] == "WRONG_CODE"
 
     code = last_code_sent_to(client, email)
-    ok = post_json(
-        client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers
-    )
+    ok = post_json(client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers)
     assert ok.status_code == 200
     assert body_of(ok)["receivers"]["email"]["verified"] is True
     assert body_of(ok)["receivers"]["mobile"]["verified"] is False
-    reuse = post_json(
-        client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers
-    )
+    reuse = post_json(client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers)
     assert reuse.status_code == 422
 
     sms_code = last_code_sent_to(client, "+886987654321")
-    ok = post_json(
-        client, "/v1/merchant/receivers/verify", {"channel": "mobile", "code": sms_code}, merchant.headers
-    )
+    ok = post_json(client, "/v1/merchant/receivers/verify", {"channel": "mobile", "code": sms_code}, merchant.headers)
     assert body_of(ok)["receivers"]["mobile"]["verified"] is True
 
 
 def test_too_many_wrong_codes_require_a_new_code(client, new_merchant):
     merchant = new_merchant(email="first@example.com")
     for _ in range(5):
-        post_json(
-            client, "/v1/merchant/receivers/verify", {"channel": "email", "code": "111111"}, merchant.headers
-        )
+        post_json(client, "/v1/merchant/receivers/verify", {"channel": "email", "code": "111111"}, merchant.headers)
     code = last_code_sent_to(client, "first@example.com")
-    blocked = post_json(
-        client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers
-    )
+    blocked = post_json(client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers)
     assert blocked.status_code == 429
 
 
@@ -374,9 +356,7 @@ def test_forgot_password_answers_the_same_whether_or_not_the_email_matches(clien
 # --- business certificate (工商憑證) ---------------------------------------------------------
 
 
-def _certificate_signup(
-    client, certificate_pem, key, *, tamper_nonce=False, password="Cert-signup-pass-2026"
-):
+def _certificate_signup(client, certificate_pem, key, *, tamper_nonce=False, password="Cert-signup-pass-2026"):
     from tests.unit.security.certs import sign_nonce
 
     nonce = body_of(client.http.post("/v1/registrations/certificate/challenge"))["nonce"]
@@ -465,9 +445,7 @@ def test_certificate_signup_needs_an_active_registration_and_no_existing_account
 
 
 def test_malformed_json_is_a_400_naming_the_problem(client):
-    response = client.http.post(
-        "/v1/auth/login", headers={"Content-Type": "application/json"}, body=b'{"ubn": "1'
-    )
+    response = client.http.post("/v1/auth/login", headers={"Content-Type": "application/json"}, body=b'{"ubn": "1')
     assert response.status_code == 400
     assert body_of(response)["error"]["code"] == "MALFORMED_JSON"
 

@@ -55,7 +55,5 @@ def test_creating_resources_again_keeps_existing_data(local_aws):
     dynamodb.put_item(TableName="einvoice-local-merchants", Item={"pk": {"S": "KEEP"}, "sk": {"S": "ME"}})
     create_tables(local_aws.dynamodb.endpoint, "local")
     create_bucket(local_aws.moto.endpoint, "local")
-    item = dynamodb.get_item(
-        TableName="einvoice-local-merchants", Key={"pk": {"S": "KEEP"}, "sk": {"S": "ME"}}
-    )
+    item = dynamodb.get_item(TableName="einvoice-local-merchants", Key={"pk": {"S": "KEEP"}, "sk": {"S": "ME"}})
     assert "Item" in item

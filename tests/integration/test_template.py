@@ -76,6 +76,4 @@ def test_functions_run_with_the_stage_policy_naming_its_own_resources(packaged):
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_policy_files_are_generated_from_the_resource_definitions(stage):
     committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    assert committed == policy_document(stage), (
-        f"run: python -m infra.policy {stage} > .chalice/policy-{stage}.json"
-    )
+    assert committed == policy_document(stage), f"run: python -m infra.policy {stage} > .chalice/policy-{stage}.json"

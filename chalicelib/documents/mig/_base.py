@@ -134,9 +134,7 @@ def field_specs(cls: type[MigModel]) -> tuple[FieldSpec, ...]:
     specs: list[FieldSpec] = []
     for name, info in cls.model_fields.items():
         model, is_list = _model_in(info.annotation)
-        kind: Literal["scalar", "model", "list"] = (
-            "scalar" if model is None else ("list" if is_list else "model")
-        )
+        kind: Literal["scalar", "model", "list"] = "scalar" if model is None else ("list" if is_list else "model")
         tag = cls.mig_names.get(name) or pascal(name)
         specs.append(FieldSpec(name, tag, kind, model, info.is_required()))
     return tuple(specs)

@@ -91,23 +91,17 @@ class AllocationRecord(BaseModel):
     @classmethod
     def _begin_on_booklet_boundary(cls, value: str) -> str:
         if value[-2:] not in ("00", "50"):
-            raise custom(
-                ALLOC_BOUNDARY, "must end in 00 or 50 (start of a booklet)", "起號末兩碼必須為 00 或 50"
-            )
+            raise custom(ALLOC_BOUNDARY, "must end in 00 or 50 (start of a booklet)", "起號末兩碼必須為 00 或 50")
         return value
 
     @field_validator("end_no")
     @classmethod
     def _end_on_booklet_boundary(cls, value: str, info: ValidationInfo) -> str:
         if value[-2:] not in ("49", "99"):
-            raise custom(
-                ALLOC_BOUNDARY, "must end in 49 or 99 (end of a booklet)", "迄號末兩碼必須為 49 或 99"
-            )
+            raise custom(ALLOC_BOUNDARY, "must end in 49 or 99 (end of a booklet)", "迄號末兩碼必須為 49 或 99")
         begin = info.data.get("begin_no")
         if begin is not None and int(value) < int(begin):
-            raise custom(
-                ALLOC_RANGE, f"must not be below the begin number {begin}", f"迄號不得小於起號 {begin}"
-            )
+            raise custom(ALLOC_RANGE, f"must not be below the begin number {begin}", f"迄號不得小於起號 {begin}")
         return value
 
     @field_validator("booklets")

@@ -47,9 +47,7 @@ merchant_areas = st.one_of(
 )
 
 # Names: anything unicode can hold, lone surrogates included, with the troublemakers over-weighted.
-tricky = st.sampled_from(
-    [":", "：", "乾", "電", "池", "😀", "𠀋", "碁", "€", "\n", "\x00", "\u2028", "*", "é"]
-)
+tricky = st.sampled_from([":", "：", "乾", "電", "池", "😀", "𠀋", "碁", "€", "\n", "\x00", "\u2028", "*", "é"])
 names = st.text(st.one_of(tricky, st.characters(exclude_categories=())), max_size=60)
 numbers = st.one_of(
     st.decimals(min_value=-(10**9), max_value=10**9, places=0),
@@ -139,9 +137,7 @@ def test_items_and_counters_are_consistent(data: QrInput, verification: str, max
             wanted = expected_name(item.name)
             assert len(name) == len(wanted)
             ascii_for = {"／": "/", "＼": "\\"}
-            assert all(
-                got in (want, "?", ascii_for.get(want)) for got, want in zip(name, wanted, strict=True)
-            )
+            assert all(got in (want, "?", ascii_for.get(want)) for got, want in zip(name, wanted, strict=True))
         assert PLAIN_DECIMAL.fullmatch(quantity), quantity
         assert PLAIN_DECIMAL.fullmatch(price), price
         assert Decimal(quantity) == item.quantity

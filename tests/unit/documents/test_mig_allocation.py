@@ -43,9 +43,7 @@ def test_e0501_envelope_with_many_records() -> None:
     assert records == [
         record(begin_no="10000000", end_no="10000049", booklets=1),
         record(invoice_type="08", track="CD", begin_no="99980950", end_no="99981949", booklets=20),
-        record(
-            ubn="12345675", period="11402", track="EF", begin_no="00000050", end_no="00000099", booklets=1
-        ),
+        record(ubn="12345675", period="11402", track="EF", begin_no="00000050", end_no="00000099", booklets=1),
     ]
 
 

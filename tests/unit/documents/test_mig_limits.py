@@ -415,11 +415,7 @@ def test_models_are_frozen() -> None:
 def test_builder_revalidates_models_that_bypassed_validation() -> None:
     good = Invoice.from_data(invoice_data())
     copied = good.model_copy(
-        update={
-            "main": good.main.model_copy(
-                update={"buyer": good.main.buyer.model_copy(update={"name": "x" * 61})}
-            )
-        }
+        update={"main": good.main.model_copy(update={"buyer": good.main.buyer.model_copy(update={"name": "x" * 61})})}
     )
     with pytest.raises(InvalidInput) as caught:
         build_xml(copied)

@@ -461,9 +461,7 @@ def test_parse_rejects_wrong_or_missing_namespace(namespace: bytes) -> None:
 
 
 def test_parse_rejects_child_in_other_namespace() -> None:
-    xml = build_xml(CancelInvoice.from_data(cancel_invoice_data())).replace(
-        b"<Remark>", b'<Remark xmlns="urn:other">'
-    )
+    xml = build_xml(CancelInvoice.from_data(cancel_invoice_data())).replace(b"<Remark>", b'<Remark xmlns="urn:other">')
     with pytest.raises(InvalidInput) as caught:
         parse_xml("F0501", xml)
     assert (caught.value.code, caught.value.field) == ("MIG_XML_NAMESPACE", "Remark")
@@ -512,9 +510,7 @@ def test_parse_rejects_foreign_item_in_details() -> None:
 
 
 def test_parse_reports_limit_violation_with_mig_path() -> None:
-    xml = build_xml(Invoice.from_data(invoice_data())).replace(
-        b"<Name>0000</Name>", b"<Name>" + b"x" * 61 + b"</Name>"
-    )
+    xml = build_xml(Invoice.from_data(invoice_data())).replace(b"<Name>0000</Name>", b"<Name>" + b"x" * 61 + b"</Name>")
     with pytest.raises(InvalidInput) as caught:
         parse_xml("F0401", xml)
     assert (caught.value.code, caught.value.field) == ("MIG_FIELD_TOO_LONG", "Main.Buyer.Name")

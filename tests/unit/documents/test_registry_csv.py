@@ -105,9 +105,7 @@ def test_rows_with_a_bad_checksum_are_reported_with_their_line_not_imported():
 
 
 def test_a_row_with_the_wrong_number_of_fields_is_reported():
-    data = csv_bytes(
-        HEADER, row("臺北市,中正區", "24634102", "", "未加引號"), row("地址", "04595257", "", "好")
-    )
+    data = csv_bytes(HEADER, row("臺北市,中正區", "24634102", "", "未加引號"), row("地址", "04595257", "", "好"))
     parsed = parse_registry_csv(data)
     assert [r.ubn for r in parsed.records] == ["04595257"]
     assert parsed.rejected[0].line == 2

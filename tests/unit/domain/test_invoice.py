@@ -19,9 +19,7 @@ B2C_MOBILE: dict[str, Any] = {
     "carrier": {"type": "3J0002", "id": "/ABC+123"},
     "donation_code": None,
     "print": False,
-    "items": [
-        {"description": "拿鐵咖啡", "quantity": "2", "unit": "杯", "unit_price": "65", "tax_type": "1"}
-    ],
+    "items": [{"description": "拿鐵咖啡", "quantity": "2", "unit": "杯", "unit_price": "65", "tax_type": "1"}],
     "prices_include_tax": True,
     "order_id": "SO-2025-0001",
 }
@@ -263,9 +261,7 @@ def test_buyer_name_and_email_limits() -> None:
     # 80, not the 400 of one MIG 4.1 model: the reference calls the limit conflicting
     error = invalid(body(B2B, buyer={"ubn": "22099131", "name": "x", "email": "a" * 75 + "@b.com"}))
     assert (error.code, error.field) == ("TOO_LONG", "buyer.email")
-    assert invalid(body(B2B, buyer={"ubn": "22099131", "name": "x", "email": "not-an-email"})).code == (
-        "INVALID_EMAIL"
-    )
+    assert invalid(body(B2B, buyer={"ubn": "22099131", "name": "x", "email": "not-an-email"})).code == ("INVALID_EMAIL")
 
 
 def test_blank_or_control_character_text_is_refused() -> None:

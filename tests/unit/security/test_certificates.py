@@ -49,9 +49,7 @@ def _refused(
     assert caught.value.message and caught.value.message_zh
 
 
-def test_a_valid_ec_certificate_yields_its_ubn_name_serial_and_expiry(
-    ca: certs.Issued, merchant: certs.Issued
-) -> None:
+def test_a_valid_ec_certificate_yields_its_ubn_name_serial_and_expiry(ca: certs.Issued, merchant: certs.Issued) -> None:
     nonce = new_nonce()
     result = _verify(merchant.pem, certs.sign_nonce(merchant.key, nonce), nonce, ca)
     assert result.ubn == UBN
@@ -66,9 +64,7 @@ def test_a_valid_rsa_certificate_is_accepted(ca: certs.Issued) -> None:
     assert _verify(leaf.pem, certs.sign_nonce(leaf.key, nonce), nonce, ca).ubn == "22099131"
 
 
-def test_a_webcrypto_style_p1363_ecdsa_signature_is_accepted(
-    ca: certs.Issued, merchant: certs.Issued
-) -> None:
+def test_a_webcrypto_style_p1363_ecdsa_signature_is_accepted(ca: certs.Issued, merchant: certs.Issued) -> None:
     nonce = new_nonce()
     signature = certs.sign_nonce(merchant.key, nonce, p1363=True)
     assert len(base64.b64decode(signature)) == 64
@@ -261,9 +257,7 @@ def test_an_rsa_signature_by_another_key_is_refused(ca: certs.Issued) -> None:
 
 
 @pytest.mark.parametrize("signature", ["", "not base64!", "AAA", "ＡＡＡＡ", "A" * 5000])
-def test_an_undecodable_signature_is_invalid_input(
-    ca: certs.Issued, merchant: certs.Issued, signature: str
-) -> None:
+def test_an_undecodable_signature_is_invalid_input(ca: certs.Issued, merchant: certs.Issued, signature: str) -> None:
     _refused(InvalidInput, "SIGNATURE_INVALID", "signature", merchant.pem, signature, new_nonce(), ca)
 
 
@@ -296,9 +290,7 @@ def test_a_malformed_nonce_is_invalid_input(ca: certs.Issued, merchant: certs.Is
         ("00000000",),  # the consumer marker, never a business
     ],
 )
-def test_the_ubn_must_be_exactly_one_valid_serial_number(
-    ca: certs.Issued, serial_numbers: tuple[str, ...]
-) -> None:
+def test_the_ubn_must_be_exactly_one_valid_serial_number(ca: certs.Issued, serial_numbers: tuple[str, ...]) -> None:
     leaf = certs.issue_merchant_certificate(ca, serial_numbers=serial_numbers, now=NOW)
     nonce = new_nonce()
     signature = certs.sign_nonce(leaf.key, nonce)

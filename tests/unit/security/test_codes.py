@@ -18,9 +18,7 @@ ISSUED = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
 EXPIRES = CodePolicy().expires_at(ISSUED)
 
 
-def _check(
-    submitted: object, stored: str, attempts: int = 0, now: datetime = ISSUED, **kw: object
-) -> CodeOutcome:
+def _check(submitted: object, stored: str, attempts: int = 0, now: datetime = ISSUED, **kw: object) -> CodeOutcome:
     options: dict[str, object] = {"key": KEY, "context": CONTEXT, **kw}
     return check_code(submitted, stored, EXPIRES, attempts, now, **options)  # type: ignore[arg-type]
 
@@ -55,9 +53,7 @@ def test_a_code_for_another_purpose_or_key_is_wrong() -> None:
     assert _check(code, stored, key=OTHER_KEY) is CodeOutcome.WRONG
 
 
-@pytest.mark.parametrize(
-    "submitted", ["", "12345", "1234567", "12 345", "１２３４５６", None, 123456, "abcdef"]
-)
+@pytest.mark.parametrize("submitted", ["", "12345", "1234567", "12 345", "１２３４５６", None, 123456, "abcdef"])
 def test_anything_but_six_digits_is_wrong(submitted: object) -> None:
     _, stored = new_code(key=KEY, context=CONTEXT)
     assert _check(submitted, stored) is CodeOutcome.WRONG

@@ -132,9 +132,7 @@ def test_an_alg_none_token_is_refused() -> None:
 
 
 def test_a_token_signed_with_another_key_is_refused() -> None:
-    token, _ = issue_access_token(
-        subject="24634102", role=Role.MERCHANT, key=OTHER_KEY, now=NOW, session_id="s1"
-    )
+    token, _ = issue_access_token(subject="24634102", role=Role.MERCHANT, key=OTHER_KEY, now=NOW, session_id="s1")
     assert _code(token) == "INVALID_TOKEN"
 
 
@@ -179,9 +177,7 @@ def test_keys_shorter_than_32_bytes_are_refused() -> None:
 
 def test_a_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        issue_access_token(
-            subject="x", role=Role.STAFF, key=KEY, now=NOW.replace(tzinfo=None), session_id="s1"
-        )
+        issue_access_token(subject="x", role=Role.STAFF, key=KEY, now=NOW.replace(tzinfo=None), session_id="s1")
 
 
 @given(

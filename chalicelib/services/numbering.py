@@ -1,0 +1,129 @@
+"""Taking invoice numbers: never twice, never skipped, in order within each booklet.
+
+The number comes from the channel's counter, which moves in the same DynamoDB transaction that
+writes the invoice; if anything in that transaction fails, the counter does not move and the
+next attempt gets the same number. Two writers on one counter race on a condition (the number
+they read); the loser reads again and takes the next one.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.adapters.dynamo_tracks import Counter, DynamoTracks, NoNumbersLeft
+from chalicelib.domain.invoice_number import InvoiceNumber
+from chalicelib.domain.invoice_type import InvoiceType
+from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.services.ports import Clock
+
+# Contention on one counter is resolved by retrying; a few hundred tries covers even eight
+# threads hammering one till, and stays far below the Lambda timeout.
+MAX_ATTEMPTS = 400
+
+ActionsFor = Callable[[InvoiceNumber, datetime], Iterable[dict[str, Any]]]
+LowStockNotifier = Callable[[str, str, str, int], None]  # ubn, period, channel, remaining
+
+
+@dataclass(frozen=True)
+class TakenNumber:
+    number: InvoiceNumber
+    issued_at: datetime
+    channel: str
+    remaining: int  # numbers left to this channel after this one
+    low_stock_crossed: bool  # this issue was the one that went below the merchant's threshold
+
+
+def _no_numbers(period: Period, channel: str) -> NoNumbersLeft:
+    return NoNumbersLeft(
+        "NO_NUMBERS_AVAILABLE",
+        f"Channel {channel} has no invoice numbers left for period {period.code}; "
+        "activate and assign more booklets (PUT /v1/tracks/{track_id}/channels)",
+        f"通路 {channel} 在 {period.code} 期已無可用發票號碼，請取號並指派字軌本",
+        "channel",
+    )
+
+
+class NumberingService:
+    def __init__(
+        self,
+        *,
+        tracks: DynamoTracks,
+        clock: Clock,
+        before_commit: Callable[[InvoiceNumber], None] | None = None,
+        low_stock: LowStockNotifier | None = None,
+    ) -> None:
+        self._tracks = tracks
+        self._clock = clock
+        self._low_stock = low_stock
+        # A test seam: runs after a number is chosen and before it is committed, so a test can
+        # make the writer die exactly there.
+        self._before_commit = before_commit
+
+    def take(
+        self,
+        ubn: str,
+        channel: str,
+        *,
+        invoice_type: InvoiceType = InvoiceType.GENERAL,
+        actions_for: ActionsFor,
+        low_stock_threshold: int | None = None,
+        at: datetime | None = None,
+    ) -> TakenNumber:
+        """Commit ``actions_for(number, issued_at)`` together with the next number of ``channel``.
+
+        The invoice's period is the period of its issue time; only that period's booklets serve.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
+            period = Period.from_date(now.date())
+            counter = self._tracks.counter(ubn, period.code, invoice_type.value, channel)
+            if counter is None:
+                raise _no_numbers(period, channel)
+            if counter.current_exhausted:
+                if not counter.queue:
+                    raise _no_numbers(period, channel)
+                self._tracks.advance(ubn, counter)
+                continue
+            number, issued_at = self._next(counter, now)
+            if self._before_commit is not None:
+                self._before_commit(number)
+            actions = list(actions_for(number, issued_at))
+            if self._tracks.take(ubn, counter, issued_at.isoformat(), actions):
+                remaining = counter.remaining - 1
+                crossed = self._warn_once(ubn, counter, remaining, low_stock_threshold)
+                return TakenNumber(number, issued_at, channel, remaining, crossed)
+            _backoff(attempt)
+        raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
+
+    def _warn_once(self, ubn: str, counter: Counter, remaining: int, threshold: int | None) -> bool:
+        """Tell the merchant once when a channel runs low; the flag on the counter makes it once
+        even when many tills cross the threshold at the same moment."""
+        if threshold is None or remaining >= threshold or counter.low_stock_notified:
+            return False
+        if not self._tracks.mark_low_stock_notified(ubn, counter):
+            return False
+        if self._low_stock is not None:
+            self._low_stock(ubn, counter.period, counter.channel, remaining)
+        return True
+
+    @staticmethod
+    def _next(counter: Counter, now: datetime) -> tuple[InvoiceNumber, datetime]:
+        assert counter.track is not None and counter.next_no is not None  # noqa: S101 - checked above
+        number = InvoiceNumber.from_parts(counter.track, counter.next_no)
+        # Within a booklet issue times must not go backwards even if this host's clock lags the
+        # one that issued the previous number.
+        issued_at = now.replace(microsecond=0)
+        if counter.last_issued_at:
+            previous = datetime.fromisoformat(counter.last_issued_at)
+            issued_at = max(issued_at, previous)
+        return number, issued_at
+
+
+def _backoff(attempt: int) -> None:
+    # Short, jittered waits: the winner's transaction takes a few milliseconds.
+    time.sleep(random.uniform(0, min(0.002 * (attempt + 1), 0.02)))  # noqa: S311 - jitter, not security
