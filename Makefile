@@ -11,7 +11,7 @@ NPM_DIR := .local/npm
 DDB_STAMP := $(NPM_DIR)/.installed-11.1.0
 PY_STAMP := $(VENV)/.installed
 
-.PHONY: run test deps lint format typecheck unit package outbox clean help
+.PHONY: run test deps lint format typecheck unit package outbox clean help bench
 
 help:
 	@echo "make run     the platform at http://127.0.0.1:$(PORT) (PORT=8123 to change)"
@@ -70,3 +70,8 @@ outbox:
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks: medians against a baseline from the same run, written to bench/results.md.
+# One alone: make bench BENCH=numbering
+bench: deps
+	$(PY) -m bench.run $(BENCH)

@@ -383,12 +383,13 @@ class DynamoTracks:
         counter: Counter,
         issued_at: str,
         extra_actions: Iterable[dict[str, Any]],
-    ) -> bool:
+    ) -> tuple[bool, Counter | None]:
         """Use ``counter.next_no`` in one transaction with the caller's writes (the invoice).
 
         The counter moves only if it still holds the number we read and the number is within the
         booklet, so a concurrent writer or a failure of any other action leaves no gap and no
-        duplicate. False when another writer took the number first.
+        duplicate. ``(False, counter now)`` when another writer took the number first: the
+        cancelled transaction hands back the counter as it is, which saves a read per lost race.
         """
         assert counter.next_no is not None and counter.end is not None  # noqa: S101 - guarded by caller
         actions = [
@@ -401,6 +402,7 @@ class DynamoTracks:
                         "issued = if_not_exists(issued, :zero) + :one"
                     ),
                     "ConditionExpression": "next_no = :n AND cur_begin = :b AND :n <= cur_end",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     "ExpressionAttributeValues": to_item(
                         {
                             ":after": counter.next_no + 1,
@@ -421,11 +423,12 @@ class DynamoTracks:
             code = exc.response.get("Error", {}).get("Code")
             reasons = cancellation_reasons(exc)
             if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
+                item = exc.response.get("CancellationReasons", [{}])[0].get("Item")
+                return False, (_counter(from_item(item)) if item else None)
             if code == "TransactionConflictException" or "TransactionConflict" in reasons:
-                return False
+                return False, None
             raise
-        return True
+        return True, None
 
     def mark_low_stock_notified(self, ubn: str, counter: Counter) -> bool:
         """Flip the once-only low-stock flag; True for the one caller that flipped it."""

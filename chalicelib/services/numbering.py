@@ -78,10 +78,13 @@ class NumberingService:
 
         The invoice's period is the period of its issue time; only that period's booklets serve.
         """
+        seen: Counter | None = None
         for attempt in range(MAX_ATTEMPTS):
             now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
             period = Period.from_date(now.date())
-            counter = self._tracks.counter(ubn, period.code, invoice_type.value, channel)
+            counter = seen if seen is not None and seen.period == period.code else None
+            counter = counter or self._tracks.counter(ubn, period.code, invoice_type.value, channel)
+            seen = None
             if counter is None:
                 raise _no_numbers(period, channel)
             if counter.current_exhausted:
@@ -93,7 +96,8 @@ class NumberingService:
             if self._before_commit is not None:
                 self._before_commit(number)
             actions = list(actions_for(number, issued_at))
-            if self._tracks.take(ubn, counter, issued_at.isoformat(), actions):
+            committed, seen = self._tracks.take(ubn, counter, issued_at.isoformat(), actions)
+            if committed:
                 remaining = counter.remaining - 1
                 crossed = self._warn_once(ubn, counter, remaining, low_stock_threshold)
                 return TakenNumber(number, issued_at, channel, remaining, crossed)

@@ -1,0 +1,36 @@
+"""Run benchmarks against the same local parts as the tests: `python -m bench.run [NAME ...]`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from bench.harness import Figure, machine, write_results
+
+BENCHMARKS = ("numbering",)
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-with-at-least-32-characters")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    from infra.local import running
+
+    figures: list[Figure] = []
+    with running(stage="local") as stack:
+        os.environ.update(stack.environment())
+        for name in names:
+            print(f"running {name}…", flush=True)
+            figures += importlib.import_module(f"bench.{name}").run()
+    path = write_results(figures, machine())
+    print(path.read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
