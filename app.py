@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from chalice.app import Chalice, ConvertToMiddleware
 
-from chalicelib.api import admin, api_keys, auth, local_tools, lookup, merchant, registration, system, tracks
+from chalicelib.api import (
+    admin,
+    api_keys,
+    auth,
+    invoices,
+    local_tools,
+    lookup,
+    merchant,
+    registration,
+    system,
+    tracks,
+)
 from chalicelib.api.middleware import request_context
 from chalicelib.observability import logger, metrics, tracer
 
@@ -17,5 +28,5 @@ app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(captur
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(request_context, "http")
 
-for blueprint in (system, local_tools, lookup, auth, registration, merchant, api_keys, admin, tracks):
+for blueprint in (system, local_tools, lookup, auth, registration, merchant, api_keys, admin, tracks, invoices):
     app.register_blueprint(blueprint.bp)

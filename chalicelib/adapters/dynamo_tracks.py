@@ -91,6 +91,16 @@ class NoNumbersLeft(Conflict):
     pass
 
 
+class ActionRefused(Exception):
+    """One of the caller's own actions in the numbering transaction failed its condition (for
+    example the idempotency record already exists); ``item`` is what is stored there now."""
+
+    def __init__(self, index: int, item: dict[str, Any] | None) -> None:
+        super().__init__(f"action {index} refused")
+        self.index = index
+        self.item = item
+
+
 class DynamoTracks:
     # --- allocation ----------------------------------------------------------------------------
 
@@ -427,6 +437,10 @@ class DynamoTracks:
                 return False, (_counter(from_item(item)) if item else None)
             if code == "TransactionConflictException" or "TransactionConflict" in reasons:
                 return False, None
+            if "ConditionalCheckFailed" in reasons:
+                index = reasons.index("ConditionalCheckFailed")
+                old = exc.response.get("CancellationReasons", [])[index].get("Item")
+                raise ActionRefused(index - 1, from_item(old) if old else None) from exc
             raise
         return True, None
 

@@ -11,14 +11,17 @@ from typing import Any
 from chalice.app import Request
 
 from chalicelib.adapters.clock import SystemClock
+from chalicelib.adapters.dynamo import CursorCodec
 from chalicelib.adapters.dynamo_accounts import DynamoCredentials, DynamoSessions
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
+from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.adapters.keys import derived_key, trusted_ca_pems
 from chalicelib.adapters.notify import SesMailer, SnsSms
 from chalicelib.services.auth import AuthService
+from chalicelib.services.invoicing import InvoicingService
 from chalicelib.services.low_stock import LowStockMailer
 from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
@@ -103,3 +106,29 @@ def track_service() -> TrackService:
 def numbering_service() -> NumberingService:
     alert = LowStockMailer(merchants=merchants(), mailer=SesMailer(), audit=audit_log())
     return NumberingService(tracks=DynamoTracks(), clock=clock, low_stock=alert)
+
+
+def invoices() -> DynamoInvoices:
+    return DynamoInvoices()
+
+
+def cursor_codec() -> CursorCodec:
+    return CursorCodec(derived_key("cursors"))
+
+
+def _notify_outbox(ubn: str, number: str, event: str) -> None:
+    try:
+        from chalicelib.adapters.sqs_outbox import notify_outbox
+    except ImportError:  # the outbox worker is optional wiring; the sweeper catches up anyway
+        return
+    notify_outbox(ubn, number, event)
+
+
+def invoicing_service() -> InvoicingService:
+    return InvoicingService(
+        invoices=invoices(),
+        merchants=merchants(),
+        numbering=numbering_service(),
+        clock=clock,
+        notify_outbox=_notify_outbox,
+    )

@@ -70,7 +70,7 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
-def parse_json(raw: bytes | None) -> Any:
+def parse_json(raw: bytes | str | None) -> Any:
     if not raw:
         raise ApiError(400, "MISSING_BODY", "A JSON request body is required", "缺少 JSON 請求內容")
     try:

@@ -74,6 +74,23 @@ def _email(value: str) -> str:
     return value
 
 
+_MOBILE = re.compile(r"(?:09|\+8869)[0-9]{8}")
+
+
+def _mobile(value: str) -> str:
+    compact = re.sub(r"[\s-]", "", value)
+    if not _MOBILE.fullmatch(compact):
+        raise as_pydantic_error(
+            InvalidInput(
+                "INVALID_MOBILE",
+                "A mobile number is 09xxxxxxxx or +8869xxxxxxxx.",
+                "手機號碼格式應為 09xxxxxxxx 或 +8869xxxxxxxx。",
+                None,
+            )
+        )
+    return "+886" + compact[1:] if compact.startswith("09") else compact
+
+
 def _donation_code(value: object) -> str | None:
     if value is None:
         return None
@@ -121,6 +138,8 @@ class Buyer(BaseModel):
     person_in_charge: Annotated[str, *_text(30)] | None = None
     telephone: Annotated[str, *_text(26)] | None = None
     customer_number: Annotated[str, *_text(20)] | None = None
+    # Where the invoice notice is texted (SMS); a Taiwan mobile number, 09xxxxxxxx or +8869xxxxxxxx.
+    mobile: Annotated[str, AfterValidator(_mobile)] | None = None
 
 
 class InvoiceDraft(BaseModel):

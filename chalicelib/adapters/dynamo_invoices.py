@@ -1,0 +1,93 @@
+"""Invoices, their outbox entries and per-period totals in the invoices table.
+
+- ``pk=MERCHANT#<ubn>, sk=INV#<number>``: the invoice. gsi1 (``MERCHANT#<ubn>`` /
+  ``<date>T<time>#<number>``) serves every list and date query; gsi2 (``BUYER#<buyer ubn>`` /
+  ``<date>T<time>#<seller>#<number>``) serves the buyer's received invoices.
+- ``pk=MERCHANT#<ubn>, sk=ORDER#<order_id>``: the merchant's order id, unique per merchant.
+- ``pk=MERCHANT#<ubn>, sk=TOTALS#<period>#<type>``: running totals the 401 return reads.
+- ``pk=MERCHANT#<ubn>, sk=OUTBOX#<number>#<event>``: work to do after an invoice changed
+  (documents, delivery); while pending it is in gsi1 under ``OUTBOX#PENDING`` for the sweeper.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamo import dynamodb, from_item, get, key, to_item
+from chalicelib.services.invoice_record import InvoiceRecord
+from chalicelib.settings import get_settings
+
+OUTBOX_PENDING = "OUTBOX#PENDING"
+
+
+def invoices_table() -> str:
+    return get_settings().invoices_table
+
+
+def owner(ubn: str) -> str:
+    return f"MERCHANT#{ubn}"
+
+
+def invoice_sort_key(number: str) -> str:
+    return f"INV#{number}"
+
+
+def outbox_sort_key(number: str, event: str) -> str:
+    return f"OUTBOX#{number}#{event}"
+
+
+def invoice_item(record: InvoiceRecord, seller_ubn: str) -> dict[str, Any]:
+    stamp = f"{record.invoice_date.isoformat()}T{record.invoice_time}"
+    item: dict[str, Any] = {
+        "pk": owner(seller_ubn),
+        "sk": invoice_sort_key(record.invoice_number),
+        "gsi1pk": owner(seller_ubn),
+        "gsi1sk": f"{stamp}#{record.invoice_number}",
+        **record.model_dump(mode="json"),
+    }
+    if record.buyer.get("ubn"):
+        item["gsi2pk"] = f"BUYER#{record.buyer['ubn']}"
+        item["gsi2sk"] = f"{stamp}#{seller_ubn}#{record.invoice_number}"
+    return item
+
+
+class DynamoInvoices:
+    def get(self, ubn: str, number: str) -> InvoiceRecord | None:
+        item = get(invoices_table(), owner(ubn), invoice_sort_key(number))
+        return InvoiceRecord.model_validate(item) if item else None
+
+    def get_raw(self, ubn: str, number: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), invoice_sort_key(number))
+
+    def order(self, ubn: str, order_id: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), f"ORDER#{order_id}")
+
+    def outbox(self, ubn: str, number: str, event: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), outbox_sort_key(number, event))
+
+    def totals(self, ubn: str, period: str, invoice_type: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), f"TOTALS#{period}#{invoice_type}")
+
+    def set_fields(self, ubn: str, number: str, fields: dict[str, Any]) -> None:
+        """Set top-level fields of an invoice (artifacts, delivery) without touching the rest."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        dynamodb().update_item(
+            TableName=invoices_table(),
+            Key=key(owner(ubn), invoice_sort_key(number)),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+        )
+
+    def pending_outbox(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Outbox entries not yet done, oldest first (the sweeper's work list)."""
+        response = dynamodb().query(
+            TableName=invoices_table(),
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": {"S": OUTBOX_PENDING}},
+            Limit=limit,
+        )
+        return [from_item(item) for item in response.get("Items", [])]

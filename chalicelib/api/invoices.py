@@ -1,0 +1,190 @@
+"""Invoice routes: issue one or many, find, read, download."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.api import deps
+from chalicelib.api.errors import ApiError, from_domain, json_response, status_for
+from chalicelib.api.routing import operation, parse_json
+from chalicelib.domain.channels import ONLINE, validate_channel
+from chalicelib.domain.errors import DomainError, NotFound
+from chalicelib.domain.invoice import InvoiceDraft
+from chalicelib.services.invoice_query import InvoicePage, InvoiceQuery, find_invoices
+from chalicelib.services.invoice_record import InvoiceView, view
+from chalicelib.services.principal import Principal
+
+bp = Blueprint(__name__)
+TAG = "Invoices"
+MAX_BATCH = 500
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
+
+
+class IssueRequest(InvoiceDraft):
+    """The invoice to issue. ``channel`` is for API keys: ``api`` (default) or ``pos:<device>``."""
+
+    channel: str | None = Field(default=None, description="api (default) or pos:<device>; people issue online")
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    invoices: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchResult(BaseModel):
+    index: int
+    status: int
+    invoice: InvoiceView | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchResult]
+    issued: int
+    failed: int
+
+
+def _idempotency_key() -> str | None:
+    header = bp.current_request.headers.get("idempotency-key")
+    if header is None:
+        return None
+    key = str(header)
+    if not _KEY.fullmatch(key):
+        raise ApiError(
+            400,
+            "INVALID_IDEMPOTENCY_KEY",
+            "Idempotency-Key is 1-255 printable ASCII characters",
+            "Idempotency-Key 須為 1 至 255 個可見 ASCII 字元",
+            "Idempotency-Key",
+        )
+    return key
+
+
+def _channel(principal: Principal, body: dict[str, Any]) -> str:
+    requested = body.pop("channel", None)
+    if principal.via != "api_key":
+        if requested not in (None, ONLINE):
+            raise ApiError(
+                422,
+                "CHANNEL_NOT_ALLOWED",
+                "People issue on the online channel",
+                "網頁登入者僅能使用 online 通路",
+                "channel",
+            )
+        return ONLINE
+    return validate_channel(requested or "api")
+
+
+def _issue_one(principal: Principal, body: dict[str, Any], key: str | None) -> Any:
+    channel = _channel(principal, body)
+    return deps.invoicing_service().issue(
+        principal.ubn, body, channel=channel, actor=principal.actor, idempotency_key=key
+    )
+
+
+@operation(
+    bp,
+    "/v1/invoices",
+    "POST",
+    summary="Issue one invoice (B2C or B2B); Idempotency-Key and order_id make retries return the first invoice",
+    tag=TAG,
+    body=IssueRequest,
+    response=InvoiceView,
+    status=201,
+    auth="merchant",
+    scope="invoices:write",
+    errors=(409, 422),
+)
+def issue(body: IssueRequest, principal: Principal) -> Response:
+    raw = parse_json(bp.current_request.raw_body)
+    issued = _issue_one(principal, dict(raw), _idempotency_key())
+    headers = {"Location": f"/v1/invoices/{issued.record.invoice_number}"}
+    if issued.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(issued.body(), 201, headers)
+
+
+@operation(
+    bp,
+    "/v1/invoices/batch",
+    "POST",
+    summary="Issue up to 500 invoices; each has its own result, a bad one takes no number and stops nothing",
+    tag=TAG,
+    body=BatchRequest,
+    response=BatchResponse,
+    auth="merchant",
+    scope="invoices:write",
+)
+def issue_batch(body: BatchRequest, principal: Principal) -> BatchResponse:
+    key = _idempotency_key()
+    results: list[BatchResult] = []
+    for index, payload in enumerate(body.invoices):
+        try:
+            issued = _issue_one(principal, dict(payload), f"{key}#{index}" if key else None)
+            results.append(BatchResult(index=index, status=201, invoice=view(issued.record)))
+        except DomainError as error:
+            results.append(BatchResult(index=index, status=status_for(error), error=_error(error)))
+        except ApiError as error:
+            results.append(
+                BatchResult(
+                    index=index,
+                    status=error.status,
+                    error={
+                        "code": error.code,
+                        "message": error.message,
+                        "message_zh": error.message_zh,
+                        "field": error.field,
+                    },
+                )
+            )
+    issued_count = sum(1 for r in results if r.status == 201)
+    return BatchResponse(results=results, issued=issued_count, failed=len(results) - issued_count)
+
+
+def _error(error: DomainError) -> dict[str, Any]:
+    return {"code": error.code, "message": error.message, "message_zh": error.message_zh, "field": error.field}
+
+
+@operation(
+    bp,
+    "/v1/invoices",
+    summary="Find invoices, newest first: period, dates, buyer, status, carrier, totals; cursor pagination",
+    tag=TAG,
+    query=InvoiceQuery,
+    response=InvoicePage,
+    auth="merchant",
+    scope="invoices:read",
+)
+def list_invoices(query: InvoiceQuery, principal: Principal) -> InvoicePage:
+    return find_invoices(principal.ubn, query, deps.cursor_codec())
+
+
+def _own(principal: Principal, invoice_number: str) -> Any:
+    record = deps.invoices().get(principal.ubn, invoice_number) if _NUMBER.fullmatch(invoice_number) else None
+    if record is None:
+        raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票")
+    return record
+
+
+@operation(
+    bp,
+    "/v1/invoices/{invoice_number}",
+    summary="One invoice with its history",
+    tag=TAG,
+    response=InvoiceView,
+    auth="merchant",
+    scope="invoices:read",
+    errors=(404,),
+)
+def get_invoice(invoice_number: str, principal: Principal) -> InvoiceView:
+    return view(_own(principal, invoice_number), with_history=True)
+
+
+def domain_response(error: DomainError) -> Response:
+    return from_domain(error)
