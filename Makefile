@@ -27,7 +27,7 @@ test: deps lint typecheck
 unit: deps
 	$(PY) -m pytest -q tests/unit
 
-deps: $(PY_STAMP) $(DDB_STAMP) java
+deps: $(PY_STAMP) $(DDB_STAMP) java fonts
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -75,3 +75,27 @@ clean:
 # One alone: make bench BENCH=numbering
 bench: deps
 	$(PY) -m bench.run $(BENCH)
+
+# PDF documents (chalicelib/documents/pdf): the CJK fonts they embed, and the poppler/zbar tools
+# their tests use to rasterise and scan the PDFs. Fonts are built from Debian's fonts-noto-cjk by
+# infra/fonts.py (~1 minute once), only when a file is missing; they are git-ignored.
+.PHONY: fonts pdf-tools
+FONT_DIR := chalicelib/fonts
+FONTS := $(FONT_DIR)/NotoSansTC-Regular.otf $(FONT_DIR)/NotoSansTC-Bold.otf $(FONT_DIR)/NotoSansTC-Supplement.otf
+NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc
+
+fonts: $(FONTS)
+
+$(FONT_DIR)/NotoSansTC-%.otf: | $(PY_STAMP) pdf-tools
+	$(PY) -m infra.fonts $@
+
+# One apt-get update, and only when something is missing.
+pdf-tools:
+	@missing=""; \
+	for f in $(NOTO_CJK); do test -f $$f || missing="fonts-noto-cjk"; done; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing (PDF fonts and the tools the PDF tests use)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi

@@ -12,6 +12,7 @@ from chalicelib.api import (
     local_tools,
     lookup,
     merchant,
+    outbox_events,
     registration,
     system,
     tracks,
@@ -28,5 +29,17 @@ app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(captur
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(request_context, "http")
 
-for blueprint in (system, local_tools, lookup, auth, registration, merchant, api_keys, admin, tracks, invoices):
+for blueprint in (
+    system,
+    local_tools,
+    lookup,
+    auth,
+    registration,
+    merchant,
+    api_keys,
+    admin,
+    tracks,
+    invoices,
+    outbox_events,
+):
     app.register_blueprint(blueprint.bp)

@@ -31,6 +31,9 @@ class Settings(BaseModel):
     s3_endpoint: str | None = None
     ses_endpoint: str | None = None
     sns_endpoint: str | None = None
+    sqs_endpoint: str | None = None
+    # The SQS queue (name, not URL) that wakes the outbox processor after an invoice changes.
+    outbox_queue: str = "einvoice-local-outbox"
     mail_from: str = DEFAULT_MAIL_FROM
     # Root secret for token signatures, one-time code hashes, API-key pepper and cursors (each
     # gets its own derived key). Set directly (local, tests) or named as an SSM SecureString.
@@ -60,6 +63,8 @@ _ENV = {
     "s3_endpoint": "AWS_ENDPOINT_URL_S3",
     "ses_endpoint": "AWS_ENDPOINT_URL_SES",
     "sns_endpoint": "AWS_ENDPOINT_URL_SNS",
+    "sqs_endpoint": "AWS_ENDPOINT_URL_SQS",
+    "outbox_queue": "OUTBOX_QUEUE",
     "mail_from": "MAIL_FROM",
     "max_body_bytes": "MAX_BODY_BYTES",
     "secret_key": "SECRET_KEY",

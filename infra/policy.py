@@ -1,4 +1,4 @@
-"""Least-privilege IAM policy per stage, naming exactly that stage's tables and bucket.
+"""Least-privilege IAM policy per stage, naming exactly that stage's tables, bucket and queues.
 
 `autogen_policy` is off: Chalice only analyses app.py, and our AWS calls live in chalicelib.
 The files in .chalice/ are generated from here; a test keeps them in sync.
@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from infra.resources import ARTIFACTS, TABLES
+from infra.resources import ARTIFACTS, QUEUES, TABLES
 
 
 def policy_document(stage: str) -> dict[str, Any]:
@@ -20,6 +20,7 @@ def policy_document(stage: str) -> dict[str, Any]:
     index_arns = [f"{arn}/index/*" for arn in table_arns]
     stream_arns = [f"arn:aws:dynamodb:*:*:table/{t.name(stage)}/stream/*" for t in TABLES if t.stream]
     bucket = ARTIFACTS.name(stage)
+    queue_arns = [f"arn:aws:sqs:*:*:{queue.name(stage)}" for queue in QUEUES]
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -81,6 +82,20 @@ def policy_document(stage: str) -> dict[str, Any]:
             },
             # SMS to a phone number has no ARN to name; SNS requires "*" for direct publishes.
             {"Sid": "Sms", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*"},
+            {
+                # The API sends outbox wake-ups; Lambda's SQS poller receives and deletes them with the
+                # outbox function's role (GetQueueAttributes is what the event source mapping checks).
+                "Sid": "OutboxQueue",
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:SendMessage",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+                "Resource": queue_arns,
+            },
         ],
     }
 

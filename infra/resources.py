@@ -1,4 +1,4 @@
-"""The platform's tables and bucket, defined once.
+"""The platform's tables, bucket and queue, defined once.
 
 The same definitions create the resources on DynamoDB Local and moto for `make run` and the
 tests, and become CloudFormation resources merged into `chalice package`'s template, so the
@@ -7,6 +7,7 @@ local shape cannot drift from what is deployed.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,10 +99,60 @@ class Bucket:
 ARTIFACTS = Bucket(logical_id="ArtifactsBucket", env_var="ARTIFACTS_BUCKET", suffix="artifacts")
 
 
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue with a dead-letter queue.
+
+    The visibility timeout is AWS's advice for Lambda event sources: six times the consuming
+    function's timeout, so a message is never handed to a second invocation while the first one
+    (with its own retries) may still be working on it.
+    """
+
+    logical_id: str
+    env_var: str
+    suffix: str
+    # The CloudFormation id chalice package gives the consuming function (CamelCase of its name).
+    consumer_logical_id: str
+    function_timeout_s: int
+    max_receive_count: int
+    serves: str = ""
+
+    def name(self, stage: str) -> str:
+        return f"{PROJECT}-{stage}-{self.suffix}"
+
+    def dead_letter_name(self, stage: str) -> str:
+        return f"{self.name(stage)}-dlq"
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        return 6 * self.function_timeout_s
+
+
+# SQS's maximum (14 days): a message outlives any outage we would wait out.
+RETENTION_S = 14 * 24 * 3600
+
+OUTBOX_QUEUE = Queue(
+    logical_id="OutboxQueue",
+    env_var="OUTBOX_QUEUE",
+    suffix="outbox",  # chalicelib.adapters.sqs_outbox.queue_name must agree (tested)
+    consumer_logical_id="HandleOutboxMessage",  # chalicelib/api/outbox_events.py, handle_outbox_message
+    # Must equal lambda_functions.handle_outbox_message.lambda_timeout in .chalice/config.json
+    # (a test checks it): rendering two PDFs with an embedded CJK font takes seconds, not ms.
+    function_timeout_s=60,
+    # After 5 failed deliveries a message parks in the DLQ (an alarm, not a loss): the outbox item
+    # stays in the pending index and the sweeper keeps retrying it.
+    max_receive_count=5,
+    serves="wake-ups for the outbox processor (documents, email, SMS after an invoice changed)",
+)
+QUEUES: tuple[Queue, ...] = (OUTBOX_QUEUE,)
+
+
 def stage_environment(stage: str) -> dict[str, str]:
     """Environment variables naming every resource of a stage (what the functions read)."""
     env = {table.env_var: table.name(stage) for table in TABLES}
     env[ARTIFACTS.env_var] = ARTIFACTS.name(stage)
+    for queue in QUEUES:
+        env[queue.env_var] = queue.name(stage)
     return env
 
 
@@ -143,8 +194,46 @@ def create_table_request(table: Table, stage: str) -> dict[str, Any]:
     return request
 
 
+def queue_attributes(queue: Queue, dead_letter_arn: str) -> dict[str, str]:
+    """SQS attributes of ``queue`` for boto3 `create_queue` (the same values as the template's)."""
+    return {
+        "VisibilityTimeout": str(queue.visibility_timeout_s),
+        "MessageRetentionPeriod": str(RETENTION_S),
+        "RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(queue.max_receive_count)}
+        ),
+    }
+
+
+def _queue_resources(queue: Queue, stage: str) -> dict[str, Any]:
+    dlq_id = f"{queue.logical_id}DeadLetter"
+    return {
+        dlq_id: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": queue.dead_letter_name(stage),
+                "MessageRetentionPeriod": RETENTION_S,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        queue.logical_id: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": queue.name(stage),
+                "VisibilityTimeout": queue.visibility_timeout_s,
+                "MessageRetentionPeriod": RETENTION_S,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                    "maxReceiveCount": queue.max_receive_count,
+                },
+            },
+        },
+    }
+
+
 def cloudformation_resources(stage: str) -> dict[str, Any]:
-    """Tables and bucket as CloudFormation resources for `chalice package --merge-template`."""
+    """Tables, bucket and queues as CloudFormation resources for `chalice package --merge-template`."""
     resources: dict[str, Any] = {}
     for table in TABLES:
         props = create_table_request(table, stage)
@@ -182,4 +271,10 @@ def cloudformation_resources(stage: str) -> dict[str, Any]:
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         },
     }
+    for queue in QUEUES:
+        resources.update(_queue_resources(queue, stage))
+        # Chalice names the queue by ARN only, so CloudFormation sees no dependency and may create the
+        # event source mapping before the queue on a first deploy (which fails). Merged into the
+        # function chalice generates; its mapping references the function, so it comes after both.
+        resources[queue.consumer_logical_id] = {"DependsOn": [queue.logical_id]}
     return resources

@@ -1,7 +1,8 @@
 """`make run`: the whole platform on this machine, at http://127.0.0.1:PORT.
 
-Starts DynamoDB Local (data kept under .data/) and moto's server, creates every table and the
-bucket, and serves the Chalice app with the same routing and error answers as API Gateway.
+Starts DynamoDB Local (data kept under .data/) and moto's server, creates every table, the
+bucket and the queues, serves the Chalice app with the same routing and error answers as API
+Gateway, and runs the outbox worker (what the SQS and scheduled functions do when deployed).
 Ctrl-C stops everything this started.
 """
 
@@ -20,6 +21,7 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 
 from infra.gateway import GatewayResponsesLocalGateway
 from infra.local import ROOT, LocalStack
+from infra.outbox_worker import OutboxWorker
 from infra.seed import remembered_secret, seed_demo
 
 DATA_DIR = ROOT / ".data" / "dynamodb"
@@ -39,6 +41,7 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
     stack = LocalStack(stage=stage, data_dir=data_dir)
     print(f"Starting DynamoDB Local (data in {data_dir}) and moto server…", flush=True)
     stack.start()
+    worker: OutboxWorker | None = None
     try:
         stack.create_resources()
         os.environ.update(stack.environment())
@@ -54,13 +57,15 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
         server = LocalDevServer(app_obj, config, "127.0.0.1", port, handler_cls=Handler)
         for line in seed_demo(stack, ROOT / ".data"):
             print(line, flush=True)
+        # What the outbox Lambdas do when deployed: documents, mail and SMS after each invoice.
+        worker = OutboxWorker().start()
         print(
             f"\nE-invoice platform ready in {time.monotonic() - started:.1f}s\n"
             f"  API        http://127.0.0.1:{port}/\n"
             f"  Health     http://127.0.0.1:{port}/health\n"
             f"  API docs   http://127.0.0.1:{port}/docs\n"
             f"  Outbox     http://127.0.0.1:{port}/local/outbox   (mail and SMS sent)\n"
-            f"  DynamoDB   {stack.dynamodb.endpoint}   moto (S3/SES/SNS) {stack.moto.endpoint}\n"
+            f"  DynamoDB   {stack.dynamodb.endpoint}   moto (S3/SES/SNS/SQS) {stack.moto.endpoint}\n"
             "Demo accounts are listed above.\n"
             "Ctrl-C stops everything.",
             flush=True,
@@ -70,6 +75,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
     finally:
+        if worker is not None:
+            worker.stop()
         stack.stop()
 
 

@@ -39,7 +39,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 class ApiError(Exception):
     """An HTTP-level error raised by the API layer itself (auth, body, query problems)."""
 
-    def __init__(  # noqa: PLR0917 - mirrors the error body's fields, always passed in this order
+    def __init__(
         self,
         status: int,
         code: str,

@@ -28,7 +28,7 @@ def _begin(booklets: int) -> int:
     return secrets.randbelow(1_000_000 - booklets) * 50
 
 
-def _allocate(client, staff_headers, ubn, track, begin, booklets, period=None):  # noqa: PLR0917
+def _allocate(client, staff_headers, ubn, track, begin, booklets, period=None):
     return post_json(
         client,
         "/v1/admin/allocations",

@@ -107,7 +107,7 @@ def _assert_in_order_within_booklets(taken: list[tuple[InvoiceNumber, datetime]]
         assert times == sorted(times), "issue times go backwards within a booklet"
 
 
-def _run(service: NumberingService, ubn: str, channel: str, count: int, sink: list, lock: threading.Lock) -> None:  # noqa: PLR0917
+def _run(service: NumberingService, ubn: str, channel: str, count: int, sink: list, lock: threading.Lock) -> None:
     for _ in range(count):
         taken = service.take(ubn, channel, actions_for=_invoice_put(ubn))
         with lock:

@@ -1,0 +1,98 @@
+"""Invoice artifacts (MIG XML, proof and A4 PDFs) in the artifacts bucket.
+
+Every object of a merchant lives under ``merchants/<ubn>/``, so one prefix is all a staff tool,
+an export or a lifecycle rule needs, and an object key can never name another merchant's
+invoice: keys are built here from the ubn, never taken from a caller.
+
+Keys are fixed per invoice and kind, so writing an artifact again (a retry after a crash) replaces
+the same object with the same bytes; the bucket is versioned, so nothing is ever lost either way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chalicelib.adapters.aws import client
+from chalicelib.settings import get_settings
+
+_UBN = re.compile(r"[0-9]{8}")
+_PERIOD = re.compile(r"[0-9]{5}")
+_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
+# Links are handed to a browser right away; a short life limits what a leaked link exposes.
+DEFAULT_LINK_SECONDS = 300
+
+
+class ArtifactKind(StrEnum):
+    XML = "xml"
+    PROOF_PDF = "proof_pdf"
+    A4_PDF = "a4_pdf"
+
+
+@dataclass(frozen=True)
+class _Format:
+    file_name: str
+    content_type: str
+
+
+_FORMATS = {
+    ArtifactKind.XML: _Format("F0401.xml", "application/xml"),
+    ArtifactKind.PROOF_PDF: _Format("proof.pdf", "application/pdf"),
+    ArtifactKind.A4_PDF: _Format("a4.pdf", "application/pdf"),
+}
+
+
+def artifact_key(ubn: str, period: str, number: str, kind: ArtifactKind) -> str:
+    """``merchants/<ubn>/invoices/<period>/<number>/<file>``; refuses anything that could escape it."""
+    if not (_UBN.fullmatch(ubn) and _PERIOD.fullmatch(period) and _NUMBER.fullmatch(number)):
+        raise ValueError(f"not an artifact address: {ubn!r} {period!r} {number!r}")
+    return f"merchants/{ubn}/invoices/{period}/{number}/{_FORMATS[kind].file_name}"
+
+
+def download_name(number: str, kind: ArtifactKind) -> str:
+    """What a browser saves the file as: ``AB12345678-proof.pdf``, ``AB12345678-F0401.xml``."""
+    return f"{number}-{_FORMATS[kind].file_name}"
+
+
+class S3Artifacts:
+    def put(self, ubn: str, period: str, number: str, kind: ArtifactKind, body: bytes) -> str:
+        key = artifact_key(ubn, period, number, kind)
+        client("s3").put_object(
+            Bucket=get_settings().artifacts_bucket,
+            Key=key,
+            Body=body,
+            ContentType=_FORMATS[kind].content_type,
+            ContentDisposition=f'inline; filename="{download_name(number, kind)}"',
+        )
+        return key
+
+    def get(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes:
+        response = client("s3").get_object(
+            Bucket=get_settings().artifacts_bucket, Key=artifact_key(ubn, period, number, kind)
+        )
+        body: bytes = response["Body"].read()
+        return body
+
+    def presign(
+        self,
+        ubn: str,
+        period: str,
+        number: str,
+        kind: ArtifactKind,
+        *,
+        seconds: int = DEFAULT_LINK_SECONDS,
+        download: bool = False,
+    ) -> str:
+        """A short-lived GET link (the API redirects to it instead of streaming PDFs through Lambda)."""
+        disposition = "attachment" if download else "inline"
+        url: str = client("s3").generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": get_settings().artifacts_bucket,
+                "Key": artifact_key(ubn, period, number, kind),
+                "ResponseContentDisposition": f'{disposition}; filename="{download_name(number, kind)}"',
+            },
+            ExpiresIn=seconds,
+        )
+        return url

@@ -1,0 +1,338 @@
+"""The outbox processor: what happens after an invoice is committed, retried until done, never twice.
+
+The issuing transaction writes an outbox item next to the invoice, listing the steps still to do:
+``xml → proof_pdf → a4_pdf → email → sms``. An SQS message wakes :meth:`OutboxProcessor.process`
+right away; the scheduled :meth:`OutboxProcessor.sweep` finds whatever that missed (lost message,
+S3 or SES outage, crash). So an outage only delays documents and mail: the invoice itself is
+already stored and valid, and nothing here can undo or block it.
+
+Retries and "never twice":
+
+- Each step is marked done with a conditional update (only if it is still in the state we read),
+  and its result is stored in the same update, so a step done is never done again.
+- Documents are idempotent: the S3 key is fixed per invoice and kind, so writing again after a crash
+  between the upload and the mark replaces the object with the same bytes.
+- Email and SMS are not: a message sent cannot be unsent. They are claimed first with a lease
+  (``sending#<expiry>``, conditional on pending or on an expired lease), then sent, then marked done.
+  A worker that finds a live lease leaves the item alone. If the worker dies between sending and
+  marking, the message may be sent again, but only after the lease (5 minutes) expires; that window,
+  and a send that timed out after the provider took it, are the only ways to send twice. A failure
+  that certainly sent nothing (``NotSent``) gives the lease back so the retry need not wait.
+- Documents come before delivery: the mail carries the PDF, so an S3 outage sends no mail at all.
+- A failed step adds 1 to ``attempts``, stores ``last_error`` and re-raises, so SQS redelivers the
+  message (and, after five failures, parks it in the dead-letter queue as an alarm); the item stays
+  in the sweeper's index until every step is done or skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from chalicelib.adapters.delivery import NotSent
+from chalicelib.adapters.dynamo_outbox import result_attribute
+from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
+from chalicelib.documents.mig import build_xml
+from chalicelib.documents.pdf.model import InvoiceDocument
+from chalicelib.observability import logger
+from chalicelib.services.invoice_documents import Attachment, f0401, invoice_email, invoice_sms, pdf_document
+from chalicelib.services.invoice_record import InvoiceRecord
+from chalicelib.services.merchant_profile import MerchantSettings
+from chalicelib.services.ports import Clock
+
+PENDING, DONE, SKIPPED = "pending", "done", "skipped"
+FINISHED = frozenset({DONE, SKIPPED})
+LEASE_PREFIX = "sending#"
+#: How long a claimed send is left alone. Far longer than a send takes (one attempt, 20 s read
+#: timeout), short enough that a crashed worker's message still goes out within minutes.
+LEASE = timedelta(minutes=5)
+#: The sweeper leaves younger items to their SQS message, which is most likely being handled now.
+SWEEP_MIN_AGE = timedelta(minutes=1)
+SWEEP_BATCH = 100
+MAX_ERROR_CHARS = 500
+
+DOCUMENT_STEPS: dict[str, ArtifactKind] = {
+    "xml": ArtifactKind.XML,
+    "proof_pdf": ArtifactKind.PROOF_PDF,
+    "a4_pdf": ArtifactKind.A4_PDF,
+}
+DELIVERY_STEPS = ("email", "sms")
+STEP_ORDER = (*DOCUMENT_STEPS, *DELIVERY_STEPS)
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # every step is done or skipped now
+    ALREADY_DONE = "already_done"
+    MISSING = "missing"  # no such outbox item (nothing to do)
+    BUSY = "busy"  # another worker holds a send lease; it (or the sweeper after the lease) finishes
+
+
+# --- ports ------------------------------------------------------------------------------------------
+
+
+class OutboxStore(Protocol):
+    def get(self, ubn: str, number: str, event: str) -> dict[str, Any] | None: ...
+    def pending(self, limit: int = 100) -> list[dict[str, Any]]: ...
+    def move(
+        self,
+        ubn: str,
+        number: str,
+        event: str,
+        step: str,
+        *,
+        expect: str,
+        to: str,
+        result: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None: ...
+    def claim(self, ubn: str, number: str, event: str, step: str, *, lease: str, expired_before: str) -> bool: ...
+    def failed(self, ubn: str, number: str, event: str, *, error: str, at: str) -> None: ...
+    def finish(self, ubn: str, number: str, event: str, steps: list[str], *, at: str) -> bool: ...
+
+
+class InvoiceStore(Protocol):
+    def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
+    def set_fields(self, ubn: str, number: str, fields: dict[str, Any]) -> None: ...
+
+
+class MerchantStore(Protocol):
+    def get_profile(self, ubn: str) -> dict[str, Any] | None: ...
+
+
+class ArtifactStore(Protocol):
+    def put(self, ubn: str, period: str, number: str, kind: ArtifactKind, body: bytes) -> str: ...
+    def get(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes: ...
+
+
+class RawMailer(Protocol):
+    def send(self, to: str, raw_message: bytes) -> str: ...
+
+
+class TextSender(Protocol):
+    def send(self, phone_number: str, message: str) -> str: ...
+
+
+Renderer = Callable[[InvoiceDocument], bytes]
+
+
+# --- the processor ----------------------------------------------------------------------------------
+
+
+def _stamp(moment: datetime) -> str:
+    """UTC, whole seconds, fixed width: stamps compare correctly as strings (the lease relies on it)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class _Run:
+    """One pass over one item: the latest item state and the PDFs rendered in this pass."""
+
+    ubn: str
+    number: str
+    event: str
+    record: InvoiceRecord
+    item: dict[str, Any]
+    rendered: dict[ArtifactKind, bytes] = field(default_factory=dict)
+    profile: dict[str, Any] | None = None
+
+    def state(self, step: str) -> str:
+        return str(self.item["steps"][step])
+
+
+@dataclass
+class OutboxProcessor:
+    outbox: OutboxStore
+    invoices: InvoiceStore
+    merchants: MerchantStore
+    artifacts: ArtifactStore
+    mailer: RawMailer
+    texter: TextSender
+    render_proof: Renderer
+    render_a4: Renderer
+    clock: Clock
+    mail_from: str
+
+    def process(self, ubn: str, number: str, event: str) -> Outcome:
+        item = self.outbox.get(ubn, number, event)
+        if item is None:
+            logger.warning("outbox item not found", extra={"ubn": ubn, "invoice_number": number, "event": event})
+            return Outcome.MISSING
+        steps = [step for step in STEP_ORDER if step in item["steps"]]
+        unknown = set(item["steps"]) - set(STEP_ORDER)
+        if unknown:
+            # A new event kind needs its steps here first; failing keeps the item pending until then.
+            raise ValueError(f"outbox steps this processor does not know: {sorted(unknown)}")
+        if item.get("status") == DONE and "gsi1pk" not in item:
+            return Outcome.ALREADY_DONE
+        record = self.invoices.get(ubn, number)
+        if record is None:  # written in one transaction with the item: this is a bug, not a race
+            raise LookupError(f"outbox item without its invoice: {ubn} {number}")
+        run = _Run(ubn, number, event, record, item)
+        for step in steps:
+            if run.state(step) in FINISHED:
+                continue
+            try:
+                if not self._do(run, step):
+                    return Outcome.BUSY
+            except Exception as error:
+                self._record_failure(run, step, error)
+                raise
+        self._publish(run)
+        if not self.outbox.finish(ubn, number, event, steps, at=_stamp(self.clock.now())):
+            logger.warning("outbox item changed while finishing", extra={"ubn": ubn, "invoice_number": number})
+        return Outcome.DONE
+
+    def sweep(self, *, deadline: float | None = None, min_age: timedelta = SWEEP_MIN_AGE) -> dict[str, int]:
+        """Process pending items older than ``min_age``, oldest first, until ``deadline``
+        (``time.monotonic()``). One failing item never stops the others."""
+        report = {outcome.value: 0 for outcome in Outcome} | {"failed": 0}
+        cutoff = self.clock.now() - min_age
+        for item in self.outbox.pending(SWEEP_BATCH):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            if _created(item) > cutoff:
+                # Not `break`: the index sorts the stamps as text, which is creation order only while
+                # every writer uses the same UTC offset.
+                continue
+            try:
+                outcome = self.process(str(item["ubn"]), str(item["invoice_number"]), str(item["event"]))
+            except Exception:
+                logger.exception(
+                    "outbox item failed in the sweep",
+                    extra={"ubn": item.get("ubn"), "invoice_number": item.get("invoice_number")},
+                )
+                report["failed"] += 1
+                continue
+            report[outcome.value] += 1
+        return report
+
+    # --- steps ----------------------------------------------------------------------------------------
+
+    def _do(self, run: _Run, step: str) -> bool:
+        """Do one step; False when another worker holds its lease."""
+        if step in DOCUMENT_STEPS:
+            self._document(run, step, DOCUMENT_STEPS[step])
+            return True
+        return self._deliver(run, step)
+
+    def _document(self, run: _Run, step: str, kind: ArtifactKind) -> None:
+        if kind is ArtifactKind.XML:
+            body = build_xml(f0401(run.record))
+        else:
+            render = self.render_proof if kind is ArtifactKind.PROOF_PDF else self.render_a4
+            body = render(pdf_document(run.record))
+            run.rendered[kind] = body
+        key = self.artifacts.put(run.ubn, run.record.period, run.number, kind, body)
+        self._advance(run, step, expect=run.state(step), to=DONE, result={"key": key})
+
+    def _deliver(self, run: _Run, step: str) -> bool:
+        settings = MerchantSettings.model_validate(self._profile(run).get("settings") or {})
+        record = run.record
+        if step == "email":
+            to = record.buyer.get("email")
+            wanted = settings.email_buyer
+        else:
+            to = record.buyer.get("mobile")
+            wanted = settings.sms_buyer
+        if not (wanted and to):
+            # The issuing transaction decided with the settings of that moment; the merchant may have
+            # turned delivery off since, and an explicit "no" wins over a pending send.
+            reason = "no address" if not to else "turned off in the merchant's settings"
+            result = {"status": SKIPPED, "reason": reason, "at": _stamp(self.clock.now())}
+            self._advance(run, step, expect=run.state(step), to=SKIPPED, result=result)
+            return True
+        send = self._prepare_email(run, str(to)) if step == "email" else self._prepare_sms(run, str(to))
+        now = self.clock.now()
+        lease = LEASE_PREFIX + _stamp(now + LEASE)
+        if not self.outbox.claim(
+            run.ubn, run.number, run.event, step, lease=lease, expired_before=LEASE_PREFIX + _stamp(now)
+        ):
+            latest = self.outbox.get(run.ubn, run.number, run.event) or run.item
+            run.item = latest
+            return run.state(step) in FINISHED
+        try:
+            message_id = send()
+        except NotSent:
+            # Nothing went out: hand the lease back so the next attempt need not wait for it.
+            self.outbox.move(run.ubn, run.number, run.event, step, expect=lease, to=PENDING)
+            raise
+        # Any other failure may have sent the message (a timeout after the provider took it): keep the
+        # lease, so a retry waits for it to expire instead of sending again at once.
+        result = {"status": "sent", "to": str(to), "message_id": message_id, "at": _stamp(self.clock.now())}
+        self._advance(run, step, expect=lease, to=DONE, result=result)
+        return True
+
+    def _prepare_email(self, run: _Run, to: str) -> Callable[[], str]:
+        """Build the whole mail before claiming the lease, so the lease covers the send alone."""
+        kind = ArtifactKind.A4_PDF if run.record.is_b2b else ArtifactKind.PROOF_PDF
+        pdf = run.rendered.get(kind) or self.artifacts.get(run.ubn, run.record.period, run.number, kind)
+        profile = self._profile(run)
+        raw = invoice_email(
+            run.record,
+            to=to,
+            sender=self.mail_from,
+            attachment=Attachment(download_name(run.number, kind), pdf),
+            sent_at=self.clock.now(),
+            reply_to=profile.get("email") or None,
+        )
+        return lambda: self.mailer.send(to, raw)
+
+    def _prepare_sms(self, run: _Run, to: str) -> Callable[[], str]:
+        text = invoice_sms(run.record)
+        return lambda: self.texter.send(to, text)
+
+    # --- state ----------------------------------------------------------------------------------------
+
+    def _advance(self, run: _Run, step: str, *, expect: str, to: str, result: dict[str, Any]) -> None:
+        updated = self.outbox.move(run.ubn, run.number, run.event, step, expect=expect, to=to, result=result)
+        if updated is None:
+            # Someone else moved the step (a concurrent worker finished it, or took over an expired
+            # lease). Their result stands; ours (same S3 key, or a message already sent) is logged.
+            logger.warning(
+                "outbox step changed under us",
+                extra={"ubn": run.ubn, "invoice_number": run.number, "step": step, "result": result},
+            )
+            updated = self.outbox.get(run.ubn, run.number, run.event) or run.item
+        run.item = updated
+        self._publish(run)
+
+    def _publish(self, run: _Run) -> None:
+        """Show on the invoice what the item holds: artifact keys and delivery results.
+
+        Rebuilt from the item each time (never merged into the invoice's old value), so a late or
+        concurrent write can only repeat the same facts, and the final write has them all.
+        """
+        artifacts: dict[str, Any] = {}
+        delivery: dict[str, Any] = {}
+        for step, state in run.item["steps"].items():
+            result = run.item.get(result_attribute(step))
+            if step in DOCUMENT_STEPS and state == DONE and result:
+                artifacts[step] = result["key"]
+            elif step in DELIVERY_STEPS and state in FINISHED:
+                delivery[step] = result or {"status": SKIPPED}
+        self.invoices.set_fields(run.ubn, run.number, {"artifacts": artifacts, "delivery": delivery})
+
+    def _record_failure(self, run: _Run, step: str, error: Exception) -> None:
+        message = f"{step}: {type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+        logger.warning(
+            "outbox step failed; it will be retried",
+            extra={"ubn": run.ubn, "invoice_number": run.number, "step": step, "error": message},
+        )
+        try:
+            self.outbox.failed(run.ubn, run.number, run.event, error=message, at=_stamp(self.clock.now()))
+        except Exception:
+            # DynamoDB is down too: the original error is what the caller needs to see.
+            logger.exception("could not record the outbox failure", extra={"invoice_number": run.number})
+
+    def _profile(self, run: _Run) -> dict[str, Any]:
+        if run.profile is None:
+            run.profile = self.merchants.get_profile(run.ubn) or {}
+        return run.profile
+
+
+def _created(item: dict[str, Any]) -> datetime:
+    created = datetime.fromisoformat(str(item["created_at"]))
+    return created if created.tzinfo else created.replace(tzinfo=UTC)
