@@ -188,3 +188,98 @@ def get_invoice(invoice_number: str, principal: Principal) -> InvoiceView:
 
 def domain_response(error: DomainError) -> Response:
     return from_domain(error)
+
+
+class PdfQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    layout: str = Field(default="proof", pattern="^(proof|a4)$", description="proof (5.7 cm 證明聯) or a4")
+    download: bool = Field(default=False, description="Ask the browser to save rather than show it")
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_in: int
+
+
+def _artifact(record: Any, ubn: str, kind: Any) -> None:
+    """Make sure the artifact is in S3: the outbox normally put it there; if it has not yet (or S3
+    was down then), build it now, so a download never waits for the outbox."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
+
+    store = S3Artifacts()
+    if record.artifacts.get(kind.value):
+        return
+    try:
+        store.get(ubn, record.period, record.invoice_number, kind)
+        return
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404"}:
+            raise
+    from chalicelib.documents.mig import build_xml
+    from chalicelib.documents.pdf import render_a4, render_proof
+    from chalicelib.services.invoice_documents import f0401, pdf_document
+
+    if kind is ArtifactKind.XML:
+        body = build_xml(f0401(record))
+    elif kind is ArtifactKind.PROOF_PDF:
+        body = render_proof(pdf_document(record))
+    else:
+        body = render_a4(pdf_document(record))
+    store.put(ubn, record.period, record.invoice_number, kind, body)
+
+
+def _link(principal: Principal, invoice_number: str, kind_name: str, download: bool) -> Response:
+    from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind, S3Artifacts
+
+    record = _own(principal, invoice_number)
+    kind = ArtifactKind(kind_name)
+    _artifact(record, principal.ubn, kind)
+    url = S3Artifacts().presign(principal.ubn, record.period, record.invoice_number, kind, download=download)
+    body = DownloadLink(url=url, expires_in=DEFAULT_LINK_SECONDS).model_dump()
+    # A redirect works for browsers; the JSON body serves API clients that do not follow it.
+    return json_response(body, 302, {"Location": url, "Cache-Control": "no-store"})
+
+
+@operation(
+    bp,
+    "/v1/invoices/{invoice_number}/pdf",
+    summary="The 5.7 cm proof (證明聯) or A4 PDF: a redirect to a 5-minute link (also in the JSON body)",
+    tag=TAG,
+    query=PdfQuery,
+    response=DownloadLink,
+    status=302,
+    auth="merchant",
+    scope="invoices:read",
+    errors=(404,),
+)
+def invoice_pdf(invoice_number: str, query: PdfQuery, principal: Principal) -> Response:
+    kind = "proof_pdf" if query.layout == "proof" else "a4_pdf"
+    return _link(principal, invoice_number, kind, query.download)
+
+
+@operation(
+    bp,
+    "/v1/invoices/{invoice_number}/xml",
+    summary="The invoice's MIG 4.1 F0401 XML",
+    tag=TAG,
+    auth="merchant",
+    scope="invoices:read",
+    response_content_type="application/xml",
+    errors=(404,),
+)
+def invoice_xml(invoice_number: str, principal: Principal) -> Response:
+    from chalicelib.documents.mig import build_xml
+    from chalicelib.services.invoice_documents import f0401
+
+    record = _own(principal, invoice_number)
+    return Response(
+        body=build_xml(f0401(record)).decode("utf-8"),
+        status_code=200,
+        headers={
+            "Content-Type": "application/xml; charset=utf-8",
+            "Content-Disposition": f'inline; filename="{record.invoice_number}-F0401.xml"',
+        },
+    )

@@ -11,6 +11,7 @@ import os
 import time
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
 from chalicelib.adapters.clock import SystemClock
@@ -20,7 +21,7 @@ from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_outbox import DynamoOutbox
 from chalicelib.adapters.s3_artifacts import S3Artifacts
 from chalicelib.adapters.sqs_outbox import OutboxMessage, queue_name
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 from chalicelib.services.outbox import OutboxProcessor, Outcome
 from chalicelib.settings import get_settings
 
@@ -66,6 +67,7 @@ def handle_message_body(body: str) -> Outcome:
         logger.error("malformed outbox message dropped", extra={"body": body[:200]})
         return Outcome.MISSING
     outcome = processor().process(message.ubn, message.invoice_number, message.event)
+    metrics.add_metric(name="OutboxMessages", unit=MetricUnit.Count, value=1)
     # `extra`, not append_keys: the local worker shares the logger with the API's threads.
     logger.info(
         "outbox message handled",
@@ -76,6 +78,7 @@ def handle_message_body(body: str) -> Outcome:
 
 def run_sweep(budget_s: float = LOCAL_SWEEP_BUDGET_S) -> dict[str, int]:
     report = processor().sweep(deadline=time.monotonic() + budget_s)
+    metrics.add_metric(name="OutboxSweeps", unit=MetricUnit.Count, value=1)
     if any(count for outcome, count in report.items() if outcome != Outcome.MISSING.value):
         logger.info("outbox sweep", extra={"report": report})
     return report

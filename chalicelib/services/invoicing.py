@@ -108,6 +108,14 @@ class InvoicingService:
         if profile is None:
             raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
         settings = MerchantSettings.model_validate(profile.get("settings") or {})
+        if not profile.get("address"):
+            # MIG F0401 requires the seller's address; an invoice without one could never be uploaded.
+            raise RuleViolation(
+                "SELLER_ADDRESS_MISSING",
+                "Set your business address first (PATCH /v1/merchant address)",
+                "請先設定營業地址（PATCH /v1/merchant 的 address）",
+                "address",
+            )
         if not settings.qr_aes_key:
             raise RuleViolation(
                 "QR_KEY_MISSING",
