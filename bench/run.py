@@ -8,7 +8,7 @@ import sys
 
 from bench.harness import Figure, machine, write_results
 
-BENCHMARKS = ("numbering",)
+BENCHMARKS = ("numbering", "issuing", "pdf", "cold_start")
 
 
 def main(argv: list[str]) -> int:
@@ -19,6 +19,9 @@ def main(argv: list[str]) -> int:
         return 2
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-with-at-least-32-characters")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    # Request logs and EMF metrics would flood the output and add printing time to the figures.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     from infra.local import running
 
     figures: list[Figure] = []
