@@ -80,6 +80,18 @@ def _wait(check: Any, what: str, process: subprocess.Popen[bytes] | None) -> Non
     raise LocalStackError(f"{what} did not answer within {START_TIMEOUT_S:.0f}s: {last}")
 
 
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a local part, killing it if it does not exit within 10 seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _client(service: str, endpoint: str) -> Any:
     return boto3.client(
         service,
@@ -132,13 +144,7 @@ class DynamoDBLocal:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process)
         self.process = None
 
 
@@ -168,13 +174,7 @@ class MotoServer:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process)
         self.process = None
 
 
