@@ -6,13 +6,18 @@ from chalice.app import Chalice, ConvertToMiddleware
 
 from chalicelib.api import (
     admin,
+    allowances,
     api_keys,
     auth,
+    invoice_lifecycle,
     invoices,
     local_tools,
     lookup,
     merchant,
+    mig,
     outbox_events,
+    pending_invoices,
+    received,
     registration,
     system,
     tracks,
@@ -40,6 +45,11 @@ for blueprint in (
     admin,
     tracks,
     invoices,
+    invoice_lifecycle,
+    allowances,
     outbox_events,
+    pending_invoices,
+    received,
+    mig,
 ):
     app.register_blueprint(blueprint.bp)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamo import dynamodb, from_item, get, key, to_item
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, from_item, get, key, to_item
 from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.settings import get_settings
 
@@ -51,6 +53,24 @@ def invoice_item(record: InvoiceRecord, seller_ubn: str) -> dict[str, Any]:
     return item
 
 
+def outbox_item(ubn: str, number: str, event: str, steps: dict[str, str], created: str, **extra: Any) -> dict[str, Any]:
+    """A new outbox entry, pending (so in the sweeper's index) until every step is done or skipped."""
+    return {
+        "pk": owner(ubn),
+        "sk": outbox_sort_key(number, event),
+        "ubn": ubn,
+        "invoice_number": number,
+        "event": event,
+        "created_at": created,
+        "steps": steps,
+        "attempts": 0,
+        "status": "pending",
+        "gsi1pk": OUTBOX_PENDING,
+        "gsi1sk": f"{created}#{ubn}#{number}",
+        **extra,
+    }
+
+
 class DynamoInvoices:
     def get(self, ubn: str, number: str) -> InvoiceRecord | None:
         item = get(invoices_table(), owner(ubn), invoice_sort_key(number))
@@ -80,6 +100,18 @@ class DynamoInvoices:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_item(values),
         )
+
+    def transact(self, actions: list[dict[str, Any]]) -> bool:
+        """Commit ``actions`` together; False when a condition failed (someone changed the invoice
+        first), so the caller can answer 409 instead of guessing."""
+        try:
+            dynamodb().transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            reasons = cancellation_reasons(error)
+            if reasons and "ConditionalCheckFailed" in reasons:
+                return False
+            raise
+        return True
 
     def pending_outbox(self, limit: int = 100) -> list[dict[str, Any]]:
         """Outbox entries not yet done, oldest first (the sweeper's work list)."""

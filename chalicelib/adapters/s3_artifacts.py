@@ -28,6 +28,8 @@ class ArtifactKind(StrEnum):
     XML = "xml"
     PROOF_PDF = "proof_pdf"
     A4_PDF = "a4_pdf"
+    F0501_XML = "f0501_xml"  # 作廢 (cancel)
+    F0701_XML = "f0701_xml"  # 註銷 (void), before the re-issued F0401
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ _FORMATS = {
     ArtifactKind.XML: _Format("F0401.xml", "application/xml"),
     ArtifactKind.PROOF_PDF: _Format("proof.pdf", "application/pdf"),
     ArtifactKind.A4_PDF: _Format("a4.pdf", "application/pdf"),
+    ArtifactKind.F0501_XML: _Format("F0501.xml", "application/xml"),
+    ArtifactKind.F0701_XML: _Format("F0701.xml", "application/xml"),
 }
 
 

@@ -1,5 +1,5 @@
-"""An issued invoice as documents: the MIG 4.1 F0401 message, the input of the PDF renderers,
-and the email and SMS that tell the buyer about it.
+"""An issued invoice as documents: the MIG 4.1 F0401 message (and F0501 cancel / F0701 void), the
+input of the PDF renderers, and the email and SMS that tell the buyer about it.
 
 All are built only from the stored :class:`InvoiceRecord`, never from the request, so the XML
 uploaded, the PDFs printed, the mail sent and the API's answer always show the same invoice.
@@ -18,7 +18,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any
 
-from chalicelib.documents.mig import Invoice
+from chalicelib.documents.mig import CancelInvoice, Invoice, VoidInvoice
 from chalicelib.documents.pdf.model import DocumentItem, InvoiceDocument
 from chalicelib.domain.period import Period
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
@@ -79,6 +79,54 @@ def f0401(record: InvoiceRecord) -> Invoice:
                 "tax_amount": record.amounts.tax_amount,
                 "total_amount": record.amounts.total_amount,
             },
+        }
+    )
+
+
+def _buyer_id(buyer: dict[str, Any]) -> str:
+    return str(buyer.get("ubn") or CONSUMER_BUYER_ID)
+
+
+def f0501(record: InvoiceRecord) -> CancelInvoice:
+    """The F0501 (平台存證作廢發票) of a cancelled invoice, from its stored cancellation."""
+    cancellation = record.cancellation
+    if not cancellation:
+        raise ValueError(f"invoice {record.invoice_number} has no cancellation to report")
+    at = datetime.fromisoformat(str(cancellation["cancelled_at"]))
+    return CancelInvoice.from_data(
+        {
+            "cancel_invoice_number": record.invoice_number,
+            # The original invoice's date, not the cancellation's (MIG F0501 InvoiceDate).
+            "invoice_date": record.invoice_date,
+            "buyer_id": _buyer_id(record.buyer),
+            "seller_id": record.seller["ubn"],
+            "cancel_date": at.date(),
+            "cancel_time": at.strftime("%H:%M:%S"),
+            "cancel_reason": cancellation["reason"],
+            "return_tax_document_number": cancellation.get("return_tax_document_number"),
+            "remark": cancellation.get("remark"),
+        }
+    )
+
+
+def f0701(record: InvoiceRecord) -> VoidInvoice:
+    """The F0701 (平台存證註銷發票) of the invoice's latest void: it withdraws the version that was
+    voided, so the buyer is the one kept in that history entry, not the re-issued invoice's."""
+    voids = [entry for entry in record.history if entry.event == "voided"]
+    if not voids:
+        raise ValueError(f"invoice {record.invoice_number} was never voided")
+    entry = voids[-1]
+    at = datetime.fromisoformat(entry.at)
+    return VoidInvoice.from_data(
+        {
+            "void_invoice_number": record.invoice_number,
+            "invoice_date": record.invoice_date,
+            "buyer_id": _buyer_id(entry.detail.get("buyer") or {}),
+            "seller_id": record.seller["ubn"],
+            "void_date": at.date(),
+            "void_time": at.strftime("%H:%M:%S"),
+            "void_reason": entry.detail["reason"],
+            "remark": entry.detail.get("remark"),
         }
     )
 
@@ -189,8 +237,11 @@ def invoice_email(
     attachment: Attachment,
     sent_at: datetime,
     reply_to: str | None = None,
+    notice: str = "issued",
 ) -> bytes:
-    """The buyer's notice as a MIME message (zh-TW first, then English) with the PDF attached."""
+    """The buyer's notice as a MIME message (zh-TW first, then English) with the PDF attached.
+
+    ``notice`` is ``issued``, ``reissued`` (after a void, 註銷重開) or ``resent`` (asked for again)."""
     seller = _one_line(str(record.seller["name"]))
     number = shown_number(record)
     total = _money(record.amounts.total_amount)
@@ -198,7 +249,7 @@ def invoice_email(
     zh = [
         "您好：",
         "",
-        f"{seller}（統一編號 {record.seller['ubn']}）已開立電子發票給您。",
+        f"{seller}（統一編號 {record.seller['ubn']}）{_NOTICE_ZH[notice]}",
         "",
         f"發票號碼：{number}",
         f"開立時間：{when}",
@@ -208,7 +259,7 @@ def invoice_email(
     en = [
         "Hello,",
         "",
-        f"{seller} (UBN {record.seller['ubn']}) has issued an e-invoice to you.",
+        f"{seller} (UBN {record.seller['ubn']}) {_NOTICE_EN[notice]}",
         "",
         f"Invoice number: {number}",
         f"Issued at:      {when} (Taiwan time)",
@@ -228,15 +279,92 @@ def invoice_email(
     zh += ["", f"{what_zh}已附於本信（PDF）。", "本信由電子發票平台自動寄出。"]
     en += ["", f"The {what_en} is attached as a PDF.", "This message was sent automatically by the e-invoice platform."]
 
+    subject_zh, subject_en = _NOTICE_SUBJECT[notice]
+    message = _message(
+        f"{seller} {subject_zh} {number} / E-invoice {number} {subject_en}",
+        seller=seller,
+        to=to,
+        sender=sender,
+        sent_at=sent_at,
+        reply_to=reply_to,
+        text="\n".join([*zh, "", "—" * 20, "", *en]) + "\n",
+    )
+    message.add_attachment(attachment.content, maintype="application", subtype="pdf", filename=attachment.file_name)
+    return message.as_bytes()
+
+
+_NOTICE_ZH = {
+    "issued": "已開立電子發票給您。",
+    "reissued": "已更正並重新開立電子發票給您（發票號碼不變，隨機碼已更新；原發票已註銷）。",
+    "resent": "再次寄送電子發票給您。",
+}
+_NOTICE_EN = {
+    "issued": "has issued an e-invoice to you.",
+    "reissued": "has corrected and re-issued your e-invoice (same number, new random number; the "
+    "earlier version was voided).",
+    "resent": "is sending your e-invoice again.",
+}
+_NOTICE_SUBJECT = {
+    "issued": ("電子發票開立通知", "issued"),
+    "reissued": ("電子發票更正重開通知", "re-issued"),
+    "resent": ("電子發票通知", "sent again"),
+}
+
+
+def _message(
+    subject: str, *, seller: str, to: str, sender: str, sent_at: datetime, reply_to: str | None, text: str
+) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = f"{seller} 電子發票開立通知 {number} / E-invoice {number} issued"
+    message["Subject"] = subject
     message["From"] = Address(display_name=f"{seller} 電子發票", addr_spec=sender)
     message["To"] = to
     if reply_to:
         message["Reply-To"] = reply_to
     message["Date"] = format_datetime(sent_at)
-    message.set_content("\n".join([*zh, "", "—" * 20, "", *en]) + "\n", charset="utf-8")
-    message.add_attachment(attachment.content, maintype="application", subtype="pdf", filename=attachment.file_name)
+    message.set_content(text, charset="utf-8")
+    return message
+
+
+def cancellation_email(
+    record: InvoiceRecord, *, to: str, sender: str, sent_at: datetime, reply_to: str | None = None
+) -> bytes:
+    """The buyer's notice that an invoice was cancelled (作廢). No attachment: the PDF of a cancelled
+    invoice would only be a second copy of something that no longer counts."""
+    seller = _one_line(str(record.seller["name"]))
+    number = shown_number(record)
+    total = _money(record.amounts.total_amount)
+    when = f"{record.invoice_date.isoformat()} {record.invoice_time}"
+    zh = [
+        "您好：",
+        "",
+        f"{seller}（統一編號 {record.seller['ubn']}）已作廢下列電子發票，此發票不再有效。",
+        "",
+        f"發票號碼：{number}",
+        f"開立時間：{when}",
+        f"總計金額：{total}",
+        "",
+        "本信由電子發票平台自動寄出。",
+    ]
+    en = [
+        "Hello,",
+        "",
+        f"{seller} (UBN {record.seller['ubn']}) has cancelled the e-invoice below; it is no longer valid.",
+        "",
+        f"Invoice number: {number}",
+        f"Issued at:      {when} (Taiwan time)",
+        f"Total:          {total}",
+        "",
+        "This message was sent automatically by the e-invoice platform.",
+    ]
+    message = _message(
+        f"{seller} 發票已作廢 {number} / E-invoice {number} cancelled",
+        seller=seller,
+        to=to,
+        sender=sender,
+        sent_at=sent_at,
+        reply_to=reply_to,
+        text="\n".join([*zh, "", "—" * 20, "", *en]) + "\n",
+    )
     return message.as_bytes()
 
 

@@ -65,12 +65,17 @@ class InvoiceRecord(BaseModel):
     carrier: dict[str, Any] | None = None
     donation_code: str | None = None
     print_mark: bool
+    # How the unit prices were given: a re-issue (註銷重開) to another kind of buyer recomputes the
+    # amounts from the same items. None on invoices stored before it was kept (then it is inferred).
+    prices_include_tax: bool | None = None
     customs_clearance_mark: str | None = None
     zero_tax_rate_reason: str | None = None
     special_tax_rate: str | None = None
     main_remark: str | None = None
     order_id: str | None = None
     status: str = "issued"
+    # 作廢 (F0501): reason, return_tax_document_number, remark, cancelled_at; the F0501 is built from it.
+    cancellation: dict[str, Any] | None = None
     barcode: str
     qr_left: str
     qr_right: str
@@ -78,6 +83,10 @@ class InvoiceRecord(BaseModel):
     warnings: list[dict[str, Any]] = Field(default_factory=list)
     artifacts: dict[str, Any] = Field(default_factory=dict)
     delivery: dict[str, Any] = Field(default_factory=dict)
+    # Allowances (折讓): tax-inclusive NT$ still allowable (None: nothing allowed yet, i.e. the whole
+    # total) and how many allowances in force reduce it. Written by services.allowances only.
+    allowance_remaining: int | None = None
+    allowance_count: int = 0
 
     @property
     def is_b2b(self) -> bool:
@@ -122,8 +131,11 @@ class InvoiceView(BaseModel):
     qr_right: str
     links: dict[str, str]
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    cancellation: dict[str, Any] | None = None
     history: list[HistoryEntry] | None = None
     artifacts: dict[str, Any] | None = None
+    allowance_remaining: int | None = None  # detail only
+    allowance_count: int | None = None  # detail only
 
 
 def view(record: InvoiceRecord, *, with_history: bool = False) -> InvoiceView:
@@ -155,6 +167,13 @@ def view(record: InvoiceRecord, *, with_history: bool = False) -> InvoiceView:
             "xml": f"/v1/invoices/{number}/xml",
         },
         warnings=record.warnings,
+        cancellation=record.cancellation,
         history=record.history if with_history else None,
         artifacts=record.artifacts if with_history else None,
+        allowance_remaining=_allowance_remaining(record) if with_history else None,
+        allowance_count=record.allowance_count if with_history else None,
     )
+
+
+def _allowance_remaining(record: InvoiceRecord) -> int:
+    return record.amounts.total_amount if record.allowance_remaining is None else record.allowance_remaining

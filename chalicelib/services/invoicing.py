@@ -27,12 +27,13 @@ from chalicelib.adapters.dynamo_invoices import (
 )
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tracks import ActionRefused
-from chalicelib.documents.codes import QrInput, QrItem, barcode_content, qr_pair
+from chalicelib.documents.codes import QrItem
 from chalicelib.domain.errors import DomainError, NotFound, RuleViolation
 from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft, validate_draft
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.period import Period
 from chalicelib.domain.random_number import new_random_number
+from chalicelib.services.invoice_building import invoice_codes, totals_changes, totals_update
 from chalicelib.services.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem, view
 from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.numbering import NumberingService
@@ -218,19 +219,17 @@ class InvoicingService:
             )
             for index, item in enumerate(draft.items, start=1)
         ]
-        qr = qr_pair(
-            QrInput(
-                invoice_number=number.value,
-                invoice_date=issued_at.date(),
-                random_number=random_number,
-                # The QR carries tax-exclusive sales, as the barcode spec's example does (see codes.py).
-                sales_amount=Decimal(amounts.tax_exclusive_sales_amount),
-                total_amount=Decimal(amounts.total_amount),
-                seller_ubn=ubn,
-                buyer_ubn=draft.buyer.ubn,
-                items=tuple(QrItem(i.description, i.quantity, i.unit_price) for i in draft.items),
-            ),
-            key_hex=qr_key,
+        codes = invoice_codes(
+            period=period.code,
+            number=number.value,
+            invoice_date=issued_at.date(),
+            random_number=random_number,
+            tax_exclusive_sales_amount=amounts.tax_exclusive_sales_amount,
+            total_amount=amounts.total_amount,
+            seller_ubn=ubn,
+            buyer_ubn=draft.buyer.ubn,
+            items=tuple(QrItem(i.description, i.quantity, i.unit_price) for i in draft.items),
+            qr_key=qr_key,
         )
         buyer = draft.buyer.model_dump(mode="json")
         carrier = draft.carrier.model_dump(mode="json", exclude_none=True) if draft.carrier else None
@@ -252,15 +251,16 @@ class InvoicingService:
             carrier=carrier,
             donation_code=draft.donation_code,
             print_mark=draft.print_proof,
+            prices_include_tax=draft.prices_include_tax,
             customs_clearance_mark=draft.customs_clearance_mark.value if draft.customs_clearance_mark else None,
             zero_tax_rate_reason=draft.zero_tax_rate_reason.value if draft.zero_tax_rate_reason else None,
             special_tax_rate=_plain(draft.special_tax_rate) if draft.special_tax_rate is not None else None,
             main_remark=draft.main_remark,
             order_id=draft.order_id,
             status="issued",
-            barcode=barcode_content(period.code, number.value, random_number),
-            qr_left=qr.left,
-            qr_right=qr.right,
+            barcode=codes.barcode,
+            qr_left=codes.qr_left,
+            qr_right=codes.qr_right,
             history=[HistoryEntry(at=issued_at.isoformat(), event="issued", actor=actor, detail={"channel": channel})],
             warnings=[
                 {"code": w.code, "message": w.message, "message_zh": w.message_zh, "field": w.field}
@@ -363,30 +363,7 @@ class InvoicingService:
 
 def _totals_update(ubn: str, record: InvoiceRecord) -> dict[str, Any]:
     """Running totals of the period, which the 401 return reads instead of scanning invoices."""
-    amounts = record.amounts
-    additions = {
-        "invoice_count": 1,
-        "b2b_count" if record.is_b2b else "b2c_count": 1,
-        f"count_tax_type_{amounts.tax_type}": 1,
-        "taxable_sales": record.tax_exclusive_sales_amount,
-        "output_tax": record.output_tax_amount,
-        "zero_rated_sales": amounts.zero_tax_sales_amount,
-        "exempt_sales": amounts.free_tax_sales_amount,
-        "total_amount": amounts.total_amount,
-    }
-    if amounts.zero_tax_sales_amount and record.customs_clearance_mark:
-        additions[f"zero_rated_sales_customs_{record.customs_clearance_mark}"] = amounts.zero_tax_sales_amount
-    names = {f"#a{i}": name for i, name in enumerate(additions)}
-    values = {f":a{i}": value for i, value in enumerate(additions.values())}
-    return {
-        "Update": {
-            "TableName": invoices_table(),
-            "Key": {"pk": {"S": owner(ubn)}, "sk": {"S": f"TOTALS#{record.period}#{record.invoice_type}"}},
-            "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(additions))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-        }
-    }
+    return totals_update(ubn, record.period, record.invoice_type, totals_changes(record))
 
 
 def _plain(value: Decimal) -> str:

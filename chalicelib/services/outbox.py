@@ -39,7 +39,16 @@ from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
 from chalicelib.documents.mig import build_xml
 from chalicelib.documents.pdf.model import InvoiceDocument
 from chalicelib.observability import logger
-from chalicelib.services.invoice_documents import Attachment, f0401, invoice_email, invoice_sms, pdf_document
+from chalicelib.services.invoice_documents import (
+    Attachment,
+    cancellation_email,
+    f0401,
+    f0501,
+    f0701,
+    invoice_email,
+    invoice_sms,
+    pdf_document,
+)
 from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.ports import Clock
@@ -55,13 +64,19 @@ SWEEP_MIN_AGE = timedelta(minutes=1)
 SWEEP_BATCH = 100
 MAX_ERROR_CHARS = 500
 
+# A cancel (作廢) and a void (註銷) write their message first: the void's F0701 must reach the
+# platform before the re-issued F0401 under the same number.
 DOCUMENT_STEPS: dict[str, ArtifactKind] = {
+    "f0501_xml": ArtifactKind.F0501_XML,
+    "f0701_xml": ArtifactKind.F0701_XML,
     "xml": ArtifactKind.XML,
     "proof_pdf": ArtifactKind.PROOF_PDF,
     "a4_pdf": ArtifactKind.A4_PDF,
 }
 DELIVERY_STEPS = ("email", "sms")
 STEP_ORDER = (*DOCUMENT_STEPS, *DELIVERY_STEPS)
+#: Events besides ``issued`` (see services/invoice_lifecycle.py); ``notify-<stamp>`` items re-send.
+CANCELLED, VOIDED, NOTIFY_PREFIX = "cancelled", "voided", "notify-"
 
 
 class Outcome(StrEnum):
@@ -221,6 +236,10 @@ class OutboxProcessor:
     def _document(self, run: _Run, step: str, kind: ArtifactKind) -> None:
         if kind is ArtifactKind.XML:
             body = build_xml(f0401(run.record))
+        elif kind is ArtifactKind.F0501_XML:
+            body = build_xml(f0501(run.record))
+        elif kind is ArtifactKind.F0701_XML:
+            body = build_xml(f0701(run.record))
         else:
             render = self.render_proof if kind is ArtifactKind.PROOF_PDF else self.render_a4
             body = render(pdf_document(run.record))
@@ -237,6 +256,11 @@ class OutboxProcessor:
         else:
             to = record.buyer.get("mobile")
             wanted = settings.sms_buyer
+        if run.event.startswith(NOTIFY_PREFIX):
+            # Asked for explicitly (POST .../notify), to the address given then or the buyer's: the
+            # request is the merchant's choice for this one message, whatever the default settings say.
+            to = (run.item.get("recipients") or {}).get(step) or to
+            wanted = True
         if not (wanted and to):
             # The issuing transaction decided with the settings of that moment; the merchant may have
             # turned delivery off since, and an explicit "no" wins over a pending send.
@@ -267,9 +291,19 @@ class OutboxProcessor:
 
     def _prepare_email(self, run: _Run, to: str) -> Callable[[], str]:
         """Build the whole mail before claiming the lease, so the lease covers the send alone."""
+        profile = self._profile(run)
+        if run.event == CANCELLED:
+            raw = cancellation_email(
+                run.record,
+                to=to,
+                sender=self.mail_from,
+                sent_at=self.clock.now(),
+                reply_to=profile.get("email") or None,
+            )
+            return lambda: self.mailer.send(to, raw)
         kind = ArtifactKind.A4_PDF if run.record.is_b2b else ArtifactKind.PROOF_PDF
         pdf = run.rendered.get(kind) or self.artifacts.get(run.ubn, run.record.period, run.number, kind)
-        profile = self._profile(run)
+        notice = "reissued" if run.event == VOIDED else "resent" if run.event.startswith(NOTIFY_PREFIX) else "issued"
         raw = invoice_email(
             run.record,
             to=to,
@@ -277,6 +311,7 @@ class OutboxProcessor:
             attachment=Attachment(download_name(run.number, kind), pdf),
             sent_at=self.clock.now(),
             reply_to=profile.get("email") or None,
+            notice=notice,
         )
         return lambda: self.mailer.send(to, raw)
 
@@ -313,6 +348,11 @@ class OutboxProcessor:
                 artifacts[step] = result["key"]
             elif step in DELIVERY_STEPS and state in FINISHED:
                 delivery[step] = result or {"status": SKIPPED}
+        if run.event != "issued":
+            # A later event (cancel, void, re-send) adds to what the earlier ones published: the
+            # issued item's PDFs and XML stay listed next to the F0501/F0701.
+            artifacts = {**run.record.artifacts, **artifacts}
+            delivery = {**run.record.delivery, **delivery}
         self.invoices.set_fields(run.ubn, run.number, {"artifacts": artifacts, "delivery": delivery})
 
     def _record_failure(self, run: _Run, step: str, error: Exception) -> None:

@@ -1,0 +1,231 @@
+"""Allowances (折讓證明單) in the invoices table, next to the invoices they reduce.
+
+- ``pk=MERCHANT#<ubn>, sk=ALW#<number>``: the allowance. gsi1 (``ALLOWANCES#<ubn>`` /
+  ``<date>#<number>``) serves the list, newest first, without mixing with the invoices' own
+  ``MERCHANT#<ubn>`` gsi1 partition.
+- ``pk=MERCHANT#<ubn>, sk=ALWSEQ#<period>``: the counter behind generated allowance numbers.
+- S3 ``merchants/<ubn>/allowances/<period>/<number>/G0401.xml`` (and ``G0501.xml``): the documents.
+
+Every write that changes amounts happens in one transaction the service builds from the action
+helpers here, so an allowance, the invoices it reduces and the period totals never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.adapters.aws import client
+from chalicelib.adapters.dynamo import dynamodb, from_item, get, key, to_item
+from chalicelib.adapters.dynamo_invoices import invoice_sort_key, invoices_table, owner
+from chalicelib.settings import get_settings
+
+
+def allowance_sort_key(number: str) -> str:
+    return f"ALW#{number}"
+
+
+def allowance_list_key(ubn: str) -> str:
+    return f"ALLOWANCES#{ubn}"
+
+
+def allowance_item(ubn: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored item of an allowance record (a JSON-ready dict) with its keys."""
+    return {
+        "pk": owner(ubn),
+        "sk": allowance_sort_key(str(record["allowance_number"])),
+        "gsi1pk": allowance_list_key(ubn),
+        "gsi1sk": f"{record['allowance_date']}#{record['allowance_number']}",
+        **record,
+    }
+
+
+def put_new_allowance(ubn: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Transaction action: the allowance, refused if its number is taken (numbers are unique per merchant)."""
+    return {
+        "Put": {
+            "TableName": invoices_table(),
+            "Item": to_item(allowance_item(ubn, record)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def reduce_invoice(
+    ubn: str, number: str, amount: int, invoice_total: int, history: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Transaction action: take ``amount`` (tax-inclusive) off an issued invoice's remaining allowance.
+
+    A missing ``allowance_remaining`` means nothing was allowed yet, i.e. the invoice's full total;
+    the condition is what keeps two concurrent allowances from overdrawing one invoice.
+    """
+    return {
+        "Update": {
+            "TableName": invoices_table(),
+            "Key": key(owner(ubn), invoice_sort_key(number)),
+            "UpdateExpression": (
+                "SET allowance_remaining = if_not_exists(allowance_remaining, :total) - :amount, "
+                "history = list_append(if_not_exists(history, :empty), :history) ADD allowance_count :one"
+            ),
+            "ConditionExpression": (
+                # The service checked amount <= total before; a constant comparison is not allowed here.
+                "#status = :issued AND (attribute_not_exists(allowance_remaining) OR allowance_remaining >= :amount)"
+            ),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":total": invoice_total,
+                    ":amount": amount,
+                    ":one": 1,
+                    ":issued": "issued",
+                    ":history": [dict(history)],
+                    ":empty": [],
+                }
+            ),
+        }
+    }
+
+
+def restore_invoice(ubn: str, number: str, amount: int, history: Mapping[str, Any]) -> dict[str, Any]:
+    """Transaction action: give back what a cancelled allowance took (the invoice must have been reduced)."""
+    return {
+        "Update": {
+            "TableName": invoices_table(),
+            "Key": key(owner(ubn), invoice_sort_key(number)),
+            "UpdateExpression": (
+                "SET allowance_remaining = allowance_remaining + :amount, "
+                "history = list_append(if_not_exists(history, :empty), :history) ADD allowance_count :minus"
+            ),
+            "ConditionExpression": "attribute_exists(allowance_remaining) AND allowance_count >= :one",
+            "ExpressionAttributeValues": to_item(
+                {":amount": amount, ":minus": -1, ":one": 1, ":history": [dict(history)], ":empty": []}
+            ),
+        }
+    }
+
+
+def mark_cancelled(ubn: str, number: str, fields: Mapping[str, Any], history: Mapping[str, Any]) -> dict[str, Any]:
+    """Transaction action: an issued allowance becomes cancelled; refused if it already is."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":v{i}": value for i, value in enumerate(fields.values())}
+    sets = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+    return {
+        "Update": {
+            "TableName": invoices_table(),
+            "Key": key(owner(ubn), allowance_sort_key(number)),
+            "UpdateExpression": (
+                f"SET #status = :cancelled, {sets}, history = list_append(if_not_exists(history, :empty), :history)"
+            ),
+            "ConditionExpression": "#status = :issued",
+            "ExpressionAttributeNames": {"#status": "status", **names},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":cancelled": "cancelled",
+                    ":issued": "issued",
+                    ":history": [dict(history)],
+                    ":empty": [],
+                    **values,
+                }
+            ),
+        }
+    }
+
+
+def add_to_totals(ubn: str, period: str, invoice_type: str, additions: Mapping[str, int]) -> dict[str, Any]:
+    """Transaction action: ADD to the period's running totals (negative values take away)."""
+    names = {f"#a{i}": name for i, name in enumerate(additions)}
+    values = {f":a{i}": value for i, value in enumerate(additions.values())}
+    return {
+        "Update": {
+            "TableName": invoices_table(),
+            "Key": key(owner(ubn), f"TOTALS#{period}#{invoice_type}"),
+            "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(additions))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+        }
+    }
+
+
+class DynamoAllowances:
+    def get(self, ubn: str, number: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), allowance_sort_key(number))
+
+    def next_sequence(self, ubn: str, period: str) -> int:
+        """The next number of the period's counter (gaps are harmless: allowance numbers are the
+        merchant's own, only uniqueness matters, and the allowance put checks that)."""
+        response = dynamodb().update_item(
+            TableName=invoices_table(),
+            Key=key(owner(ubn), f"ALWSEQ#{period}"),
+            UpdateExpression="ADD next_value :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["next_value"]["N"])
+
+    def set_fields(self, ubn: str, number: str, fields: Mapping[str, Any]) -> None:
+        """Set top-level fields (artifacts, delivery) of an existing allowance."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        dynamodb().update_item(
+            TableName=invoices_table(),
+            Key=key(owner(ubn), allowance_sort_key(number)),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+        )
+
+    def page(
+        self, ubn: str, low: str, high: str, limit: int, start: Mapping[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of allowances with ``low <= gsi1sk <= high``, newest first, and where the next starts."""
+        request: dict[str, Any] = {
+            "TableName": invoices_table(),
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": allowance_list_key(ubn)},
+                ":low": {"S": low},
+                ":high": {"S": high},
+            },
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start:
+            request["ExclusiveStartKey"] = dict(start)
+        response = dynamodb().query(**request)
+        last: dict[str, Any] | None = response.get("LastEvaluatedKey")
+        return [from_item(item) for item in response.get("Items", [])], last
+
+
+_UBN = re.compile(r"[0-9]{8}")
+_PERIOD = re.compile(r"[0-9]{5}")
+_NUMBER = re.compile(r"[0-9A-Za-z_-]{1,16}")
+_FILE = re.compile(r"G0[45]01\.xml|allowance\.pdf")
+
+
+class S3AllowanceArtifacts:
+    """Allowance documents under ``merchants/<ubn>/allowances/<period>/<number>/<file>``.
+
+    Kept apart from ``S3Artifacts`` (invoice numbers only) until the outbox owns allowance
+    documents too; keys are built here from validated parts, never taken from a caller.
+    """
+
+    def put(self, ubn: str, period: str, number: str, file_name: str, body: bytes, content_type: str) -> str:
+        if not (
+            _UBN.fullmatch(ubn)
+            and _PERIOD.fullmatch(period)
+            and _NUMBER.fullmatch(number)
+            and _FILE.fullmatch(file_name)
+        ):
+            raise ValueError(f"not an allowance artifact address: {ubn!r} {period!r} {number!r} {file_name!r}")
+        object_key = f"merchants/{ubn}/allowances/{period}/{number}/{file_name}"
+        client("s3").put_object(
+            Bucket=get_settings().artifacts_bucket,
+            Key=object_key,
+            Body=body,
+            ContentType=content_type,
+            ContentDisposition=f'inline; filename="{number}-{file_name}"',
+        )
+        return object_key

@@ -1,0 +1,161 @@
+"""``POST /v1/mig/{message_type}``: MIG 4.1 XML, the Turnkey-style way in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel
+
+from chalicelib.adapters.dynamo_tracks import DynamoTracks
+from chalicelib.api import deps
+from chalicelib.api.errors import ApiError, json_response, status_for
+from chalicelib.api.routing import operation
+from chalicelib.documents.mig import CancelAllowance, CancelInvoice, Invoice, MigMessage
+from chalicelib.domain.errors import DomainError, RuleViolation
+from chalicelib.services.mig_intake import LATER, SUPPORTED, MessageResult, MigIntake, Wiring, rejected
+from chalicelib.services.principal import Principal
+
+bp = Blueprint(__name__)
+TAG = "MIG XML"
+MAX_BYTES = 5 * 1024 * 1024  # the API Gateway payload limit is 10 MB; a message is far smaller
+
+
+class MigResult(BaseModel):
+    invoice_number: str | None = None
+    status: str
+    field: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    reason_zh: str | None = None
+
+
+class MigResponse(BaseModel):
+    message_type: str
+    results: list[MigResult]
+
+
+def _intake() -> MigIntake:
+    return MigIntake(
+        Wiring(
+            invoices=deps.invoices(),
+            merchants=deps.merchants(),
+            numbering=deps.numbering_service(),
+            tracks=DynamoTracks(),
+            clock=deps.clock,
+            notify_outbox=deps._notify_outbox,  # the composition root's own wiring
+        )
+    )
+
+
+def _body() -> bytes:
+    raw = bp.current_request.raw_body
+    data = raw.encode() if isinstance(raw, str) else (raw or b"")
+    if not data:
+        raise ApiError(400, "MISSING_BODY", "An XML request body is required", "缺少 XML 請求內容")
+    if len(data) > MAX_BYTES:
+        raise ApiError(413, "BODY_TOO_LARGE", "The message is too large", "訊息過大")
+    return data
+
+
+def _answer(message_type: str, result: MessageResult, status: int) -> Response:
+    body = MigResponse(message_type=message_type, results=[MigResult(**result.as_dict())])
+    return json_response(body.model_dump(mode="json", exclude_none=True), status)
+
+
+@operation(
+    bp,
+    "/v1/mig/{message_type}",
+    "POST",
+    summary="MIG 4.1 XML in: F0401, F0501, G0501 (F0701 and G0401 answer NOT_SUPPORTED_YET)",
+    description=(
+        "Parsed with a hardened parser (no DTDs, no entities): schema errors answer 400 naming the MIG field. "
+        "An F0401 must carry your own UBN as seller and the next number of one of your channels this period; "
+        "its Amount block must match the platform's computation. Answers a result per message."
+    ),
+    tag=TAG,
+    response=MigResponse,
+    status=201,
+    auth="merchant",
+    scope="invoices:write",
+    content_types=("application/xml", "text/xml"),
+    raw_body="MIG 4.1 XML of the message type",
+    errors=(400, 409, 413, 422),
+)
+def mig_message(message_type: str, principal: Principal) -> Response:
+    if message_type in LATER:
+        error = RuleViolation(
+            "NOT_SUPPORTED_YET",
+            f"{message_type} over MIG XML is not supported yet; use the JSON API",
+            f"尚未支援以 MIG XML 傳送 {message_type}，請使用 JSON API",
+            "message_type",
+        )
+        return _answer(message_type, rejected(None, error), 422)
+    if message_type not in SUPPORTED:
+        raise ApiError(
+            404,
+            "UNKNOWN_MESSAGE_TYPE",
+            "Known message types: F0401, F0501, F0701, G0401, G0501",
+            "可用的訊息類型：F0401、F0501、F0701、G0401、G0501",
+            "message_type",
+        )
+    intake = _intake()
+    message = intake.parse(message_type, _body())  # InvalidInput (400) names the MIG field
+    number = _number_of(message)
+    try:
+        if isinstance(message, Invoice):
+            issued = intake.f0401(principal.ubn, message, actor=principal.actor)
+            result = MessageResult(invoice_number=issued.record.invoice_number, status="accepted")
+            return _answer(message_type, result, 200 if issued.replayed else 201)
+        if isinstance(message, CancelInvoice):
+            from chalicelib.api.invoice_lifecycle import lifecycle_service
+
+            done = intake.cancel_invoice(principal.ubn, message, lifecycle_service(), actor=principal.actor)
+        else:
+            assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has three types
+            done = intake.cancel_allowance(principal.ubn, message, _cancel_allowance, actor=principal.actor)
+    except DomainError as error:
+        # A refused message is still answered per message, as Turnkey answers: its field and reason.
+        return _answer(message_type, rejected(number, _mig_field(error)), status_for(error))
+    return _answer(message_type, MessageResult(invoice_number=done, status="accepted"), 200)
+
+
+def _number_of(message: MigMessage) -> str | None:
+    if isinstance(message, Invoice):
+        return message.main.invoice_number
+    if isinstance(message, CancelInvoice):
+        return message.cancel_invoice_number
+    if isinstance(message, CancelAllowance):
+        return message.cancel_allowance_number
+    return None
+
+
+def _cancel_allowance(ubn: str, number: str, reason: str, remark: str | None, *, actor: str) -> Any:
+    # Imported here: the allowance use case is wired by its own blueprint's factory.
+    from chalicelib.api.allowances import allowance_service
+    from chalicelib.services.allowances import CancelRequest
+
+    return allowance_service().cancel(ubn, number, CancelRequest(reason=reason, remark=remark), actor=actor)
+
+
+def _mig_field(error: DomainError) -> DomainError:
+    """Errors of the JSON rules name JSON fields; the ERP only knows MIG names."""
+    if error.field and not error.field.startswith(("Main.", "Details.", "Amount.")):
+        mapped = _JSON_TO_MIG.get(error.field.split(".")[0].split("[")[0])
+        if mapped:
+            return type(error)(error.code, error.message, error.message_zh, mapped)
+    return error
+
+
+_JSON_TO_MIG: dict[str, Any] = {
+    "buyer": "Main.Buyer",
+    "carrier": "Main.CarrierType",
+    "donation_code": "Main.NPOBAN",
+    "print": "Main.PrintMark",
+    "items": "Details.ProductItem",
+    "customs_clearance_mark": "Main.CustomsClearanceMark",
+    "zero_tax_rate_reason": "Main.ZeroTaxRateReason",
+    "special_tax_rate": "Amount.TaxRate",
+    "order_id": "Main.RelateNumber",
+    "channel": "Main.InvoiceNumber",
+}

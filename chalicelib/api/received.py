@@ -1,0 +1,83 @@
+"""Received invoices (進項): what other merchants issued to the caller's UBN."""
+
+from __future__ import annotations
+
+import re
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api import deps
+from chalicelib.api.routing import operation
+from chalicelib.documents.mig import build_xml
+from chalicelib.domain.errors import NotFound
+from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView
+from chalicelib.services.principal import Principal
+from chalicelib.services.received import ReceivedInvoices, ReceivedPage, ReceivedQuery, buyer_view
+
+bp = Blueprint(__name__)
+TAG = "Received invoices"
+_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
+_UBN = re.compile(r"[0-9]{8}")
+
+
+def _service() -> ReceivedInvoices:
+    return ReceivedInvoices(invoices=deps.invoices(), cursors=deps.cursor_codec())
+
+
+def _received(principal: Principal, seller_ubn: str, invoice_number: str) -> InvoiceRecord:
+    if not (_UBN.fullmatch(seller_ubn) and _NUMBER.fullmatch(invoice_number)):
+        # Malformed keys cannot name an invoice: the same 404 as any invoice that is not the caller's.
+        raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票")
+    return _service().get(principal.ubn, seller_ubn, invoice_number)
+
+
+@operation(
+    bp,
+    "/v1/received-invoices",
+    summary="B2B invoices issued to this UBN by other merchants (進項), newest first",
+    tag=TAG,
+    query=ReceivedQuery,
+    response=ReceivedPage,
+    auth="merchant",
+    scope="invoices:read",
+)
+def list_received(query: ReceivedQuery, principal: Principal) -> ReceivedPage:
+    return _service().find(principal.ubn, query)
+
+
+@operation(
+    bp,
+    "/v1/received-invoices/{seller_ubn}/{invoice_number}",
+    summary="One received invoice (only its buyer and its seller can see it)",
+    tag=TAG,
+    response=InvoiceView,
+    auth="merchant",
+    scope="invoices:read",
+    errors=(404,),
+)
+def get_received(seller_ubn: str, invoice_number: str, principal: Principal) -> InvoiceView:
+    return buyer_view(_received(principal, seller_ubn, invoice_number))
+
+
+@operation(
+    bp,
+    "/v1/received-invoices/{seller_ubn}/{invoice_number}/xml",
+    summary="A received invoice's MIG 4.1 F0401 XML",
+    tag=TAG,
+    auth="merchant",
+    scope="invoices:read",
+    response_content_type="application/xml",
+    errors=(404,),
+)
+def received_xml(seller_ubn: str, invoice_number: str, principal: Principal) -> Response:
+    from chalicelib.services.invoice_documents import f0401
+
+    record = _received(principal, seller_ubn, invoice_number)
+    return Response(
+        body=build_xml(f0401(record)).decode("utf-8"),
+        status_code=200,
+        headers={
+            "Content-Type": "application/xml; charset=utf-8",
+            "Content-Disposition": f'inline; filename="{record.invoice_number}-F0401.xml"',
+        },
+    )

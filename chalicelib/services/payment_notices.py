@@ -1,0 +1,196 @@
+"""Payment notices: the merchant's payment system says an order is paid, and its pending invoice
+is issued exactly once.
+
+The notice is authenticated by an HMAC-SHA256 signature with the merchant's webhook secret over
+``f"{timestamp}.{raw body}"`` (the Stripe scheme): the timestamp inside the signed text bounds a
+captured notice to a 5-minute window, and the signature digest remembered for that window
+refuses a replay. Repeats with new timestamps are legitimate retries; they are safe because
+issuing is idempotent by ``order_id``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from botocore.exceptions import ClientError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.adapters.dynamo import dynamodb, get, to_item
+from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.domain.errors import Conflict, NotFound, RuleViolation, Unauthenticated
+from chalicelib.services.pending_invoices import ISSUED, PendingInvoiceService
+from chalicelib.services.ports import Clock
+from chalicelib.settings import get_settings
+
+TOLERANCE = timedelta(minutes=5)
+# Remembered a little longer than the window, so a replay at its very edge is still known.
+REPLAY_TTL = TOLERANCE * 2 + timedelta(minutes=1)
+SECRET_SK = "WEBHOOK_SECRET"  # noqa: S105 - a sort key, not a secret
+_UBN = re.compile(r"[0-9]{8}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _refused() -> Unauthenticated:
+    # One answer for an unknown merchant, a merchant without a secret and a bad signature, so the
+    # endpoint tells a prober nothing about which merchants exist or have a secret.
+    return Unauthenticated(
+        "INVALID_SIGNATURE",
+        "The notice's signature could not be verified",
+        "付款通知簽章驗證失敗",
+        "X-Signature",
+    )
+
+
+class WebhookSecrets:
+    """The merchants' webhook secrets, encrypted at rest (AES-GCM, key derived from the root
+    secret): the secret must be readable to verify signatures, so it cannot be a one-way hash,
+    and a copy of the table alone must not let anyone forge payment notices.
+
+    Kept in its own item (``sk=WEBHOOK_SECRET``) rather than in the profile's settings, which are
+    returned by ``GET /v1/merchant`` and validated strictly on every issue."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def rotate(self, ubn: str, at: str) -> str:
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), ubn.encode())
+        item = {
+            "pk": f"MERCHANT#{ubn}",
+            "sk": SECRET_SK,
+            "sealed": base64.b64encode(sealed).decode(),
+            "rotated_at": at,
+        }
+        dynamodb().put_item(TableName=get_settings().merchants_table, Item=to_item(item))
+        return secret
+
+    def read(self, ubn: str) -> bytes | None:
+        item = get(get_settings().merchants_table, f"MERCHANT#{ubn}", SECRET_SK)
+        if not item:
+            return None
+        try:
+            sealed = base64.b64decode(str(item["sealed"]))
+            return self._aead.decrypt(sealed[:12], sealed[12:], ubn.encode())
+        except (InvalidTag, ValueError, KeyError):
+            return None
+
+
+class PaymentNotice(BaseModel):
+    """What the payment system tells us; fields beyond these are its own and are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    order_id: str = Field(min_length=1, max_length=20)
+    amount: Decimal | int | str | None = None
+    paid_at: str | None = Field(default=None, max_length=40)
+
+
+class NoticeResult(BaseModel):
+    order_id: str
+    invoice_number: str
+    status: str
+    replayed: bool = False
+
+
+class PaymentNoticeService:
+    def __init__(
+        self,
+        *,
+        secrets_store: WebhookSecrets,
+        merchants: DynamoMerchants,
+        pending: PendingInvoiceService,
+        clock: Clock,
+    ) -> None:
+        self._secrets = secrets_store
+        self._merchants = merchants
+        self._pending = pending
+        self._clock = clock
+
+    def authenticate(self, ubn: str | None, timestamp: str | None, signature: str | None, raw: bytes) -> str:
+        """Verify the signature, then the timestamp; answers the digest that identifies the notice."""
+        if not (ubn and timestamp and signature):
+            raise _refused()
+        if not (_UBN.fullmatch(ubn) and _TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature)):
+            raise _refused()
+        secret = self._secrets.read(ubn)
+        if secret is None or self._merchants.get_profile(ubn) is None:
+            raise _refused()
+        expected = hmac.new(secret, timestamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature.lower()):
+            raise _refused()
+        now = self._clock.now().timestamp()
+        if abs(now - int(timestamp)) > TOLERANCE.total_seconds():
+            raise Unauthenticated(
+                "STALE_TIMESTAMP",
+                "X-Timestamp is more than 5 minutes from now; send the notice again with a new timestamp",
+                "X-Timestamp 與目前時間相差超過 5 分鐘，請以新的時間戳記重新送出",
+                "X-Timestamp",
+            )
+        return hashlib.sha256(f"{ubn}.{signature.lower()}".encode()).hexdigest()
+
+    def first_time(self, ubn: str, digest: str) -> bool:
+        """Remember the notice; False when it was seen before (a replay)."""
+        now = int(self._clock.now().timestamp())
+        try:
+            dynamodb().put_item(
+                TableName=get_settings().idempotency_table,
+                Item=to_item({"id": f"NOTICE#{ubn}#{digest}", "expiration": now + int(REPLAY_TTL.total_seconds())}),
+                # DynamoDB deletes expired items lazily: an expired record counts as absent.
+                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def handle(self, ubn: str, notice: PaymentNotice, *, first_time: bool) -> NoticeResult:
+        pending = self._pending.by_order(ubn, notice.order_id)
+        if pending is None:
+            raise NotFound("ORDER_NOT_FOUND", "No pending invoice for this order", "此訂單沒有待開立發票", "order_id")
+        if not first_time:
+            # A replay issues nothing; it answers what the first notice achieved.
+            if pending.status == ISSUED and pending.invoice_number:
+                return NoticeResult(
+                    order_id=pending.order_id, invoice_number=pending.invoice_number, status=ISSUED, replayed=True
+                )
+            raise Conflict(
+                "NOTICE_REPLAYED",
+                "This exact notice was already received; send a new one with a new timestamp",
+                "已收過相同的付款通知，請以新的時間戳記重新送出",
+                "X-Signature",
+            )
+        self._check_amount(notice, pending.amounts)
+        issued = self._pending.trigger(pending, actor=f"payment-notice:{ubn}")
+        return NoticeResult(order_id=pending.order_id, invoice_number=issued.record.invoice_number, status=ISSUED)
+
+    @staticmethod
+    def _check_amount(notice: PaymentNotice, amounts: dict[str, Any]) -> None:
+        """A paid amount that is not the invoice's total means the order changed after the invoice
+        was held: issuing it anyway would put a wrong total on a tax document."""
+        if notice.amount is None:
+            return
+        try:
+            paid = Decimal(str(notice.amount))
+        except InvalidOperation:
+            paid = None
+        total = Decimal(str(amounts.get("total_amount", "0")))
+        if paid is None or not paid.is_finite() or paid != total:
+            raise RuleViolation(
+                "AMOUNT_MISMATCH",
+                f"The paid amount is not the pending invoice's total ({total})",
+                f"付款金額與待開立發票總計（{total}）不符",
+                "amount",
+            )

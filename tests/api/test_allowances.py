@@ -1,0 +1,373 @@
+"""Allowances (折讓, G0401) and their cancellation (作廢折讓, G0501) over HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from chalicelib.adapters.dynamo_invoices import DynamoInvoices
+from chalicelib.api.allowances import allowance_service
+from chalicelib.documents.mig import Allowance, parse_xml
+from chalicelib.domain.errors import DomainError
+from tests.api import test_invoices
+from tests.api.conftest import body_of, post_json
+from tests.api.test_invoices import B2B, B2C_CARRIER, _period
+from tests.api.test_no_server_errors import json_values
+
+issuer = test_invoices.issuer  # the shared fixture, registered here under its own name
+
+
+def _invoice(client, who, payload=B2B) -> str:
+    response = post_json(client, "/v1/invoices", payload, who.headers)
+    assert response.status_code == 201, response.body
+    return str(body_of(response)["invoice_number"])
+
+
+def _line(number: str, price: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "original_invoice_number": number,
+        "description": "顧問服務折讓",
+        "quantity": "1",
+        "unit_price": price,
+        "tax_type": "1",
+        **extra,
+    }
+
+
+def _allow(client, who, *lines: dict[str, Any], headers: dict[str, str] | None = None, **extra: Any) -> Any:
+    return post_json(client, "/v1/allowances", {"items": list(lines), **extra}, {**who.headers, **(headers or {})})
+
+
+def _remaining(who, number: str) -> tuple[int, int]:
+    raw = DynamoInvoices().get_raw(who.ubn, number) or {}
+    return int(raw.get("allowance_remaining", raw["amounts"]["total_amount"])), int(raw.get("allowance_count", 0))
+
+
+def _totals(who) -> dict[str, Any]:
+    return DynamoInvoices().totals(who.ubn, _period().code, "07") or {}
+
+
+def test_tax_inclusive_refund_is_split_and_taken_off_the_invoice(client, issuer):
+    number = _invoice(client, issuer)
+    response = _allow(client, issuer, _line(number, "1050"))
+    assert response.status_code == 201, response.body
+    allowance = body_of(response)
+    assert response.headers["Location"] == f"/v1/allowances/{allowance['allowance_number']}"
+    assert allowance["allowance_number"].startswith("AL" + _period().code)
+    assert allowance["allowance_type"] == "2"
+    assert allowance["total_amount"] == 1000 and allowance["tax_amount"] == 50
+    assert allowance["total_with_tax"] == 1050
+    assert allowance["items"][0]["amount"] == "1000" and allowance["items"][0]["tax"] == 50
+    assert allowance["original_invoices"] == [
+        {"invoice_number": number, "invoice_date": allowance["allowance_date"], "amount": 1050}
+    ]
+    assert allowance["status"] == "issued"
+    assert allowance["buyer"]["ubn"] == B2B["buyer"]["ubn"]
+    assert _remaining(issuer, number) == (330, 1)
+    detail = body_of(client.http.get(f"/v1/invoices/{number}", headers=issuer.headers))
+    assert (detail["allowance_remaining"], detail["allowance_count"]) == (330, 1)
+    history = detail["history"]
+    assert history[-1]["event"] == "allowance"
+    assert history[-1]["detail"]["allowance_number"] == allowance["allowance_number"]
+    totals = _totals(issuer)
+    assert (totals["allowance_count"], totals["allowance_sales"], totals["allowance_tax"]) == (1, 1000, 50)
+
+
+def test_an_allowance_over_what_remains_is_refused_and_changes_nothing(client, issuer):
+    number = _invoice(client, issuer)
+    assert _allow(client, issuer, _line(number, "1050")).status_code == 201
+    before = _totals(issuer)
+    refused = _allow(client, issuer, _line(number, "331"))
+    assert refused.status_code == 422, refused.body
+    assert body_of(refused)["error"]["code"] == "ALLOWANCE_EXCEEDS_INVOICE"
+    assert _remaining(issuer, number) == (330, 1)
+    assert _totals(issuer) == before
+    listed = body_of(client.http.get("/v1/allowances", headers=issuer.headers))
+    assert len(listed["items"]) == 1
+    # Exactly what remains is fine.
+    assert _allow(client, issuer, _line(number, "330")).status_code == 201
+    assert _remaining(issuer, number) == (0, 2)
+
+
+def test_one_allowance_across_two_invoices_of_the_same_buyer(client, issuer):
+    first, second = _invoice(client, issuer), _invoice(client, issuer)
+    response = _allow(client, issuer, _line(first, "105"), _line(second, "210"))
+    assert response.status_code == 201, response.body
+    allowance = body_of(response)
+    assert allowance["total_amount"] == 300 and allowance["tax_amount"] == 15
+    assert sum(item["tax"] for item in allowance["items"]) == allowance["tax_amount"]
+    assert [(o["invoice_number"], o["amount"]) for o in allowance["original_invoices"]] == [
+        (first, 105),
+        (second, 210),
+    ]
+    assert _remaining(issuer, first) == (1275, 1)
+    assert _remaining(issuer, second) == (1170, 1)
+    xml = client.http.get(f"/v1/allowances/{allowance['allowance_number']}/xml", headers=issuer.headers)
+    parsed = parse_xml("G0401", xml.body)
+    assert isinstance(parsed, Allowance)
+    assert [d.original_invoice_number for d in parsed.details] == [first, second]
+
+
+def test_invoices_of_different_buyers_cannot_share_an_allowance(client, issuer):
+    first = _invoice(client, issuer)
+    other = _invoice(client, issuer, {**B2B, "buyer": {**B2B["buyer"], "ubn": "04595257", "name": "另一家公司"}})
+    refused = _allow(client, issuer, _line(first, "105"), _line(other, "105"))
+    assert refused.status_code == 422
+    assert body_of(refused)["error"]["code"] == "DIFFERENT_BUYERS"
+    assert _remaining(issuer, first) == (1380, 0)
+
+
+def test_cancelled_unknown_and_foreign_invoices_are_refused(client, issuer, new_merchant):
+    number = _invoice(client, issuer)
+    DynamoInvoices().set_fields(issuer.ubn, number, {"status": "cancelled"})
+    refused = _allow(client, issuer, _line(number, "105"))
+    assert refused.status_code == 422
+    assert body_of(refused)["error"]["code"] == "INVOICE_NOT_ISSUED"
+    unknown = _allow(client, issuer, _line(f"{issuer.track}{issuer.begin + 299:08d}", "105"))
+    assert unknown.status_code == 404
+    stranger = new_merchant()
+    mine = _invoice(client, issuer)
+    foreign = post_json(client, "/v1/allowances", {"items": [_line(mine, "105")]}, stranger.headers)
+    assert foreign.status_code == 404
+    assert _remaining(issuer, mine) == (1380, 0)
+
+
+def test_concurrent_allowances_never_overdraw_an_invoice(client, issuer):
+    number = _invoice(client, issuer)
+    service = allowance_service()
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def allow() -> None:
+        try:
+            service.issue(issuer.ubn, {"items": [_line(number, "300")]}, actor="test")
+            outcome = "ok"
+        except DomainError as error:
+            outcome = error.code
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=allow) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    issued = outcomes.count("ok")
+    assert 1 <= issued <= 4  # 4 x 300 fits in 1380, a fifth does not
+    assert set(outcomes) <= {"ok", "ALLOWANCE_EXCEEDS_INVOICE", "ALLOWANCE_BUSY"}
+    assert _remaining(issuer, number) == (1380 - 300 * issued, issued)
+
+
+def test_cancel_gives_the_amount_back(client, issuer):
+    number = _invoice(client, issuer)
+    allowance = body_of(_allow(client, issuer, _line(number, "1050")))
+    path = f"/v1/allowances/{allowance['allowance_number']}/cancel"
+    cancelled = post_json(client, path, {"reason": "退貨取消"}, issuer.headers)
+    assert cancelled.status_code == 200, cancelled.body
+    body = body_of(cancelled)
+    assert body["status"] == "cancelled" and body["cancel_reason"] == "退貨取消"
+    assert [h["event"] for h in body["history"]] == ["issued", "cancelled"]
+    assert _remaining(issuer, number) == (1380, 0)
+    totals = _totals(issuer)
+    assert (totals["allowance_count"], totals["allowance_sales"], totals["allowance_tax"]) == (0, 0, 0)
+    again = post_json(client, path, {"reason": "再一次"}, issuer.headers)
+    assert again.status_code == 409
+    assert body_of(again)["error"]["code"] == "ALLOWANCE_ALREADY_CANCELLED"
+    events = [h["event"] for h in body_of(client.http.get(f"/v1/invoices/{number}", headers=issuer.headers))["history"]]
+    assert events[-2:] == ["allowance", "allowance_cancelled"]
+    # The full amount can be allowed again.
+    assert _allow(client, issuer, _line(number, "1380")).status_code == 201
+
+
+def test_g0401_xml_parses_back(client, issuer):
+    number = _invoice(client, issuer)
+    allowance = body_of(_allow(client, issuer, _line(number, "1050", unit="式", original_sequence_number=1)))
+    response = client.http.get(f"/v1/allowances/{allowance['allowance_number']}/xml", headers=issuer.headers)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/xml")
+    parsed = parse_xml("G0401", response.body if isinstance(response.body, bytes) else response.body.encode())
+    assert isinstance(parsed, Allowance)
+    assert parsed.main.allowance_number == allowance["allowance_number"]
+    assert parsed.main.allowance_type == "2"
+    assert parsed.main.seller.identifier == issuer.ubn
+    assert parsed.main.buyer.identifier == B2B["buyer"]["ubn"]
+    detail = parsed.details[0]
+    assert (detail.original_invoice_number, detail.amount, detail.tax, detail.unit) == (number, 1000, 50, "式")
+    assert (parsed.amount.tax_amount, parsed.amount.total_amount) == (50, 1000)
+
+
+def test_merchant_chosen_numbers_dates_and_idempotency(client, issuer):
+    number = _invoice(client, issuer)
+    chosen = _allow(client, issuer, _line(number, "105"), allowance_number="RT-0001")
+    assert chosen.status_code == 201, chosen.body
+    assert body_of(chosen)["allowance_number"] == "RT-0001"
+    taken = _allow(client, issuer, _line(number, "105"), allowance_number="RT-0001")
+    assert taken.status_code == 409
+    assert _remaining(issuer, number) == (1275, 1)
+    future = _allow(client, issuer, _line(number, "105"), allowance_date="2999-01-01")
+    assert future.status_code == 422
+    key = {"Idempotency-Key": "refund-42"}
+    first = _allow(client, issuer, _line(number, "105"), headers=key)
+    again = _allow(client, issuer, _line(number, "105"), headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert body_of(first)["allowance_number"] == body_of(again)["allowance_number"]
+    assert _remaining(issuer, number) == (1170, 2)
+    different = _allow(client, issuer, _line(number, "210"), headers=key)
+    assert different.status_code == 422
+    assert body_of(different)["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_b2c_allowance_and_list_pages(client, issuer):
+    number = _invoice(client, issuer, B2C_CARRIER)  # 2 x 65 = 130, tax-inclusive
+    numbers = [body_of(_allow(client, issuer, _line(number, "21")))["allowance_number"] for _ in range(3)]
+    first = body_of(_allow(client, issuer, _line(number, "21")))
+    assert (first["total_amount"], first["tax_amount"]) == (20, 1)
+    numbers.append(first["allowance_number"])
+    page = body_of(client.http.get("/v1/allowances?limit=3", headers=issuer.headers))
+    assert [a["allowance_number"] for a in page["items"]] == numbers[::-1][:3]  # newest first
+    rest = body_of(client.http.get(f"/v1/allowances?limit=3&cursor={page['next_cursor']}", headers=issuer.headers))
+    assert [a["allowance_number"] for a in rest["items"]] == numbers[:1]
+    period = body_of(client.http.get(f"/v1/allowances?period={_period().code}", headers=issuer.headers))
+    assert len(period["items"]) == 4
+    empty = body_of(client.http.get("/v1/allowances?date_to=2000-01-01", headers=issuer.headers))
+    assert empty["items"] == []
+    # An invoice-list cursor is not an allowance-list cursor.
+    invoices = body_of(client.http.get("/v1/invoices?limit=1", headers=issuer.headers))
+    if invoices["next_cursor"]:
+        wrong = client.http.get(f"/v1/allowances?cursor={invoices['next_cursor']}", headers=issuer.headers)
+        assert wrong.status_code == 400
+
+
+def test_another_merchants_allowances_are_invisible(client, issuer, new_merchant):
+    number = _invoice(client, issuer)
+    allowance = body_of(_allow(client, issuer, _line(number, "105")))["allowance_number"]
+    stranger = new_merchant().headers
+    assert client.http.get(f"/v1/allowances/{allowance}", headers=stranger).status_code == 404
+    assert client.http.get(f"/v1/allowances/{allowance}/xml", headers=stranger).status_code == 404
+    assert post_json(client, f"/v1/allowances/{allowance}/cancel", {"reason": "x"}, stranger).status_code == 404
+    assert body_of(client.http.get("/v1/allowances", headers=stranger))["items"] == []
+    mine = client.http.get(f"/v1/allowances/{allowance}", headers=issuer.headers)
+    assert mine.status_code == 200 and body_of(mine)["history"][0]["event"] == "issued"
+
+
+def test_api_keys_need_the_allowance_scopes(client, issuer):
+    number = _invoice(client, issuer)
+    # The fixture's API key has the invoice scopes only.
+    refused = post_json(client, "/v1/allowances", {"items": [_line(number, "105")]}, issuer.key_headers)
+    assert refused.status_code == 403
+
+
+BAD_BODIES: list[Any] = [
+    None,
+    [],
+    {},
+    "text",
+    {"items": []},
+    {"items": "x"},
+    {"items": [{}]},
+    {"items": [None]},
+    {"items": [{"original_invoice_number": "nope", "description": "a", "quantity": "1", "unit_price": "1"}]},
+    {"items": [_line("ZZ00000000", "1")], "allowance_number": "../../etc"},
+    {"items": [_line("ZZ00000000", "1")], "allowance_number": "X" * 17},
+    {"items": [_line("ZZ00000000", "1")], "allowance_date": "not-a-date"},
+    {"items": [_line("ZZ00000000", "1e400")]},
+    {"items": [_line("ZZ00000000", "-5")]},
+    {"items": [_line("ZZ00000000", "1", quantity="0")]},
+    {"items": [_line("ZZ00000000", "1", tax_type="9")]},
+    {"items": [_line("ZZ00000000", "1", original_sequence_number="one")]},
+    {"items": [_line("ZZ00000000", "1")], "prices_include_tax": "yes"},
+    {"items": [_line("ZZ00000000", "1")], "unknown": 1},
+]
+
+
+@pytest.mark.parametrize("payload", BAD_BODIES)
+def test_no_body_causes_a_server_error(client, issuer, payload):
+    response = client.http.post(
+        "/v1/allowances", headers={"Content-Type": "application/json", **issuer.headers}, body=json.dumps(payload)
+    )
+    assert 400 <= response.status_code < 500, response.body
+    error = body_of(response)["error"]
+    assert error["code"] and error["message"] and error["message_zh"]
+
+
+def test_no_path_or_cancel_body_causes_a_server_error(client, issuer):
+    number = _invoice(client, issuer)
+    allowance = body_of(_allow(client, issuer, _line(number, "105")))["allowance_number"]
+    for path in ("/v1/allowances/%2E%2E", "/v1/allowances/" + "9" * 40, "/v1/allowances/AL1/xml"):
+        assert 400 <= client.http.get(path, headers=issuer.headers).status_code < 500
+    for target in ("NOPE", allowance):
+        for cancel in (None, [], {}, {"reason": ""}, {"reason": "x" * 21}, {"reason": "ok", "extra": 1}):
+            response = post_json(client, f"/v1/allowances/{target}/cancel", cancel, issuer.headers)
+            assert 400 <= response.status_code < 500, response.body
+    assert _remaining(issuer, number) == (1275, 1)
+
+
+def test_documents_are_stored_after_the_commit(client, issuer):
+    from chalicelib.adapters.aws import client as aws_client
+    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+    from chalicelib.settings import get_settings
+
+    number = _invoice(client, issuer)
+    allowance = body_of(_allow(client, issuer, _line(number, "1050")))
+    stored = DynamoAllowances().get(issuer.ubn, allowance["allowance_number"]) or {}
+    assert stored["artifacts_pending"] is False
+    s3 = aws_client("s3")
+    xml = s3.get_object(Bucket=get_settings().artifacts_bucket, Key=stored["artifact_g0401"])["Body"].read()
+    assert isinstance(parse_xml("G0401", xml), Allowance)
+    pdf = s3.get_object(Bucket=get_settings().artifacts_bucket, Key=stored["artifact_allowance"])["Body"].read()
+    assert pdf.startswith(b"%PDF")
+    post_json(client, f"/v1/allowances/{allowance['allowance_number']}/cancel", {"reason": "退貨"}, issuer.headers)
+    cancelled = DynamoAllowances().get(issuer.ubn, allowance["allowance_number"]) or {}
+    g0501 = s3.get_object(Bucket=get_settings().artifacts_bucket, Key=cancelled["artifact_g0501"])["Body"].read()
+    assert parse_xml("G0501", g0501).cancel_reason == "退貨"  # type: ignore[attr-defined]
+
+
+def test_a_failing_document_store_leaves_the_allowance_pending(client, issuer):
+    from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+    from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+    from chalicelib.services.allowances import AllowanceService
+
+    class Broken:
+        def put(self, *args: Any) -> str:
+            raise RuntimeError("S3 is down")
+
+    number = _invoice(client, issuer)
+    service = AllowanceService(
+        invoices=DynamoInvoices(),
+        allowances=DynamoAllowances(),
+        merchants=DynamoMerchants(),
+        clock=SystemClock(),
+        artifacts=Broken(),
+    )
+    issued = service.issue(issuer.ubn, {"items": [_line(number, "105")]}, actor="test")
+    stored = DynamoAllowances().get(issuer.ubn, issued.record.allowance_number) or {}
+    assert stored["artifacts_pending"] is True
+    assert _remaining(issuer, number) == (1275, 1)  # the allowance itself is committed
+
+
+def test_huge_or_odd_allowances_are_refused_cleanly(client, issuer):
+    number = _invoice(client, issuer)
+    many = [_line(number, "0.01", description="長" * 500) for _ in range(1000)]
+    response = _allow(client, issuer, *many)
+    assert response.status_code == 422, response.body
+    assert body_of(response)["error"]["code"] == "ALLOWANCE_TOO_LARGE"
+    huge = _allow(client, issuer, _line(number, "99999999999999", quantity="9999999999"))
+    assert 400 <= huge.status_code < 500
+    tiny = _allow(client, issuer, _line(number, "0.0000001"))
+    assert tiny.status_code == 422
+    assert _remaining(issuer, number) == (1380, 0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=json_values)
+def test_arbitrary_json_never_causes_a_server_error(client, issuer, payload):
+    response = client.http.post(
+        "/v1/allowances", headers={"Content-Type": "application/json", **issuer.headers}, body=json.dumps(payload)
+    )
+    assert response.status_code < 500, response.body
