@@ -202,8 +202,8 @@ class InvoiceLifecycleService:
         if not reissued.is_b2b:  # the buyer's received-invoices index must not list it any more
             item.pop("gsi2pk", None)
             item.pop("gsi2sk", None)
-        if "remaining_amount" in raw:  # no allowance is in force (checked), so all of it remains
-            item["remaining_amount"] = reissued.amounts.total_amount
+        if "allowance_remaining" in raw:  # no allowance is in force (checked), so all of it remains
+            item["allowance_remaining"] = reissued.amounts.total_amount
         email = "pending" if reissued.buyer.get("email") and settings.email_buyer else "skipped"
         sms = "pending" if reissued.buyer.get("mobile") and settings.sms_buyer else "skipped"
         steps = {

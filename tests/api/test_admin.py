@@ -458,4 +458,6 @@ def test_batches_hold_at_most_25_puts_and_throttling_that_persists_fails_loudly(
         registry.put_many(_records(60), "staff:officer", datetime.now(UTC))
     assert raised.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
     assert max(len(call) for call in fake.calls) == dynamo_tax_registry.BATCH_SIZE
-    assert {len(call) for call in fake.calls} >= {25, 10, 2}
+    # Batches run in parallel and the first to give up may stop the rest before they start,
+    # so which sizes appear varies; full batches and resent leftovers always do.
+    assert {len(call) for call in fake.calls} >= {25, 2}
