@@ -386,3 +386,68 @@ def test_no_input_causes_a_server_error(client, merchant, body):
     for bad in ("ab12345678", "XX", "AB1234567%"):
         response = post_json(client, f"/v1/invoices/{bad}/cancel", {"reason": "x"}, merchant.headers)
         assert response.status_code in (400, 404), response.body
+
+
+# --- deadline edges -----------------------------------------------------------------------------
+
+
+class FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def test_cancel_on_the_15th_is_allowed_and_on_the_16th_needs_approval(client, merchant, monkeypatch):
+    from chalicelib.domain.period import Period
+
+    on_time = _issue(client, merchant, _mailbox())
+    late = _issue(client, merchant, _mailbox())
+    deadline = Period.parse(on_time["period"]).filing_deadline  # the 15th of the next odd month
+    last_moment = datetime.combine(deadline, datetime.max.time().replace(microsecond=0), TAIWAN_TZ)
+
+    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: FixedClock(last_moment))
+    allowed = post_json(
+        client, f"/v1/invoices/{on_time['invoice_number']}/cancel", {"reason": "退貨"}, merchant.headers
+    )
+    assert allowed.status_code == 200, allowed.body
+
+    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: FixedClock(last_moment + timedelta(seconds=1)))
+    refused = post_json(client, f"/v1/invoices/{late['invoice_number']}/cancel", {"reason": "退貨"}, merchant.headers)
+    assert refused.status_code == 422
+    assert body_of(refused)["error"]["code"] == "CANCEL_DEADLINE_PASSED"
+
+
+def test_void_just_inside_and_just_outside_48_hours(client, merchant, monkeypatch):
+    from chalicelib.domain.period import Period
+
+    inside = _issue(client, merchant, _mailbox())
+    outside = _issue(client, merchant, _mailbox())
+    issued_at = datetime.fromisoformat(f"{inside['invoice_date']}T{inside['invoice_time']}+08:00")
+    edge = issued_at + timedelta(hours=47, minutes=59)
+
+    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: FixedClock(edge))
+    response = post_json(
+        client,
+        f"/v1/invoices/{inside['invoice_number']}/void",
+        {"reason": "補載具", "replacement": {}},
+        merchant.headers,
+    )
+    if Period.from_date(edge.date()) == Period.parse(inside["period"]):
+        assert response.status_code == 200, response.body
+    else:
+        # 47h59 later is already the next period: the same-period rule refuses it on its own.
+        assert body_of(response)["error"]["code"] == "VOID_WINDOW_PASSED"
+
+    monkeypatch.setattr(
+        lifecycle_api, "lifecycle_clock", lambda: FixedClock(issued_at + timedelta(hours=48, seconds=61))
+    )
+    late = post_json(
+        client,
+        f"/v1/invoices/{outside['invoice_number']}/void",
+        {"reason": "補載具", "replacement": {}},
+        merchant.headers,
+    )
+    assert late.status_code == 422
+    assert body_of(late)["error"]["code"] == "VOID_WINDOW_PASSED"

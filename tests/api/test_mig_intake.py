@@ -118,6 +118,19 @@ def test_refused_messages(client, issuer, new_merchant):
     schema = _post(client, issuer.key_headers, _xml(issuer.ubn, number).replace(b"<Name>", b"<Nam>", 1))
     assert schema.status_code == 400
     assert body_of(schema)["error"]["code"].startswith("MIG_")
+    # Elements out of the XSD sequence (InvoiceTime before InvoiceDate): refused, naming the element.
+    swapped = _xml(issuer.ubn, number)
+    date_element = swapped[swapped.index(b"<InvoiceDate>") : swapped.index(b"</InvoiceDate>") + len(b"</InvoiceDate>")]
+    time_element = swapped[swapped.index(b"<InvoiceTime>") : swapped.index(b"</InvoiceTime>") + len(b"</InvoiceTime>")]
+    swapped = swapped.replace(date_element + time_element, time_element + date_element)
+    order = _post(client, issuer.key_headers, swapped)
+    assert order.status_code == 400
+    assert body_of(order)["error"] | {"message": "", "message_zh": ""} == {
+        "code": "MIG_FIELD_ORDER",
+        "field": "Main.InvoiceDate",
+        "message": "",
+        "message_zh": "",
+    }
 
     xxe = (
         b'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
