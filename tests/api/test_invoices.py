@@ -49,8 +49,7 @@ def _period() -> Period:
     return Period.from_date(datetime.now(TAIWAN_TZ).date())
 
 
-@pytest.fixture
-def issuer(client, staff_headers, new_merchant) -> Issuer:
+def make_issuer(client, staff_headers, new_merchant) -> Issuer:
     """A merchant ready to issue: QR key set, booklets on online, api and pos:till-1, an API key."""
     merchant = new_merchant()
     client.http.patch(
@@ -92,6 +91,11 @@ def issuer(client, staff_headers, new_merchant) -> Issuer:
         client, "/v1/api-keys", {"name": "ERP", "scopes": ["invoices:write", "invoices:read"]}, merchant.headers
     )
     return Issuer(merchant.ubn, merchant.headers, body_of(key)["api_key"], track, begin)
+
+
+@pytest.fixture
+def issuer(client, staff_headers, new_merchant) -> Issuer:
+    return make_issuer(client, staff_headers, new_merchant)
 
 
 def _issue(client, issuer, payload, headers=None):

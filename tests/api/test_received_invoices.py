@@ -69,3 +69,25 @@ def test_buyer_lists_reads_and_downloads_received_invoices(client, issuer, new_m
         response = client.http.get(target, headers=stranger.headers)
         assert response.status_code == 404, (target, response.body)
     assert client.http.get(path).status_code == 401
+
+
+def test_a_seller_cannot_see_the_buyers_other_invoices(client, staff_headers, new_merchant, issuer):
+    from tests.api.test_invoices import make_issuer
+
+    other_seller = make_issuer(client, staff_headers, new_merchant)
+    buyer = new_merchant()
+    mine = body_of(post_json(client, "/v1/invoices", _to(buyer.ubn), issuer.headers))["invoice_number"]
+    theirs = body_of(post_json(client, "/v1/invoices", _to(buyer.ubn, "2100"), other_seller.headers))["invoice_number"]
+
+    # The buyer sees both of its purchases ...
+    listed = body_of(client.http.get("/v1/received-invoices", headers=buyer.headers))["items"]
+    assert sorted(i["invoice_number"] for i in listed) == sorted([mine, theirs])
+    # ... but a seller sees only its own sale to that buyer, never the other seller's.
+    assert client.http.get(f"/v1/received-invoices/{issuer.ubn}/{mine}", headers=issuer.headers).status_code == 200
+    for path in (
+        f"/v1/received-invoices/{other_seller.ubn}/{theirs}",
+        f"/v1/received-invoices/{other_seller.ubn}/{theirs}/xml",
+        f"/v1/invoices/{theirs}",
+    ):
+        assert client.http.get(path, headers=issuer.headers).status_code == 404, path
+    assert body_of(client.http.get("/v1/received-invoices", headers=issuer.headers))["items"] == []
