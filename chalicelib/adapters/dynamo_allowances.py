@@ -4,7 +4,8 @@
   ``<date>#<number>``) serves the list, newest first, without mixing with the invoices' own
   ``MERCHANT#<ubn>`` gsi1 partition.
 - ``pk=MERCHANT#<ubn>, sk=ALWSEQ#<period>``: the counter behind generated allowance numbers.
-- S3 ``merchants/<ubn>/allowances/<period>/<number>/G0401.xml`` (and ``G0501.xml``): the documents.
+- S3 ``merchants/<ubn>/allowances/<period>/<number>/``: the documents, written by the outbox
+  (``s3_artifacts.py``, the ``G0401_XML``/``G0501_XML``/``ALLOWANCE_PDF`` kinds).
 
 Every write that changes amounts happens in one transaction the service builds from the action
 helpers here, so an allowance, the invoices it reduces and the period totals never disagree.
@@ -12,14 +13,11 @@ helpers here, so an allowance, the invoices it reduces and the period totals nev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.adapters.aws import client
 from chalicelib.adapters.dynamo import dynamodb, from_item, get, key, to_item
 from chalicelib.adapters.dynamo_invoices import invoice_sort_key, invoices_table, owner
-from chalicelib.settings import get_settings
 
 
 def allowance_sort_key(number: str) -> str:
@@ -197,35 +195,3 @@ class DynamoAllowances:
         response = dynamodb().query(**request)
         last: dict[str, Any] | None = response.get("LastEvaluatedKey")
         return [from_item(item) for item in response.get("Items", [])], last
-
-
-_UBN = re.compile(r"[0-9]{8}")
-_PERIOD = re.compile(r"[0-9]{5}")
-_NUMBER = re.compile(r"[0-9A-Za-z_-]{1,16}")
-_FILE = re.compile(r"G0[45]01\.xml|allowance\.pdf")
-
-
-class S3AllowanceArtifacts:
-    """Allowance documents under ``merchants/<ubn>/allowances/<period>/<number>/<file>``.
-
-    Kept apart from ``S3Artifacts`` (invoice numbers only) until the outbox owns allowance
-    documents too; keys are built here from validated parts, never taken from a caller.
-    """
-
-    def put(self, ubn: str, period: str, number: str, file_name: str, body: bytes, content_type: str) -> str:
-        if not (
-            _UBN.fullmatch(ubn)
-            and _PERIOD.fullmatch(period)
-            and _NUMBER.fullmatch(number)
-            and _FILE.fullmatch(file_name)
-        ):
-            raise ValueError(f"not an allowance artifact address: {ubn!r} {period!r} {number!r} {file_name!r}")
-        object_key = f"merchants/{ubn}/allowances/{period}/{number}/{file_name}"
-        client("s3").put_object(
-            Bucket=get_settings().artifacts_bucket,
-            Key=object_key,
-            Body=body,
-            ContentType=content_type,
-            ContentDisposition=f'inline; filename="{number}-{file_name}"',
-        )
-        return object_key

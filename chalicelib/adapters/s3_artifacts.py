@@ -1,4 +1,4 @@
-"""Invoice artifacts (MIG XML, proof and A4 PDFs) in the artifacts bucket.
+"""Invoice and allowance artifacts (MIG XML, proof and A4 PDFs) in the artifacts bucket.
 
 Every object of a merchant lives under ``merchants/<ubn>/``, so one prefix is all a staff tool,
 an export or a lifecycle rule needs, and an object key can never name another merchant's
@@ -20,6 +20,8 @@ from chalicelib.settings import get_settings
 _UBN = re.compile(r"[0-9]{8}")
 _PERIOD = re.compile(r"[0-9]{5}")
 _NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
+#: Allowance numbers are the merchant's own (services/allowances.py ALLOWANCE_NUMBER_PATTERN).
+_ALLOWANCE_NUMBER = re.compile(r"[0-9A-Za-z_-]{1,16}")
 # Links are handed to a browser right away; a short life limits what a leaked link exposes.
 DEFAULT_LINK_SECONDS = 300
 
@@ -30,6 +32,13 @@ class ArtifactKind(StrEnum):
     A4_PDF = "a4_pdf"
     F0501_XML = "f0501_xml"  # 作廢 (cancel)
     F0701_XML = "f0701_xml"  # 註銷 (void), before the re-issued F0401
+    # Allowances (折讓): under merchants/<ubn>/allowances/..., see artifact_key.
+    G0401_XML = "g0401_xml"
+    G0501_XML = "g0501_xml"  # 作廢折讓 (cancel)
+    ALLOWANCE_PDF = "allowance_pdf"
+
+
+ALLOWANCE_KINDS = frozenset({ArtifactKind.G0401_XML, ArtifactKind.G0501_XML, ArtifactKind.ALLOWANCE_PDF})
 
 
 @dataclass(frozen=True)
@@ -44,14 +53,24 @@ _FORMATS = {
     ArtifactKind.A4_PDF: _Format("a4.pdf", "application/pdf"),
     ArtifactKind.F0501_XML: _Format("F0501.xml", "application/xml"),
     ArtifactKind.F0701_XML: _Format("F0701.xml", "application/xml"),
+    # The names the allowances' best-effort writer used, so objects stored before the outbox stay valid.
+    ArtifactKind.G0401_XML: _Format("G0401.xml", "application/xml"),
+    ArtifactKind.G0501_XML: _Format("G0501.xml", "application/xml"),
+    ArtifactKind.ALLOWANCE_PDF: _Format("allowance.pdf", "application/pdf"),
 }
 
 
 def artifact_key(ubn: str, period: str, number: str, kind: ArtifactKind) -> str:
-    """``merchants/<ubn>/invoices/<period>/<number>/<file>``; refuses anything that could escape it."""
-    if not (_UBN.fullmatch(ubn) and _PERIOD.fullmatch(period) and _NUMBER.fullmatch(number)):
+    """``merchants/<ubn>/invoices/<period>/<number>/<file>`` (``allowances/`` for an allowance's
+    kinds); refuses anything that could escape it.
+
+    The kind picks the folder, so an allowance numbered like an invoice can never overwrite it."""
+    allowance = kind in ALLOWANCE_KINDS
+    number_ok = (_ALLOWANCE_NUMBER if allowance else _NUMBER).fullmatch(number)
+    if not (_UBN.fullmatch(ubn) and _PERIOD.fullmatch(period) and number_ok):
         raise ValueError(f"not an artifact address: {ubn!r} {period!r} {number!r}")
-    return f"merchants/{ubn}/invoices/{period}/{number}/{_FORMATS[kind].file_name}"
+    folder = "allowances" if allowance else "invoices"
+    return f"merchants/{ubn}/{folder}/{period}/{number}/{_FORMATS[kind].file_name}"
 
 
 def download_name(number: str, kind: ArtifactKind) -> str:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+from botocore.exceptions import ClientError
 from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.dynamo_allowances import DynamoAllowances, S3AllowanceArtifacts
-from chalicelib.adapters.notify import SesMailer
+from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind, S3Artifacts
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response
+from chalicelib.api.invoices import DownloadLink
 from chalicelib.api.routing import operation, parse_json
 from chalicelib.documents.mig import build_xml
 from chalicelib.domain.errors import NotFound
@@ -25,6 +28,7 @@ from chalicelib.services.allowances import (
     allowance_view,
     find_allowances,
     g0401,
+    pdf_document,
 )
 from chalicelib.services.principal import Principal
 
@@ -41,8 +45,7 @@ def allowance_service() -> AllowanceService:
         allowances=DynamoAllowances(),
         merchants=deps.merchants(),
         clock=deps.clock,
-        artifacts=S3AllowanceArtifacts(),
-        mailer=SesMailer(),
+        notify_outbox=deps._notify_outbox,  # the same wake-up invoices use; documents and mail follow
     )
 
 
@@ -157,3 +160,54 @@ def cancel_allowance(allowance_number: str, body: CancelRequest, principal: Prin
     _own(principal, allowance_number)
     record = allowance_service().cancel(principal.ubn, allowance_number, body, actor=principal.actor)
     return allowance_view(record, with_history=True)
+
+
+class AllowancePdfQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    download: bool = Field(default=False, description="Ask the browser to save rather than show it")
+
+
+def _allowance_pdf(record: AllowanceRecord, ubn: str) -> None:
+    """Make sure the PDF is in S3: the outbox normally put it there; if it has not yet (or S3 was
+    down then), build it now, so a download never waits for the outbox (like invoices' ``_artifact``)."""
+    store = S3Artifacts()
+    kind = ArtifactKind.ALLOWANCE_PDF
+    if record.artifacts.get(kind.value) and not record.artifacts_pending:
+        return
+    if record.status != "cancelled":
+        # While a cancel's item is pending, S3 may still hold the PDF without the cancelled mark:
+        # only an issued allowance's stored PDF can be trusted as it is.
+        try:
+            store.get(ubn, record.period, record.allowance_number, kind)
+            return
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404"}:
+                raise
+    from chalicelib.documents.pdf.allowance import render_allowance
+
+    # The outbox's allowance_pdf step writes the same document to the same key: either may win.
+    store.put(ubn, record.period, record.allowance_number, kind, render_allowance(pdf_document(record)))
+
+
+@operation(
+    bp,
+    "/v1/allowances/{allowance_number}/pdf",
+    summary="The allowance's A4 PDF: a redirect to a 5-minute link (also in the JSON body)",
+    tag=TAG,
+    query=AllowancePdfQuery,
+    response=DownloadLink,
+    status=302,
+    auth="merchant",
+    scope="allowances:read",
+    errors=(404,),
+)
+def allowance_pdf(allowance_number: str, query: AllowancePdfQuery, principal: Principal) -> Response:
+    record = _own(principal, allowance_number)
+    _allowance_pdf(record, principal.ubn)
+    url = S3Artifacts().presign(
+        principal.ubn, record.period, record.allowance_number, ArtifactKind.ALLOWANCE_PDF, download=query.download
+    )
+    body = DownloadLink(url=url, expires_in=DEFAULT_LINK_SECONDS).model_dump()
+    # A redirect works for browsers; the JSON body serves API clients that do not follow it.
+    return json_response(body, 302, {"Location": url, "Cache-Control": "no-store"})

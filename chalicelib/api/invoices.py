@@ -232,12 +232,17 @@ def _artifact(record: Any, ubn: str, kind: Any) -> None:
 
 
 def _link(principal: Principal, invoice_number: str, kind_name: str, download: bool) -> Response:
+    return artifact_link(_own(principal, invoice_number), principal.ubn, kind_name, download)
+
+
+def artifact_link(record: Any, ubn: str, kind_name: str, download: bool) -> Response:
+    """302 to a short-lived link to ``record``'s artifact under ``ubn`` (the seller's prefix), built
+    on demand first. The caller has checked who may see the invoice (received.py: buyer or seller)."""
     from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind, S3Artifacts
 
-    record = _own(principal, invoice_number)
     kind = ArtifactKind(kind_name)
-    _artifact(record, principal.ubn, kind)
-    url = S3Artifacts().presign(principal.ubn, record.period, record.invoice_number, kind, download=download)
+    _artifact(record, ubn, kind)
+    url = S3Artifacts().presign(ubn, record.period, record.invoice_number, kind, download=download)
     body = DownloadLink(url=url, expires_in=DEFAULT_LINK_SECONDS).model_dump()
     # A redirect works for browsers; the JSON body serves API clients that do not follow it.
     return json_response(body, 302, {"Location": url, "Cache-Control": "no-store"})

@@ -11,7 +11,7 @@ from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response, status_for
 from chalicelib.api.routing import operation
-from chalicelib.documents.mig import CancelAllowance, CancelInvoice, Invoice, MigMessage
+from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, MigMessage, VoidInvoice
 from chalicelib.domain.errors import DomainError, RuleViolation
 from chalicelib.services.mig_intake import LATER, SUPPORTED, MessageResult, MigIntake, Wiring, rejected
 from chalicelib.services.principal import Principal
@@ -67,11 +67,15 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     bp,
     "/v1/mig/{message_type}",
     "POST",
-    summary="MIG 4.1 XML in: F0401, F0501, G0501 (F0701 and G0401 answer NOT_SUPPORTED_YET)",
+    summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501",
     description=(
         "Parsed with a hardened parser (no DTDs, no entities): schema errors answer 400 naming the MIG field. "
         "An F0401 must carry your own UBN as seller and the next number of one of your channels this period; "
-        "its Amount block must match the platform's computation. Answers a result per message."
+        "its Amount block must match the platform's computation. An F0701 (void) is kept for 48 h and answers "
+        "status awaiting_replacement; the F0401 that follows with the same InvoiceNumber (same date and time, "
+        "items and amounts; new RandomNumber; corrected buyer/carrier/donation/print) re-issues the invoice. "
+        "A G0401's line taxes and Amount block must match the platform's computation; the identical message "
+        "again answers the same allowance. Answers a result per message."
     ),
     tag=TAG,
     response=MigResponse,
@@ -80,7 +84,7 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     scope="invoices:write",
     content_types=("application/xml", "text/xml"),
     raw_body="MIG 4.1 XML of the message type",
-    errors=(400, 409, 413, 422),
+    errors=(400, 404, 409, 413, 422),
 )
 def mig_message(message_type: str, principal: Principal) -> Response:
     if message_type in LATER:
@@ -102,17 +106,26 @@ def mig_message(message_type: str, principal: Principal) -> Response:
     intake = _intake()
     message = intake.parse(message_type, _body())  # InvalidInput (400) names the MIG field
     number = _number_of(message)
+    from chalicelib.api.allowances import allowance_service
+    from chalicelib.api.invoice_lifecycle import lifecycle_clock, lifecycle_service
+
     try:
         if isinstance(message, Invoice):
-            issued = intake.f0401(principal.ubn, message, actor=principal.actor)
+            issued = intake.f0401(principal.ubn, message, actor=principal.actor, voider=lifecycle_service())
             result = MessageResult(invoice_number=issued.record.invoice_number, status="accepted")
             return _answer(message_type, result, 200 if issued.replayed else 201)
+        if isinstance(message, VoidInvoice):
+            voided = intake.void_invoice(principal.ubn, message, clock=lifecycle_clock())
+            return _answer(message_type, MessageResult(invoice_number=voided, status="awaiting_replacement"), 202)
+        if isinstance(message, Allowance):
+            number, replayed = intake.g0401(principal.ubn, message, allowance_service(), actor=principal.actor)
+            return _answer(
+                message_type, MessageResult(invoice_number=number, status="accepted"), 200 if replayed else 201
+            )
         if isinstance(message, CancelInvoice):
-            from chalicelib.api.invoice_lifecycle import lifecycle_service
-
             done = intake.cancel_invoice(principal.ubn, message, lifecycle_service(), actor=principal.actor)
         else:
-            assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has three types
+            assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has five types
             done = intake.cancel_allowance(principal.ubn, message, _cancel_allowance, actor=principal.actor)
     except DomainError as error:
         # A refused message is still answered per message, as Turnkey answers: its field and reason.
@@ -127,6 +140,10 @@ def _number_of(message: MigMessage) -> str | None:
         return message.cancel_invoice_number
     if isinstance(message, CancelAllowance):
         return message.cancel_allowance_number
+    if isinstance(message, VoidInvoice):
+        return message.void_invoice_number
+    if isinstance(message, Allowance):
+        return message.main.allowance_number
     return None
 
 

@@ -16,6 +16,7 @@ from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
 from chalicelib.adapters.clock import SystemClock
 from chalicelib.adapters.delivery import SesRawMail, SnsText
+from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_outbox import DynamoOutbox
@@ -42,6 +43,7 @@ def processor() -> OutboxProcessor:
     # The PDF renderers import fpdf2 and fonts on first use; importing them here keeps them off the
     # API function's cold start (every function imports app.py and so this module).
     from chalicelib.documents.pdf import render_a4, render_proof
+    from chalicelib.documents.pdf.allowance import render_allowance
 
     invoices = DynamoInvoices()
     return OutboxProcessor(
@@ -55,6 +57,8 @@ def processor() -> OutboxProcessor:
         render_a4=render_a4,
         clock=SystemClock(),
         mail_from=get_settings().mail_from,
+        allowances=DynamoAllowances(),
+        render_allowance=render_allowance,
     )
 
 

@@ -7,6 +7,7 @@ import re
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import deps
+from chalicelib.api.invoices import DownloadLink, PdfQuery, artifact_link
 from chalicelib.api.routing import operation
 from chalicelib.documents.mig import build_xml
 from chalicelib.domain.errors import NotFound
@@ -81,3 +82,22 @@ def received_xml(seller_ubn: str, invoice_number: str, principal: Principal) -> 
             "Content-Disposition": f'inline; filename="{record.invoice_number}-F0401.xml"',
         },
     )
+
+
+@operation(
+    bp,
+    "/v1/received-invoices/{seller_ubn}/{invoice_number}/pdf",
+    summary="A received invoice's proof (證明聯) or A4 PDF: a redirect to a 5-minute link (also in the JSON body)",
+    tag=TAG,
+    query=PdfQuery,
+    response=DownloadLink,
+    status=302,
+    auth="merchant",
+    scope="invoices:read",
+    errors=(404,),
+)
+def received_pdf(seller_ubn: str, invoice_number: str, query: PdfQuery, principal: Principal) -> Response:
+    record = _received(principal, seller_ubn, invoice_number)  # 404 unless the caller is buyer or seller
+    kind = "proof_pdf" if query.layout == "proof" else "a4_pdf"
+    # The artifact is the seller's: its key is under the seller's prefix, whoever asks.
+    return artifact_link(record, str(record.seller["ubn"]), kind, query.download)

@@ -6,9 +6,11 @@ from the running totals of the period the *allowance* is issued in (reference §
 the 401 return) and, when given, records the Idempotency-Key. Cancelling reverses all of it in one
 transaction too.
 
-Documents (the G0401/G0501 XML) and the buyer's e-mail are made right after the commit, best effort,
-with ``artifacts_pending`` left on the allowance when they fail. TODO(lead): move this into the outbox
-like the invoices' documents, so the sweeper retries it.
+Documents (the G0401/G0501 XML, the A4 PDF) and the buyer's e-mail go through the outbox, like an
+invoice's: each transaction also writes an outbox item (``OUTBOX#<allowance number>#allowance_issued``
+or ``#allowance_cancelled``; its ``invoice_number`` field holds the allowance number and ``subject``
+says ``allowance``), and ``services/outbox.py`` does the steps, retried by the sweeper until done,
+the mail never twice. ``artifacts_pending`` is True while the latest event's item is unfinished.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.adapters.dynamo import CursorCodec, cancellation_reasons, dynamodb, to_item
@@ -32,10 +34,10 @@ from chalicelib.adapters.dynamo_allowances import (
     reduce_invoice,
     restore_invoice,
 )
-from chalicelib.adapters.dynamo_invoices import DynamoInvoices
+from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, outbox_item
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-from chalicelib.documents.mig import Allowance, CancelAllowance, build_xml
-from chalicelib.documents.pdf.allowance import AllowanceDocument, AllowanceDocumentLine, render_allowance
+from chalicelib.documents.mig import Allowance, CancelAllowance
+from chalicelib.documents.pdf.allowance import AllowanceDocument, AllowanceDocumentLine
 from chalicelib.domain.allowance import AllowanceAmounts, AllowanceDraft, AllowanceLine, compute_allowance_amounts
 from chalicelib.domain.amounts import round_half_up
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
@@ -43,11 +45,10 @@ from chalicelib.domain.fields import check_text
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import InvoiceStatus, ensure_allowance_allowed
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
-from chalicelib.observability import logger
+from chalicelib.services.invoice_documents import Attachment, mail_message, one_line
 from chalicelib.services.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.services.invoicing import IDEMPOTENCY_TTL, request_hash
-from chalicelib.services.merchant_profile import MerchantSettings
-from chalicelib.services.ports import Clock, Mailer
+from chalicelib.services.ports import Clock
 from chalicelib.settings import get_settings
 
 #: A transaction holds at most 100 actions: the allowance, the totals, the idempotency record and one
@@ -60,6 +61,11 @@ ALLOWANCE_NUMBER_PATTERN = r"^[0-9A-Za-z_-]{1,16}$"
 B2C_BUYER_NAME = "顧客"
 #: Concurrent transactions on the same invoice are cancelled with TransactionConflict; try again.
 _CONFLICT_RETRIES = 5
+#: Outbox events of allowances; the ``allowance_`` prefix is what the outbox processor dispatches on.
+ISSUED_EVENT, CANCELLED_EVENT = "allowance_issued", "allowance_cancelled"
+ISSUE_STEPS = ("g0401_xml", "allowance_pdf", "email")
+#: The PDF again, marked cancelled, so a download never shows a cancelled allowance as valid.
+CANCEL_STEPS = ("g0501_xml", "allowance_pdf", "email")
 
 
 class AllowanceRequest(AllowanceDraft):
@@ -120,8 +126,11 @@ class AllowanceRecord(BaseModel):
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
-    # Set after the commit: False once the XML and PDF are in S3 (artifact_* attributes hold the keys).
+    # True from each transaction until its outbox item is finished (services/outbox.py clears it).
     artifacts_pending: bool = False
+    # Published by the outbox: S3 keys per document step, and what the e-mail steps did.
+    artifacts: dict[str, str] = Field(default_factory=dict)
+    delivery: dict[str, Any] = Field(default_factory=dict)
 
 
 class AllowanceView(BaseModel):
@@ -165,6 +174,7 @@ def allowance_view(record: AllowanceRecord, *, with_history: bool = False) -> Al
         links={
             "self": f"/v1/allowances/{number}",
             "xml": f"/v1/allowances/{number}/xml",
+            "pdf": f"/v1/allowances/{number}/pdf",
             "cancel": f"/v1/allowances/{number}/cancel",
         },
         history=record.history if with_history else None,
@@ -179,10 +189,6 @@ class IssuedAllowance:
 
     def body(self) -> dict[str, Any]:
         return allowance_view(self.record).model_dump(mode="json")
-
-
-class ArtifactStore(Protocol):
-    def put(self, ubn: str, period: str, number: str, file_name: str, body: bytes, content_type: str) -> str: ...
 
 
 # --- messages -------------------------------------------------------------------------------------
@@ -375,16 +381,14 @@ class AllowanceService:
         allowances: DynamoAllowances,
         merchants: DynamoMerchants,
         clock: Clock,
-        artifacts: ArtifactStore | None = None,
-        mailer: Mailer | None = None,
+        notify_outbox: Callable[[str, str, str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._invoices = invoices
         self._allowances = allowances
         self._merchants = merchants
         self._clock = clock
-        self._artifacts = artifacts
-        self._mailer = mailer
+        self._notify_outbox = notify_outbox
         self._sleep = sleep
 
     # --- issue -----------------------------------------------------------------------------------
@@ -409,7 +413,7 @@ class AllowanceService:
             record = self._record(ubn, profile, prepared, now, actor)
             outcome = self._commit_issue(ubn, record, prepared, idem_id, fingerprint, now, actor)
             if outcome == "committed":
-                self._after_issue(ubn, record, profile)
+                self._wake(ubn, record.allowance_number, ISSUED_EVENT)
                 return IssuedAllowance(record, replayed=False)
             if outcome == "replay" and idem_id:
                 replay = self._replay(ubn, idem_id, fingerprint)
@@ -559,6 +563,7 @@ class AllowanceService:
             prices_include_tax=prepared.prices_include_tax,
             remark=request.remark,
             history=[HistoryEntry.model_validate(_history(now, "issued", actor, {}))],
+            artifacts_pending=True,  # until the outbox item written with it is done
         )
 
     def _commit_issue(
@@ -577,6 +582,8 @@ class AllowanceService:
         entry = {"allowance_number": number}
         actions: list[dict[str, Any]] = [
             put_new_allowance(ubn, record.model_dump(mode="json")),
+            # Same transaction as the allowance: its documents and mail can never be forgotten.
+            _put_outbox(ubn, number, ISSUED_EVENT, ISSUE_STEPS, now),
             add_to_totals(ubn, record.period, record.invoice_type, _totals(prepared.amounts, +1)),
         ]
         invoice_numbers = list(prepared.taken)
@@ -608,9 +615,8 @@ class AllowanceService:
                 )
             now = self._clock.now()
             if self._commit_cancel(ubn, record, request, now, actor):
-                cancelled = self.get(ubn, number)
-                self._after_cancel(ubn, cancelled, request.remark)
-                return cancelled
+                self._wake(ubn, number, CANCELLED_EVENT)
+                return self.get(ubn, number)
             self._sleep(0.05 * (attempt + 1))
         raise Conflict("ALLOWANCE_BUSY", "The allowance is being changed; try again", "折讓單正在處理中，請稍後再試")
 
@@ -624,9 +630,11 @@ class AllowanceService:
             mark_cancelled(
                 ubn,
                 number,
-                {"cancelled_at": now.isoformat(), "cancel_reason": request.reason},
+                # The remark is for the G0501 only; the outbox item keeps it for that step.
+                {"cancelled_at": now.isoformat(), "cancel_reason": request.reason, "artifacts_pending": True},
                 _history(now, "cancelled", actor, detail),
             ),
+            _put_outbox(ubn, number, CANCELLED_EVENT, CANCEL_STEPS, now, remark=request.remark),
             # Taken back out of the allowance's own period, where it was counted.
             add_to_totals(ubn, record.period, record.invoice_type, _totals(amounts, -1)),
         ]
@@ -665,48 +673,21 @@ class AllowanceService:
             )
         return IssuedAllowance(self.get(ubn, str(item["allowance_number"])), replayed=True)
 
-    # --- after the commit: documents and mail, best effort ----------------------------------------
+    def _wake(self, ubn: str, number: str, event: str) -> None:
+        # After the commit; never raises (notify_outbox swallows SQS errors), the sweeper catches up.
+        if self._notify_outbox is not None:
+            self._notify_outbox(ubn, number, event)
 
-    def _after_issue(self, ubn: str, record: AllowanceRecord, profile: Mapping[str, Any]) -> None:
-        stored = self._store(ubn, record, "G0401.xml", lambda: build_xml(g0401(record)))
-        stored |= self._store(ubn, record, "allowance.pdf", lambda: render_allowance(pdf_document(record)))
-        settings = MerchantSettings.model_validate(profile.get("settings") or {})
-        email = record.buyer.get("email")
-        if email and settings.email_buyer and self._mailer is not None:
-            try:
-                self._mailer.send(str(email), *_issue_mail(record))
-            except (BotoCoreError, ClientError):
-                logger.warning("allowance e-mail failed", extra={"allowance": record.allowance_number})
-        self._mark_artifacts(ubn, record.allowance_number, stored)
 
-    def _after_cancel(self, ubn: str, record: AllowanceRecord, remark: str | None) -> None:
-        stored = self._store(ubn, record, "G0501.xml", lambda: build_xml(g0501(record, remark)))
-        # The PDF again, marked cancelled, so a download never shows a cancelled allowance as valid.
-        stored |= self._store(ubn, record, "allowance.pdf", lambda: render_allowance(pdf_document(record)))
-        self._mark_artifacts(ubn, record.allowance_number, stored)
-
-    def _store(self, ubn: str, record: AllowanceRecord, name: str, build: Callable[[], bytes]) -> dict[str, str]:
-        if self._artifacts is None:
-            return {}
-        try:
-            content_type = "application/pdf" if name.endswith(".pdf") else "application/xml"
-            key = self._artifacts.put(ubn, record.period, record.allowance_number, name, build(), content_type)
-        except Exception:  # committed already: the flag below lets a later job retry
-            logger.exception("allowance artifact failed", extra={"allowance": record.allowance_number, "file": name})
-            return {}
-        return {name: key}
-
-    def _mark_artifacts(self, ubn: str, number: str, stored: Mapping[str, str]) -> None:
-        # Still pending if this document failed, or an earlier one (G0401 before a G0501) had.
-        previous = self._allowances.get(ubn, number) or {}
-        complete = len(stored) == 2  # the XML and the PDF
-        fields: dict[str, Any] = {"artifacts_pending": not complete or bool(previous.get("artifacts_pending"))}
-        for name, key in stored.items():
-            fields[f"artifact_{name.split('.')[0].lower()}"] = key
-        try:
-            self._allowances.set_fields(ubn, number, fields)
-        except (BotoCoreError, ClientError):
-            logger.warning("allowance artifact flag not saved", extra={"allowance": number})
+def _put_outbox(ubn: str, number: str, event: str, steps: Sequence[str], now: datetime, **extra: Any) -> dict[str, Any]:
+    """Transaction action: the outbox item of an allowance event (issue, cancel: each happens once,
+    which the allowance's own condition guarantees, so the item cannot exist yet)."""
+    item = outbox_item(
+        ubn, number, event, dict.fromkeys(steps, "pending"), now.isoformat(), subject="allowance", **extra
+    )
+    return {
+        "Put": {"TableName": invoices_table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    }
 
 
 def _ensure_storable(record: AllowanceRecord) -> None:
@@ -724,9 +705,9 @@ def _ensure_storable(record: AllowanceRecord) -> None:
 def _explain_issue_failure(reasons: list[str], record: AllowanceRecord, *, given_number: bool) -> str:
     """What a cancelled issue transaction means: ``replay``, ``retry``, or a Conflict for the caller.
 
-    Actions are [allowance, totals, invoices..., idempotency?]; DynamoDB reports one reason each.
+    Actions are [allowance, outbox, totals, invoices..., idempotency?]; DynamoDB reports one reason each.
     """
-    if len(reasons) > 2 + len(record.originals) and reasons[-1] == "ConditionalCheckFailed":
+    if len(reasons) > 3 + len(record.originals) and reasons[-1] == "ConditionalCheckFailed":
         return "replay"  # the same request with the same key committed first
     if reasons[0] == "ConditionalCheckFailed":
         if given_number:
@@ -775,18 +756,40 @@ def _amounts_of(record: AllowanceRecord) -> AllowanceAmounts:
     return AllowanceAmounts(lines, record.tax_amount, record.total_amount)
 
 
-def _issue_mail(record: AllowanceRecord) -> tuple[str, str]:
+def allowance_email(
+    record: AllowanceRecord,
+    *,
+    to: str,
+    sender: str,
+    sent_at: datetime,
+    reply_to: str | None = None,
+    attachment: Attachment | None = None,
+    cancelled: bool = False,
+) -> bytes:
+    """The buyer's notice of an allowance (with its PDF attached) or, ``cancelled``, of its
+    cancellation (none attached, like an invoice's cancellation mail). Chosen by the outbox event,
+    not the record's status, so a late issue notice is never sent as a second cancellation."""
+    seller = one_line(str(record.seller["name"]))
+    number = record.allowance_number
     numbers = "、".join(o.invoice_number for o in record.originals)
-    subject = f"折讓證明單 {record.allowance_number} / Allowance notice"
-    body = (
-        f"{record.seller['name']} 已開立折讓證明單 {record.allowance_number}（{record.allowance_date.isoformat()}）。\n"
-        f"原發票：{numbers}\n"
+    amounts_zh = (
         f"折讓金額（未稅）：{record.total_amount} 元，稅額：{record.tax_amount} 元，"
-        f"合計：{record.total_amount + record.tax_amount} 元。\n\n"
-        f"{record.seller['name']} issued allowance {record.allowance_number} against invoice(s) {numbers}: "
-        f"NT${record.total_amount} + tax NT${record.tax_amount}.\n"
+        f"合計：{record.total_amount + record.tax_amount} 元。"
     )
-    return subject, body
+    amounts_en = f"NT${record.total_amount} + tax NT${record.tax_amount}"
+    if cancelled:
+        subject = f"{seller} 折讓證明單已作廢 {number} / Allowance {number} cancelled"
+        zh = f"{seller} 已作廢折讓證明單 {number}（{record.allowance_date.isoformat()}），此折讓單不再有效。"
+        en = f"{seller} cancelled allowance {number} against invoice(s) {numbers} ({amounts_en}); it no longer counts."
+    else:
+        subject = f"{seller} 折讓證明單 {number} / Allowance notice {number}"
+        zh = f"{seller} 已開立折讓證明單 {number}（{record.allowance_date.isoformat()}）。"
+        en = f"{seller} issued allowance {number} against invoice(s) {numbers}: {amounts_en}."
+    text = f"{zh}\n原發票：{numbers}\n{amounts_zh}\n\n{'—' * 20}\n\n{en}\n"
+    message = mail_message(subject, seller=seller, to=to, sender=sender, sent_at=sent_at, reply_to=reply_to, text=text)
+    if attachment is not None:
+        message.add_attachment(attachment.content, maintype="application", subtype="pdf", filename=attachment.file_name)
+    return message.as_bytes()
 
 
 def _idempotency_put(idem_id: str, number: str, fingerprint: str, now: datetime) -> dict[str, Any]:
@@ -878,6 +881,7 @@ __all__ = [
     "AllowanceService",
     "AllowanceView",
     "CancelRequest",
+    "allowance_email",
     "find_allowances",
     "g0401",
     "g0501",

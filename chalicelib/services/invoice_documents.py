@@ -325,6 +325,11 @@ def _message(
     return message
 
 
+#: Shared with the allowances' notices (services/allowances.py): same headers, same injection guard.
+mail_message = _message
+one_line = _one_line
+
+
 def cancellation_email(
     record: InvoiceRecord, *, to: str, sender: str, sent_at: datetime, reply_to: str | None = None
 ) -> bytes:

@@ -164,7 +164,9 @@ class InvoiceLifecycleService:
         replacement: Mapping[str, Any],
         actor: str,
         remark: str | None = None,
+        random_number: str | None = None,
     ) -> InvoiceRecord:
+        """``random_number``: the one the replacement F0401 (MIG XML) already printed; new if absent."""
         record, raw = self._issued(ubn, number)
         now = self._now()
         ensure_can_void(record.issued_at, now)
@@ -197,7 +199,7 @@ class InvoiceLifecycleService:
                 if v is not None
             },
         )
-        reissued = _reissued(record, validated, ubn, settings.qr_aes_key, [voided], actor, now)
+        reissued = _reissued(record, validated, ubn, settings.qr_aes_key, [voided], actor, now, random_number)
         item = {**raw, **invoice_item(reissued, ubn)}
         if not reissued.is_b2b:  # the buyer's received-invoices index must not list it any more
             item.pop("gsi2pk", None)
@@ -402,11 +404,12 @@ def _reissued(
     voided: list[HistoryEntry],
     actor: str,
     now: datetime,
+    kept_random_number: str | None = None,
 ) -> InvoiceRecord:
     """The corrected invoice: same number, date and time; new random number and codes."""
     draft = validated.draft
     amounts = validated.amounts
-    random_number = _new_random(record.random_number)
+    random_number = kept_random_number or _new_random(record.random_number)
     codes = invoice_codes(
         period=record.period,
         number=record.invoice_number,

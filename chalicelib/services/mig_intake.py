@@ -16,25 +16,39 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.adapters.dynamo_invoices import DynamoInvoices
+from chalicelib.adapters.dynamo import dynamodb, get, key, to_item
+from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, owner
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tracks import Counter, DynamoTracks, as_counter
-from chalicelib.documents.mig import CancelAllowance, CancelInvoice, Invoice, MessageType, MigMessage, parse_xml
-from chalicelib.domain.errors import Conflict, DomainError, NotFound, RuleViolation
+from chalicelib.documents.mig import (
+    Allowance,
+    CancelAllowance,
+    CancelInvoice,
+    Invoice,
+    MessageType,
+    MigMessage,
+    VoidInvoice,
+    parse_xml,
+)
+from chalicelib.domain.allowance import compute_allowance_amounts
+from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.status import InvoiceStatus, ensure_can_void
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
+from chalicelib.domain.validation import parse_model
+from chalicelib.services.allowances import AllowanceRequest
 from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.services.invoicing import InvoicingService, Issued
 from chalicelib.services.numbering import ActionsFor, NumberingService, TakenNumber
 from chalicelib.services.ports import Clock
 
-SUPPORTED = (MessageType.F0401, MessageType.F0501, MessageType.G0501)
-# F0701 voids *and* re-issues under the same number in the JSON API, which needs the replacement
-# F0401 in the same call; G0401 needs its own mapping of allowance lines. Both come later.
-LATER = (MessageType.F0701, MessageType.G0401)
+SUPPORTED = (MessageType.F0401, MessageType.F0501, MessageType.F0701, MessageType.G0401, MessageType.G0501)
+LATER: tuple[MessageType, ...] = ()
+#: F0701 comes alone and the replacement F0401 (same number) follows: the void waits this long for it.
+PENDING_VOID_SECONDS = 48 * 3600
 
 
 class InvoiceCanceller(Protocol):
@@ -56,6 +70,30 @@ class AllowanceCanceller(Protocol):
     """The JSON API's allowance cancel (作廢折讓) use case, with its request model bound in."""
 
     def __call__(self, ubn: str, number: str, reason: str, remark: str | None, *, actor: str) -> Any: ...
+
+
+class InvoiceVoider(Protocol):
+    """The JSON API's void and re-issue (註銷重開) use case."""
+
+    def void(
+        self,
+        ubn: str,
+        number: str,
+        *,
+        reason: str,
+        replacement: Mapping[str, Any],
+        actor: str,
+        remark: str | None = None,
+        random_number: str | None = None,
+    ) -> InvoiceRecord: ...
+
+
+class AllowanceIssuer(Protocol):
+    """The JSON API's allowance (折讓) use case: issue, and read one by number."""
+
+    def issue(self, ubn: str, body: Mapping[str, Any], *, actor: str, idempotency_key: str | None = None) -> Any: ...
+
+    def get(self, ubn: str, number: str) -> Any: ...
 
 
 # The Amount block, in MIG element names, against the platform's computed amounts.
@@ -242,7 +280,7 @@ class MigIntake:
     def parse(self, message_type: str, data: bytes) -> MigMessage:
         return parse_xml(message_type, data)
 
-    def f0401(self, ubn: str, invoice: Invoice, *, actor: str) -> Issued:
+    def f0401(self, ubn: str, invoice: Invoice, *, actor: str, voider: InvoiceVoider | None = None) -> Issued:
         main = invoice.main
         _own_seller(main.seller.identifier, ubn, "Main.Seller.Identifier")
         body = draft_of(invoice)
@@ -250,9 +288,14 @@ class MigIntake:
         validated = validate_draft(draft, seller_ubn=ubn)
         self._check_lines(invoice)
         self._check_amounts(invoice, validated.amounts.model_dump(mode="json"))
+        existing = self._wiring.invoices.get(ubn, main.invoice_number)
+        pending = self._pending_void(ubn, main.invoice_number) if existing is not None else None
+        if existing is not None and pending is not None and voider is not None:
+            return self._reissue(ubn, invoice, body, existing, pending, voider, actor=actor)
+        if existing is not None and _is_current_replacement(existing, invoice, body):
+            return Issued(existing, replayed=True)  # the replacement F0401 again: answered as before
         # The ERP retries a message whose answer it missed: the same message again is answered with
         # the invoice it made (Idempotency-Key per number), whatever the counter says by now.
-        existing = self._wiring.invoices.get(ubn, main.invoice_number)
         if existing is None:
             self._check_today(invoice)
             channel = self._channel_of(ubn, main.invoice_number, main.invoice_type)
@@ -325,6 +368,177 @@ class MigIntake:
         canceller(ubn, message.cancel_allowance_number, message.cancel_reason, message.remark, actor=actor)
         return message.cancel_allowance_number
 
+    # --- F0701 then F0401: void and re-issue (註銷重開) under the same number -------------------------
+
+    def void_invoice(self, ubn: str, message: VoidInvoice, *, clock: Clock | None = None) -> str:
+        """F0701: checked as the JSON void is, then kept until the replacement F0401 arrives (48 h)."""
+        number = message.void_invoice_number
+        _own_seller(message.seller_id, ubn, "SellerId")
+        raw = self._wiring.invoices.get_raw(ubn, number)
+        if raw is None:
+            raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票", "VoidInvoiceNumber")
+        record = InvoiceRecord.model_validate(raw)
+        if record.status != InvoiceStatus.ISSUED.value:
+            raise Conflict(
+                "INVOICE_NOT_ISSUED",
+                f"Only an issued invoice can be voided; this one is {record.status}",
+                f"僅已開立的發票可註銷；此發票狀態為 {record.status}",
+                "VoidInvoiceNumber",
+            )
+        if int(raw.get("allowance_count") or 0) > 0:
+            raise Conflict(
+                "HAS_ALLOWANCES",
+                "The invoice has allowances in force; cancel them first (G0501)",
+                "此發票尚有有效的折讓單，請先作廢折讓單（G0501）",
+                "VoidInvoiceNumber",
+            )
+        if message.buyer_id != (record.buyer.get("ubn") or CONSUMER_BUYER_ID):
+            raise _differs("BuyerId", "buyer", "買方")
+        if message.invoice_date != record.invoice_date:
+            raise _differs("InvoiceDate", "invoice date", "發票日期")
+        now = (clock or self._clock).now()
+        try:
+            ensure_can_void(record.issued_at, now)
+        except RuleViolation as error:
+            raise RuleViolation(error.code, error.message, error.message_zh, "VoidInvoiceNumber") from None
+        item = {
+            "pk": owner(ubn),
+            "sk": _pending_void_key(number),
+            "invoice_number": number,
+            "reason": message.void_reason,
+            "remark": message.remark,
+            "random_number": record.random_number,  # the version this void withdraws
+            "received_at": now.isoformat(),
+            # No TTL on the invoices table: the expiry is checked on reading.
+            "expires_at": int(now.timestamp()) + PENDING_VOID_SECONDS,
+        }
+        dynamodb().put_item(TableName=invoices_table(), Item=to_item({k: v for k, v in item.items() if v is not None}))
+        return number
+
+    def _pending_void(self, ubn: str, number: str) -> dict[str, Any] | None:
+        item = get(invoices_table(), owner(ubn), _pending_void_key(number))
+        if item is None or int(item.get("expires_at", 0)) < int(self._clock.now().timestamp()):
+            return None
+        return item
+
+    def _reissue(
+        self,
+        ubn: str,
+        invoice: Invoice,
+        body: Mapping[str, Any],
+        record: InvoiceRecord,
+        pending: Mapping[str, Any],
+        voider: InvoiceVoider,
+        *,
+        actor: str,
+    ) -> Issued:
+        """The replacement F0401: same number, date and time, items and amounts; new random number."""
+        main = invoice.main
+        if record.random_number != pending.get("random_number"):
+            # Re-issued already since the F0701 (by the JSON API): this void is spent.
+            self._drop_pending_void(ubn, main.invoice_number)
+            raise _number_used(main.invoice_number)
+        if main.invoice_date != record.invoice_date:
+            raise _differs("Main.InvoiceDate", "invoice date", "發票日期")
+        if main.invoice_time.strftime("%H:%M:%S") != record.invoice_time:
+            raise _differs("Main.InvoiceTime", "invoice time", "發票時間")
+        if main.random_number is not None and main.random_number == record.random_number:
+            raise RuleViolation(
+                "RANDOM_NUMBER_NOT_NEW",
+                "The replacement of a voided invoice needs a new RandomNumber",
+                "註銷重開的發票須使用新的隨機碼",
+                "Main.RandomNumber",
+            )
+        _check_same_content(invoice, body, record)
+        replacement = {name: body.get(name) for name in ("buyer", "carrier", "donation_code", "print")}
+        reissued = voider.void(
+            ubn,
+            main.invoice_number,
+            reason=str(pending["reason"]),
+            remark=pending.get("remark"),
+            replacement=replacement,
+            actor=actor,
+            random_number=main.random_number,
+        )
+        self._drop_pending_void(ubn, main.invoice_number)
+        return Issued(reissued, replayed=False)
+
+    @staticmethod
+    def _drop_pending_void(ubn: str, number: str) -> None:
+        dynamodb().delete_item(TableName=invoices_table(), Key=key(owner(ubn), _pending_void_key(number)))
+
+    # --- G0401: issue an allowance (折讓) --------------------------------------------------------------
+
+    def g0401(self, ubn: str, message: Allowance, allowances: AllowanceIssuer, *, actor: str) -> tuple[str, bool]:
+        """The allowance service issues it; the message's own figures must match the platform's.
+
+        Answers the allowance number and whether it was already issued by this same message."""
+        main = message.main
+        number = main.allowance_number
+        _own_seller(main.seller.identifier, ubn, "Main.Seller.Identifier")
+        body = allowance_body(message)
+        try:
+            request = parse_model(AllowanceRequest, body)
+        except InvalidInput as error:
+            raise _allowance_error(error) from None
+        self._check_originals(ubn, message)
+        amounts = compute_allowance_amounts(request.items, prices_include_tax=False)
+        for index, (item, line) in enumerate(zip(message.details, amounts.lines, strict=True)):
+            base = f"Details.ProductItem[{index}]"
+            if not _same(line.amount, item.amount):
+                raise _mismatch(f"{base}.Amount", line.amount.normalize(), item.amount)
+            if line.tax != item.tax:
+                raise _mismatch(f"{base}.Tax", line.tax, item.tax)
+        if amounts.tax_amount != message.amount.tax_amount:
+            raise _mismatch("Amount.TaxAmount", amounts.tax_amount, message.amount.tax_amount)
+        if not _same(amounts.total_amount, message.amount.total_amount):
+            raise _mismatch("Amount.TotalAmount", amounts.total_amount, message.amount.total_amount)
+        if self._already_issued(ubn, message, allowances):
+            return number, True
+        try:
+            allowances.issue(ubn, body, actor=actor)
+        except Conflict as error:
+            if error.code != "ALLOWANCE_NUMBER_TAKEN":
+                raise _allowance_error(error) from None
+            if self._already_issued(ubn, message, allowances):  # the same message, sent twice at once
+                return number, True
+            raise _allowance_error(error) from None
+        except DomainError as error:
+            raise _allowance_error(error) from None
+        return number, False
+
+    def _check_originals(self, ubn: str, message: Allowance) -> None:
+        buyer = message.main.buyer.identifier
+        for index, item in enumerate(message.details):
+            base = f"Details.ProductItem[{index}]"
+            record = self._wiring.invoices.get(ubn, item.original_invoice_number)
+            if record is None:
+                raise NotFound(
+                    "INVOICE_NOT_FOUND",
+                    f"No such invoice {item.original_invoice_number}",
+                    f"查無此發票 {item.original_invoice_number}",
+                    f"{base}.OriginalInvoiceNumber",
+                )
+            if item.original_invoice_date != record.invoice_date:
+                raise _differs(f"{base}.OriginalInvoiceDate", "invoice date", "發票日期")
+            if buyer != (record.buyer.get("ubn") or CONSUMER_BUYER_ID):
+                raise _differs("Main.Buyer.Identifier", "buyer", "買方")
+
+    @staticmethod
+    def _already_issued(ubn: str, message: Allowance, allowances: AllowanceIssuer) -> bool:
+        try:
+            existing = allowances.get(ubn, message.main.allowance_number)
+        except NotFound:
+            return False
+        if existing.status == "issued" and _allowance_matches(existing, message):
+            return True
+        raise Conflict(
+            "ALLOWANCE_NUMBER_TAKEN",
+            f"Allowance number {message.main.allowance_number} is already used by another allowance",
+            f"折讓單號碼 {message.main.allowance_number} 已被其他折讓單使用",
+            "Main.AllowanceNumber",
+        )
+
     def _channel_of(self, ubn: str, number: str, invoice_type: str) -> str:
         period = Period.from_date(self._clock.now().astimezone(TAIWAN_TZ).date())
         for item in self._wiring.tracks.items(ubn, "COUNTER", period.code):
@@ -346,6 +560,139 @@ class MigIntake:
         for name, mig_name in _AMOUNT_FIELDS:
             if not _same(ours.get(name), getattr(theirs, name)):
                 raise _mismatch(f"Amount.{mig_name}", ours.get(name), getattr(theirs, name))
+
+
+def _pending_void_key(number: str) -> str:
+    return f"MIGVOID#{number}"
+
+
+def allowance_body(message: Allowance) -> dict[str, Any]:
+    """The JSON API body of a G0401: tax-exclusive unit prices, as the message carries them."""
+    main = message.main
+    items = []
+    for item in message.details:
+        sequence: Any = item.original_sequence_number
+        if sequence is not None and sequence.isdigit():
+            sequence = int(sequence)
+        line: dict[str, Any] = {
+            "original_invoice_number": item.original_invoice_number,
+            "original_sequence_number": sequence,
+            "description": item.original_description,
+            "quantity": str(item.quantity),
+            "unit": item.unit,
+            "unit_price": str(item.unit_price),
+            "tax_type": item.tax_type,
+        }
+        items.append({k: v for k, v in line.items() if v is not None})
+    return {
+        "allowance_number": main.allowance_number,
+        "allowance_date": main.allowance_date.isoformat(),
+        "items": items,
+        "prices_include_tax": False,
+    }
+
+
+def _allowance_matches(record: Any, message: Allowance) -> bool:
+    """An issued allowance is the one this message describes (the ERP re-sent it)."""
+    if record.allowance_date != message.main.allowance_date or len(record.items) != len(message.details):
+        return False
+    if (record.buyer.get("ubn") or CONSUMER_BUYER_ID) != message.main.buyer.identifier:
+        return False
+    if record.tax_amount != message.amount.tax_amount or not _same(record.total_amount, message.amount.total_amount):
+        return False
+    for stored, item in zip(record.items, message.details, strict=True):
+        sequence = item.original_sequence_number
+        given = str(int(sequence)) if sequence and sequence.isdigit() else ""
+        if (
+            stored.original_invoice_number != item.original_invoice_number
+            or str(stored.original_sequence_number or "") != given
+            or stored.description != item.original_description
+            or stored.unit != item.unit
+            or stored.tax != item.tax
+            or stored.tax_type != item.tax_type
+            or not _same(stored.quantity, item.quantity)
+            or not _same(stored.unit_price, item.unit_price)
+        ):
+            return False
+    return True
+
+
+_ALLOWANCE_FIELDS = {
+    "allowance_number": "Main.AllowanceNumber",
+    "allowance_date": "Main.AllowanceDate",
+    "remark": "Main",
+    "items": "Details.ProductItem",
+}
+_ALLOWANCE_ITEM_FIELDS = {
+    "original_invoice_number": "OriginalInvoiceNumber",
+    "original_sequence_number": "OriginalSequenceNumber",
+    "description": "OriginalDescription",
+    "quantity": "Quantity",
+    "unit": "Unit",
+    "unit_price": "UnitPrice",
+    "tax_type": "TaxType",
+}
+
+
+def _allowance_error(error: DomainError) -> DomainError:
+    """The allowance rules name JSON fields (``items[0].unit_price``); the ERP knows MIG names."""
+    field = error.field
+    if not field or field.startswith(("Main", "Details", "Amount")):
+        return error
+    head, _, rest = field.partition(".")
+    name, bracket, index = head.partition("[")
+    mapped = _ALLOWANCE_FIELDS.get(name)
+    if mapped is None:
+        return type(error)(error.code, error.message, error.message_zh, "Details.ProductItem")
+    if bracket:
+        mapped += f"[{index}"
+        if rest:
+            mapped += "." + _ALLOWANCE_ITEM_FIELDS.get(rest.split(".")[0], rest)
+    return type(error)(error.code, error.message, error.message_zh, mapped)
+
+
+_COMPARED_ITEM_FIELDS = (("description", "Description"), ("unit", "Unit"), ("tax_type", "TaxType"))
+
+
+def _check_same_content(invoice: Invoice, body: Mapping[str, Any], record: InvoiceRecord) -> None:
+    """A re-issue corrects buyer, carrier, donation and print only: lines and amounts stay as issued."""
+    if invoice.main.invoice_type != record.invoice_type:
+        raise _differs("Main.InvoiceType", "invoice type", "發票類別")
+    if len(invoice.details) != len(record.items):
+        raise _differs("Details.ProductItem", "items", "明細")
+    # B2C lines include the tax and B2B ones do not: a consumer invoice corrected to a company buyer
+    # carries other unit prices for the same goods; then only the total is compared.
+    same_basis = body.get("prices_include_tax") == record.prices_include_tax or record.prices_include_tax is None
+    for index, (item, stored) in enumerate(zip(invoice.details, record.items, strict=True)):
+        base = f"Details.ProductItem[{index}]"
+        for name, mig_name in _COMPARED_ITEM_FIELDS:
+            if str(getattr(item, name) or "") != str(getattr(stored, name) or ""):
+                raise _differs(f"{base}.{mig_name}", mig_name, mig_name)
+        if not _same(item.quantity, stored.quantity):
+            raise _differs(f"{base}.Quantity", "quantity", "數量")
+        if same_basis and not _same(item.unit_price, stored.unit_price):
+            raise _differs(f"{base}.UnitPrice", "unit price", "單價")
+    ours = record.amounts.model_dump(mode="json")
+    fields = _AMOUNT_FIELDS if same_basis else (("total_amount", "TotalAmount"),)
+    for name, mig_name in fields:
+        if not _same(ours.get(name), getattr(invoice.amount, name)):
+            raise _differs(f"Amount.{mig_name}", mig_name, mig_name)
+
+
+def _is_current_replacement(record: InvoiceRecord, invoice: Invoice, body: Mapping[str, Any]) -> bool:
+    """The replacement F0401 of an F0701, sent again after it was applied."""
+    main = invoice.main
+    if not any(entry.event == "reissued" for entry in record.history):
+        return False
+    if main.random_number is None or main.random_number != record.random_number:
+        return False
+    carrier = body.get("carrier")
+    return (
+        (record.buyer.get("ubn") or None) == body["buyer"].get("ubn")
+        and (record.carrier or None) == (dict(carrier) if carrier else None)
+        and record.donation_code == body.get("donation_code")
+        and record.print_mark == body.get("print")
+    )
 
 
 def _number_used(number: str) -> Conflict:

@@ -22,12 +22,17 @@ Retries and "never twice":
 - A failed step adds 1 to ``attempts``, stores ``last_error`` and re-raises, so SQS redelivers the
   message (and, after five failures, parks it in the dead-letter queue as an alarm); the item stays
   in the sweeper's index until every step is done or skipped.
+
+Allowances (折讓) use the same items and machinery: an event starting with ``allowance_``
+(``allowance_issued``, ``allowance_cancelled``, written by services/allowances.py) names an allowance
+number in the item's ``invoice_number`` field, loads the allowance instead of an invoice, and has its
+own document steps (``g0501_xml``/``g0401_xml``, ``allowance_pdf``) before the same leased ``email``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -37,8 +42,11 @@ from chalicelib.adapters.delivery import NotSent
 from chalicelib.adapters.dynamo_outbox import result_attribute
 from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
 from chalicelib.documents.mig import build_xml
+from chalicelib.documents.pdf.allowance import AllowanceDocument
 from chalicelib.documents.pdf.model import InvoiceDocument
 from chalicelib.observability import logger
+from chalicelib.services import allowances as allowance_documents
+from chalicelib.services.allowances import AllowanceRecord
 from chalicelib.services.invoice_documents import (
     Attachment,
     cancellation_email,
@@ -78,6 +86,15 @@ STEP_ORDER = (*DOCUMENT_STEPS, *DELIVERY_STEPS)
 #: Events besides ``issued`` (see services/invoice_lifecycle.py); ``notify-<stamp>`` items re-send.
 CANCELLED, VOIDED, NOTIFY_PREFIX = "cancelled", "voided", "notify-"
 
+#: Allowance events (services/allowances.py); the G0501 first, like an invoice's F0501.
+ALLOWANCE_PREFIX = "allowance_"
+ALLOWANCE_DOCUMENT_STEPS: dict[str, ArtifactKind] = {
+    "g0501_xml": ArtifactKind.G0501_XML,
+    "g0401_xml": ArtifactKind.G0401_XML,
+    "allowance_pdf": ArtifactKind.ALLOWANCE_PDF,
+}
+ALLOWANCE_STEP_ORDER = (*ALLOWANCE_DOCUMENT_STEPS, "email")
+
 
 class Outcome(StrEnum):
     DONE = "done"  # every step is done or skipped now
@@ -113,6 +130,11 @@ class InvoiceStore(Protocol):
     def set_fields(self, ubn: str, number: str, fields: dict[str, Any]) -> None: ...
 
 
+class AllowanceStore(Protocol):
+    def get(self, ubn: str, number: str) -> dict[str, Any] | None: ...
+    def set_fields(self, ubn: str, number: str, fields: Mapping[str, Any]) -> None: ...
+
+
 class MerchantStore(Protocol):
     def get_profile(self, ubn: str) -> dict[str, Any] | None: ...
 
@@ -131,6 +153,7 @@ class TextSender(Protocol):
 
 
 Renderer = Callable[[InvoiceDocument], bytes]
+AllowanceRenderer = Callable[[AllowanceDocument], bytes]
 
 
 # --- the processor ----------------------------------------------------------------------------------
@@ -158,6 +181,25 @@ class _Run:
 
 
 @dataclass
+class _AllowanceRun:
+    """One pass over one allowance item: its allowance and the PDF rendered in this pass."""
+
+    ubn: str
+    number: str  # the allowance number (the item's ``invoice_number`` field)
+    event: str
+    record: AllowanceRecord
+    item: dict[str, Any]
+    pdf: bytes | None = None
+    profile: dict[str, Any] | None = None
+
+    def state(self, step: str) -> str:
+        return str(self.item["steps"][step])
+
+
+_AnyRun = _Run | _AllowanceRun
+
+
+@dataclass
 class OutboxProcessor:
     outbox: OutboxStore
     invoices: InvoiceStore
@@ -169,23 +211,32 @@ class OutboxProcessor:
     render_a4: Renderer
     clock: Clock
     mail_from: str
+    # Optional so processors built for invoices only (tests, tools) need not wire them; an allowance
+    # item then fails (and stays pending) instead of being skipped.
+    allowances: AllowanceStore | None = None
+    render_allowance: AllowanceRenderer | None = None
 
     def process(self, ubn: str, number: str, event: str) -> Outcome:
         item = self.outbox.get(ubn, number, event)
         if item is None:
             logger.warning("outbox item not found", extra={"ubn": ubn, "invoice_number": number, "event": event})
             return Outcome.MISSING
-        steps = [step for step in STEP_ORDER if step in item["steps"]]
-        unknown = set(item["steps"]) - set(STEP_ORDER)
+        order = ALLOWANCE_STEP_ORDER if event.startswith(ALLOWANCE_PREFIX) else STEP_ORDER
+        steps = [step for step in order if step in item["steps"]]
+        unknown = set(item["steps"]) - set(order)
         if unknown:
             # A new event kind needs its steps here first; failing keeps the item pending until then.
             raise ValueError(f"outbox steps this processor does not know: {sorted(unknown)}")
         if item.get("status") == DONE and "gsi1pk" not in item:
             return Outcome.ALREADY_DONE
-        record = self.invoices.get(ubn, number)
-        if record is None:  # written in one transaction with the item: this is a bug, not a race
-            raise LookupError(f"outbox item without its invoice: {ubn} {number}")
-        run = _Run(ubn, number, event, record, item)
+        run: _AnyRun
+        if event.startswith(ALLOWANCE_PREFIX):
+            run = self._allowance_run(ubn, number, event, item)
+        else:
+            record = self.invoices.get(ubn, number)
+            if record is None:  # written in one transaction with the item: this is a bug, not a race
+                raise LookupError(f"outbox item without its invoice: {ubn} {number}")
+            run = _Run(ubn, number, event, record, item)
         for step in steps:
             if run.state(step) in FINISHED:
                 continue
@@ -226,8 +277,10 @@ class OutboxProcessor:
 
     # --- steps ----------------------------------------------------------------------------------------
 
-    def _do(self, run: _Run, step: str) -> bool:
+    def _do(self, run: _AnyRun, step: str) -> bool:
         """Do one step; False when another worker holds its lease."""
+        if isinstance(run, _AllowanceRun):
+            return self._allowance_step(run, step)
         if step in DOCUMENT_STEPS:
             self._document(run, step, DOCUMENT_STEPS[step])
             return True
@@ -264,11 +317,17 @@ class OutboxProcessor:
         if not (wanted and to):
             # The issuing transaction decided with the settings of that moment; the merchant may have
             # turned delivery off since, and an explicit "no" wins over a pending send.
-            reason = "no address" if not to else "turned off in the merchant's settings"
-            result = {"status": SKIPPED, "reason": reason, "at": _stamp(self.clock.now())}
-            self._advance(run, step, expect=run.state(step), to=SKIPPED, result=result)
+            self._skip(run, step, "no address" if not to else "turned off in the merchant's settings")
             return True
         send = self._prepare_email(run, str(to)) if step == "email" else self._prepare_sms(run, str(to))
+        return self._send_once(run, step, str(to), send)
+
+    def _skip(self, run: _AnyRun, step: str, reason: str) -> None:
+        result = {"status": SKIPPED, "reason": reason, "at": _stamp(self.clock.now())}
+        self._advance(run, step, expect=run.state(step), to=SKIPPED, result=result)
+
+    def _send_once(self, run: _AnyRun, step: str, to: str, send: Callable[[], str]) -> bool:
+        """Claim the step's lease, send, mark done: the "never twice" part (see the module doc)."""
         now = self.clock.now()
         lease = LEASE_PREFIX + _stamp(now + LEASE)
         if not self.outbox.claim(
@@ -285,7 +344,7 @@ class OutboxProcessor:
             raise
         # Any other failure may have sent the message (a timeout after the provider took it): keep the
         # lease, so a retry waits for it to expire instead of sending again at once.
-        result = {"status": "sent", "to": str(to), "message_id": message_id, "at": _stamp(self.clock.now())}
+        result = {"status": "sent", "to": to, "message_id": message_id, "at": _stamp(self.clock.now())}
         self._advance(run, step, expect=lease, to=DONE, result=result)
         return True
 
@@ -319,9 +378,86 @@ class OutboxProcessor:
         text = invoice_sms(run.record)
         return lambda: self.texter.send(to, text)
 
+    # --- allowance steps ------------------------------------------------------------------------------
+
+    def _allowance_run(self, ubn: str, number: str, event: str, item: dict[str, Any]) -> _AllowanceRun:
+        raw = self._allowance_store().get(ubn, number)
+        if raw is None:  # written in one transaction with the item: a bug, not a race
+            raise LookupError(f"outbox item without its allowance: {ubn} {number}")
+        return _AllowanceRun(ubn, number, event, AllowanceRecord.model_validate(raw), item)
+
+    def _allowance_store(self) -> AllowanceStore:
+        if self.allowances is None:
+            raise RuntimeError("this outbox processor is not wired for allowances")
+        return self.allowances
+
+    def _allowance_renderer(self) -> AllowanceRenderer:
+        if self.render_allowance is None:
+            raise RuntimeError("this outbox processor is not wired for allowances")
+        return self.render_allowance
+
+    def _allowance_step(self, run: _AllowanceRun, step: str) -> bool:
+        if step in ALLOWANCE_DOCUMENT_STEPS:
+            kind = ALLOWANCE_DOCUMENT_STEPS[step]
+            if kind is ArtifactKind.G0401_XML:
+                body = build_xml(allowance_documents.g0401(run.record))
+            elif kind is ArtifactKind.G0501_XML:
+                # The remark is not on the allowance: the cancel request left it on the item.
+                body = build_xml(allowance_documents.g0501(run.record, run.item.get("remark")))
+            else:
+                # Rendered from the allowance as it is now: after a cancel, marked cancelled.
+                body = self._allowance_renderer()(allowance_documents.pdf_document(run.record))
+                run.pdf = body
+            key = self.artifacts.put(run.ubn, run.record.period, run.number, kind, body)
+            self._advance(run, step, expect=run.state(step), to=DONE, result={"key": key})
+            return True
+        # The only delivery step of an allowance is the buyer's e-mail.
+        settings = MerchantSettings.model_validate(self._profile(run).get("settings") or {})
+        to = run.record.buyer.get("email")
+        if not (settings.email_buyer and to):
+            self._skip(run, step, "no address" if not to else "turned off in the merchant's settings")
+            return True
+        cancelled = run.event == allowance_documents.CANCELLED_EVENT
+        attachment = None
+        if not cancelled:
+            kind = ArtifactKind.ALLOWANCE_PDF
+            pdf = run.pdf or self.artifacts.get(run.ubn, run.record.period, run.number, kind)
+            attachment = Attachment(download_name(run.number, kind), pdf)
+        raw = allowance_documents.allowance_email(
+            run.record,
+            to=str(to),
+            sender=self.mail_from,
+            sent_at=self.clock.now(),
+            reply_to=self._profile(run).get("email") or None,
+            attachment=attachment,
+            cancelled=cancelled,
+        )
+        return self._send_once(run, step, str(to), lambda: self.mailer.send(str(to), raw))
+
+    def _publish_allowance(self, run: _AllowanceRun) -> None:
+        """Show on the allowance what its items hold, merged with what earlier events published (the
+        cancel's PDF replaces the issue's under the same key, as it does in S3)."""
+        artifacts = dict(run.record.artifacts)
+        delivery = dict(run.record.delivery)
+        for step, state in run.item["steps"].items():
+            result = run.item.get(result_attribute(step))
+            if step in ALLOWANCE_DOCUMENT_STEPS and state == DONE and result:
+                artifacts[step] = result["key"]
+            elif step == "email" and state in FINISHED:
+                delivery["cancellation_email" if run.event == allowance_documents.CANCELLED_EVENT else step] = (
+                    result or {"status": SKIPPED}
+                )
+        pending = any(state not in FINISHED for state in run.item["steps"].values())
+        if run.event == allowance_documents.ISSUED_EVENT and run.record.status == "cancelled":
+            # The cancel's own item decides the flag now; finishing the issue's says nothing about it.
+            pending = run.record.artifacts_pending
+        fields = {"artifacts": artifacts, "delivery": delivery, "artifacts_pending": pending}
+        self._allowance_store().set_fields(run.ubn, run.number, fields)
+        run.record = run.record.model_copy(update={"artifacts": artifacts, "delivery": delivery})
+
     # --- state ----------------------------------------------------------------------------------------
 
-    def _advance(self, run: _Run, step: str, *, expect: str, to: str, result: dict[str, Any]) -> None:
+    def _advance(self, run: _AnyRun, step: str, *, expect: str, to: str, result: dict[str, Any]) -> None:
         updated = self.outbox.move(run.ubn, run.number, run.event, step, expect=expect, to=to, result=result)
         if updated is None:
             # Someone else moved the step (a concurrent worker finished it, or took over an expired
@@ -334,12 +470,15 @@ class OutboxProcessor:
         run.item = updated
         self._publish(run)
 
-    def _publish(self, run: _Run) -> None:
+    def _publish(self, run: _AnyRun) -> None:
         """Show on the invoice what the item holds: artifact keys and delivery results.
 
         Rebuilt from the item each time (never merged into the invoice's old value), so a late or
         concurrent write can only repeat the same facts, and the final write has them all.
         """
+        if isinstance(run, _AllowanceRun):
+            self._publish_allowance(run)
+            return
         artifacts: dict[str, Any] = {}
         delivery: dict[str, Any] = {}
         for step, state in run.item["steps"].items():
@@ -355,7 +494,7 @@ class OutboxProcessor:
             delivery = {**run.record.delivery, **delivery}
         self.invoices.set_fields(run.ubn, run.number, {"artifacts": artifacts, "delivery": delivery})
 
-    def _record_failure(self, run: _Run, step: str, error: Exception) -> None:
+    def _record_failure(self, run: _AnyRun, step: str, error: Exception) -> None:
         message = f"{step}: {type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
         logger.warning(
             "outbox step failed; it will be retried",
@@ -367,7 +506,7 @@ class OutboxProcessor:
             # DynamoDB is down too: the original error is what the caller needs to see.
             logger.exception("could not record the outbox failure", extra={"invoice_number": run.number})
 
-    def _profile(self, run: _Run) -> dict[str, Any]:
+    def _profile(self, run: _AnyRun) -> dict[str, Any]:
         if run.profile is None:
             run.profile = self.merchants.get_profile(run.ubn) or {}
         return run.profile

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from typing import Any
 
@@ -307,48 +308,158 @@ def test_no_path_or_cancel_body_causes_a_server_error(client, issuer):
     assert _remaining(issuer, number) == (1275, 1)
 
 
-def test_documents_are_stored_after_the_commit(client, issuer):
+def _deliver(client, ubn: str, number: str, event: str = "allowance_issued") -> None:
+    """What SQS does in AWS: hand the outbox wake-up to the handler function."""
+    from chalicelib.adapters.sqs_outbox import OutboxMessage
+
+    body = OutboxMessage(ubn=ubn, invoice_number=number, event=event).to_body()
+    client.lambda_.invoke("handle_outbox_message", client.events.generate_sqs_event(message_bodies=[body]))
+
+
+def _mails_to(local_aws, address: str) -> list[Any]:
+    """The allowance notices to ``address`` (the original invoice's own mail goes there too)."""
+    from email.header import decode_header, make_header
+
+    from tests.api.test_invoice_delivery import _mails_to as mails
+
+    return [m for m in mails(local_aws, address) if "折讓" in str(make_header(decode_header(m["Subject"])))]
+
+
+def _s3_object(key: str) -> bytes:
     from chalicelib.adapters.aws import client as aws_client
-    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
     from chalicelib.settings import get_settings
 
-    number = _invoice(client, issuer)
-    allowance = body_of(_allow(client, issuer, _line(number, "1050")))
-    stored = DynamoAllowances().get(issuer.ubn, allowance["allowance_number"]) or {}
-    assert stored["artifacts_pending"] is False
-    s3 = aws_client("s3")
-    xml = s3.get_object(Bucket=get_settings().artifacts_bucket, Key=stored["artifact_g0401"])["Body"].read()
-    assert isinstance(parse_xml("G0401", xml), Allowance)
-    pdf = s3.get_object(Bucket=get_settings().artifacts_bucket, Key=stored["artifact_allowance"])["Body"].read()
-    assert pdf.startswith(b"%PDF")
-    post_json(client, f"/v1/allowances/{allowance['allowance_number']}/cancel", {"reason": "退貨"}, issuer.headers)
-    cancelled = DynamoAllowances().get(issuer.ubn, allowance["allowance_number"]) or {}
-    g0501 = s3.get_object(Bucket=get_settings().artifacts_bucket, Key=cancelled["artifact_g0501"])["Body"].read()
-    assert parse_xml("G0501", g0501).cancel_reason == "退貨"  # type: ignore[attr-defined]
+    return aws_client("s3").get_object(Bucket=get_settings().artifacts_bucket, Key=key)["Body"].read()
 
 
-def test_a_failing_document_store_leaves_the_allowance_pending(client, issuer):
-    from chalicelib.adapters.clock import SystemClock
-    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
-    from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-    from chalicelib.services.allowances import AllowanceService
-
-    class Broken:
-        def put(self, *args: Any) -> str:
-            raise RuntimeError("S3 is down")
-
-    number = _invoice(client, issuer)
-    service = AllowanceService(
-        invoices=DynamoInvoices(),
-        allowances=DynamoAllowances(),
-        merchants=DynamoMerchants(),
-        clock=SystemClock(),
-        artifacts=Broken(),
+@pytest.fixture
+def mailing_issuer(client, issuer):
+    client.http.patch(
+        "/v1/merchant",
+        headers={"Content-Type": "application/json", **issuer.headers},
+        body=json.dumps({"settings": {"email_buyer": True}}),
     )
-    issued = service.issue(issuer.ubn, {"items": [_line(number, "105")]}, actor="test")
-    stored = DynamoAllowances().get(issuer.ubn, issued.record.allowance_number) or {}
-    assert stored["artifacts_pending"] is True
-    assert _remaining(issuer, number) == (1275, 1)  # the allowance itself is committed
+    return issuer
+
+
+def _mailed_allowance(client, who, address: str) -> tuple[str, str]:
+    number = _invoice(client, who, {**B2B, "buyer": {**B2B["buyer"], "email": address}})
+    response = _allow(client, who, _line(number, "1050"))
+    assert response.status_code == 201, response.body
+    return number, str(body_of(response)["allowance_number"])
+
+
+def test_the_outbox_stores_documents_and_mails_the_buyer_once(client, local_aws, mailing_issuer):
+    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+
+    address = "ap-allowance@example.com"
+    _, number = _mailed_allowance(client, mailing_issuer, address)
+    item = DynamoInvoices().outbox(mailing_issuer.ubn, number, "allowance_issued") or {}
+    assert item["gsi1pk"] == "OUTBOX#PENDING" and item["subject"] == "allowance"
+    assert set(item["steps"]) == {"g0401_xml", "allowance_pdf", "email"}
+    # notify_outbox has no queue under the test client: nothing happened yet.
+    assert (DynamoAllowances().get(mailing_issuer.ubn, number) or {})["artifacts_pending"] is True
+
+    _deliver(client, mailing_issuer.ubn, number)
+    stored = DynamoAllowances().get(mailing_issuer.ubn, number) or {}
+    assert stored["artifacts_pending"] is False
+    assert stored["artifacts"]["g0401_xml"].startswith(f"merchants/{mailing_issuer.ubn}/allowances/")
+    assert isinstance(parse_xml("G0401", _s3_object(stored["artifacts"]["g0401_xml"])), Allowance)
+    pdf = _s3_object(stored["artifacts"]["allowance_pdf"])
+    assert pdf.startswith(b"%PDF")
+    mails = _mails_to(local_aws, address)
+    assert len(mails) == 1
+    attached = [p.get_payload(decode=True) for p in mails[0].walk() if p.get_content_type() == "application/pdf"]
+    assert len(attached) == 1 and attached[0].startswith(b"%PDF")
+    assert stored["delivery"]["email"]["status"] == "sent"
+    done = DynamoInvoices().outbox(mailing_issuer.ubn, number, "allowance_issued") or {}
+    assert done["status"] == "done" and "gsi1pk" not in done
+
+    _deliver(client, mailing_issuer.ubn, number)  # a duplicate message sends nothing twice
+    assert len(_mails_to(local_aws, address)) == 1
+
+
+def test_an_s3_outage_leaves_the_item_pending_until_the_sweeper(client, local_aws, mailing_issuer, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.api.outbox_events import processor
+    from infra.local import free_port
+
+    address = "ap-outage@example.com"
+    invoice, number = _mailed_allowance(client, mailing_issuer, address)
+    s3_endpoint = os.environ["AWS_ENDPOINT_URL_S3"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    with pytest.raises(Exception):  # noqa: B017 - whatever botocore raises for a refused connection
+        processor().process(mailing_issuer.ubn, number, "allowance_issued")
+    item = DynamoInvoices().outbox(mailing_issuer.ubn, number, "allowance_issued") or {}
+    assert item["attempts"] == 1 and item["last_error"].startswith("g0401_xml: ")
+    assert item["gsi1pk"] == "OUTBOX#PENDING"
+    assert set(item["steps"].values()) == {"pending"}
+    assert _mails_to(local_aws, address) == []  # the mail waits for its PDF
+    assert _remaining(mailing_issuer, invoice) == (330, 1)  # the allowance itself is committed
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+    processor().sweep(min_age=timedelta(0))
+    item = DynamoInvoices().outbox(mailing_issuer.ubn, number, "allowance_issued") or {}
+    assert item["status"] == "done" and "gsi1pk" not in item
+    assert len(_mails_to(local_aws, address)) == 1
+
+
+def test_a_cancel_stores_the_g0501_through_the_outbox(client, local_aws, mailing_issuer):
+    from email.header import decode_header, make_header
+
+    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+
+    address = "ap-cancel@example.com"
+    _, number = _mailed_allowance(client, mailing_issuer, address)
+    _deliver(client, mailing_issuer.ubn, number)
+    cancelled = post_json(client, f"/v1/allowances/{number}/cancel", {"reason": "退貨"}, mailing_issuer.headers)
+    assert cancelled.status_code == 200, cancelled.body
+    item = DynamoInvoices().outbox(mailing_issuer.ubn, number, "allowance_cancelled") or {}
+    assert set(item["steps"]) == {"g0501_xml", "allowance_pdf", "email"}
+    _deliver(client, mailing_issuer.ubn, number, "allowance_cancelled")
+    stored = DynamoAllowances().get(mailing_issuer.ubn, number) or {}
+    assert stored["artifacts_pending"] is False
+    g0501 = parse_xml("G0501", _s3_object(stored["artifacts"]["g0501_xml"]))
+    assert g0501.cancel_reason == "退貨"  # type: ignore[attr-defined]
+    assert stored["artifacts"]["g0401_xml"]  # the issue's documents stay listed
+    mails = _mails_to(local_aws, address)
+    assert len(mails) == 2 and "作廢" in str(make_header(decode_header(mails[1]["Subject"])))
+
+
+def test_allowance_pdf_download_is_built_on_demand_and_only_for_its_merchant(client, issuer, new_merchant):
+    import urllib.request
+
+    number = _invoice(client, issuer)
+    allowance = body_of(_allow(client, issuer, _line(number, "105")))["allowance_number"]
+    link = client.http.get(f"/v1/allowances/{allowance}/pdf", headers=issuer.headers)
+    assert link.status_code == 302, link.body
+    assert body_of(link)["url"] == link.headers["Location"]
+    with urllib.request.urlopen(link.headers["Location"], timeout=5) as response:  # noqa: S310 - moto on loopback
+        assert response.read().startswith(b"%PDF")
+    other = new_merchant()
+    refused = client.http.get(f"/v1/allowances/{allowance}/pdf", headers=other.headers)
+    assert refused.status_code == 404
+    assert body_of(refused)["error"]["code"] == "ALLOWANCE_NOT_FOUND"
+
+
+def test_received_invoice_pdf_is_for_its_buyer_and_seller_only(client, issuer, new_merchant):
+    import urllib.request
+
+    buyer = new_merchant()
+    payload = {**B2B, "buyer": {**B2B["buyer"], "ubn": buyer.ubn}}
+    number = _invoice(client, issuer, payload)
+    path = f"/v1/received-invoices/{issuer.ubn}/{number}/pdf?layout=a4"
+    link = client.http.get(path, headers=buyer.headers)
+    assert link.status_code == 302, link.body
+    assert f"merchants/{issuer.ubn}/invoices/" in link.headers["Location"]  # the seller's artifact
+    with urllib.request.urlopen(link.headers["Location"], timeout=5) as response:  # noqa: S310 - moto on loopback
+        assert response.read().startswith(b"%PDF")
+    assert client.http.get(path, headers=issuer.headers).status_code == 302
+    third = new_merchant()
+    refused = client.http.get(path, headers=third.headers)
+    assert refused.status_code == 404
+    assert body_of(refused)["error"]["code"] == "INVOICE_NOT_FOUND"
 
 
 def test_huge_or_odd_allowances_are_refused_cleanly(client, issuer):

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.documents.mig import CancelAllowance, CancelInvoice, Invoice, build_xml
+from chalicelib.api import invoice_lifecycle as lifecycle_api
+from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice, build_xml
 from chalicelib.domain.period import TAIWAN_TZ
 from tests.api.conftest import body_of
 from tests.api.test_invoices import issuer  # noqa: F401 - the issuer fixture
@@ -19,21 +20,30 @@ from tests.api.test_no_server_errors import fuzz_merchant  # noqa: F401 - a merc
 F0401 = "/v1/mig/F0401"
 
 
-def _xml(seller_ubn: str, number: str, *, total: int = 130, random_number: str | None = "1234") -> bytes:
+def _xml(
+    seller_ubn: str,
+    number: str,
+    *,
+    total: int = 130,
+    random_number: str | None = "1234",
+    at: tuple[date, time] | None = None,
+    carrier_id: str = "/ABC+123",
+) -> bytes:
     now = datetime.now(TAIWAN_TZ)
+    invoice_date, invoice_time = at or (now.date(), now.time().replace(microsecond=0))
     message = Invoice.from_data(
         {
             "main": {
                 "invoice_number": number,
-                "invoice_date": now.date(),
-                "invoice_time": now.time().replace(microsecond=0),
+                "invoice_date": invoice_date,
+                "invoice_time": invoice_time,
                 "seller": {"identifier": seller_ubn, "name": "測試商行", "address": "臺北市中正區重慶南路一段 2 號"},
                 "buyer": {"identifier": "0000000000", "name": "消費者"},
                 "invoice_type": "07",
                 "donate_mark": "0",
                 "carrier_type": "3J0002",
-                "carrier_id1": "/ABC+123",
-                "carrier_id2": "/ABC+123",
+                "carrier_id1": carrier_id,
+                "carrier_id2": carrier_id,
                 "print_mark": "N",
                 "random_number": random_number,
             },
@@ -143,9 +153,7 @@ def test_refused_messages(client, issuer, new_merchant):
 
     assert _post(client, issuer.key_headers, b"").status_code == 400
     assert _post(client, issuer.key_headers, _xml(issuer.ubn, number), "/v1/mig/E9999").status_code == 404
-    later = _post(client, issuer.key_headers, b"<x/>", "/v1/mig/F0701")
-    assert later.status_code == 422
-    assert body_of(later)["results"][0]["code"] == "NOT_SUPPORTED_YET"
+    assert _post(client, issuer.key_headers, b"<x/>", "/v1/mig/F0701").status_code == 400
     assert _post(client, {}, _xml(issuer.ubn, number)).status_code == 401
     # Nothing above took a number: the next one is still the first.
     assert _post(client, issuer.key_headers, _xml(issuer.ubn, number)).status_code == 201
@@ -209,6 +217,142 @@ def test_g0501_of_an_unknown_allowance_is_rejected(client, issuer):
     response = _post(client, issuer.key_headers, xml, "/v1/mig/G0501")
     assert response.status_code == 404, response.body
     assert body_of(response)["results"][0]["status"] == "rejected"
+
+
+def _allowance_xml(
+    seller_ubn: str, invoice_number: str, *, number: str = "AL0001", tax: int = 5, tax_amount: int = 5
+) -> bytes:
+    today = datetime.now(TAIWAN_TZ).date()
+    return build_xml(
+        Allowance.from_data(
+            {
+                "main": {
+                    "allowance_number": number,
+                    "allowance_date": today,
+                    "seller": {
+                        "identifier": seller_ubn,
+                        "name": "測試商行",
+                        "address": "臺北市中正區重慶南路一段 2 號",
+                    },
+                    "buyer": {"identifier": "0000000000", "name": "消費者"},
+                    "allowance_type": "2",
+                },
+                "details": [
+                    {
+                        "original_invoice_date": today,
+                        "original_invoice_number": invoice_number,
+                        "original_sequence_number": "1",
+                        "original_description": "拿鐵咖啡",
+                        "quantity": "1",
+                        "unit": "杯",
+                        "unit_price": "100",
+                        "amount": "100",
+                        "tax": tax,
+                        "allowance_sequence_number": "1",
+                        "tax_type": "1",
+                    }
+                ],
+                "amount": {"tax_amount": tax_amount, "total_amount": 100},
+            }
+        )
+    )
+
+
+def test_g0401_issues_an_allowance_once(client, issuer, new_merchant):
+    number = f"{issuer.track}{issuer.begin:08d}"
+    assert _post(client, issuer.key_headers, _xml(issuer.ubn, number)).status_code == 201
+    g0401 = "/v1/mig/G0401"
+    # The platform recomputes: a tax total or a line tax other than its own is refused, naming it.
+    wrong_total = _post(client, issuer.key_headers, _allowance_xml(issuer.ubn, number, tax_amount=6), g0401)
+    assert wrong_total.status_code == 422, wrong_total.body
+    assert body_of(wrong_total)["results"][0]["field"] == "Amount.TaxAmount"
+    wrong_line = _post(client, issuer.key_headers, _allowance_xml(issuer.ubn, number, tax=4, tax_amount=4), g0401)
+    assert body_of(wrong_line)["results"][0]["field"] == "Details.ProductItem[0].Tax"
+    other = new_merchant()
+    wrong_seller = _post(client, issuer.key_headers, _allowance_xml(other.ubn, number), g0401)
+    assert wrong_seller.status_code == 422
+    assert body_of(wrong_seller)["results"][0]["field"] == "Main.Seller.Identifier"
+    # Another merchant cannot reduce this merchant's invoice.
+    assert _post(client, other.headers, _allowance_xml(other.ubn, number), g0401).status_code == 404
+
+    done = _post(client, issuer.key_headers, _allowance_xml(issuer.ubn, number), g0401)
+    assert done.status_code == 201, done.body
+    assert body_of(done) == {"message_type": "G0401", "results": [{"invoice_number": "AL0001", "status": "accepted"}]}
+    allowance = body_of(client.http.get("/v1/allowances/AL0001", headers=issuer.headers))
+    assert (allowance["tax_amount"], allowance["total_amount"]) == (5, 100)
+    # The ERP sends the same message again: the same allowance, nothing more taken off the invoice.
+    again = _post(client, issuer.key_headers, _allowance_xml(issuer.ubn, number), g0401)
+    assert again.status_code == 200, again.body
+    assert body_of(again)["results"] == [{"invoice_number": "AL0001", "status": "accepted"}]
+    # Other content under the used number is refused.
+    changed = _allowance_xml(issuer.ubn, number).replace("拿鐵咖啡".encode(), "美式咖啡".encode())
+    taken = _post(client, issuer.key_headers, changed, g0401)
+    assert taken.status_code == 409
+    assert body_of(taken)["results"][0]["field"] == "Main.AllowanceNumber"
+
+
+def _void_xml(seller_ubn: str, number: str, invoice_date) -> bytes:
+    now = datetime.now(TAIWAN_TZ)
+    return build_xml(
+        VoidInvoice.from_data(
+            {
+                "void_invoice_number": number,
+                "invoice_date": invoice_date,
+                "buyer_id": "0000000000",
+                "seller_id": seller_ubn,
+                "void_date": now.date(),
+                "void_time": now.time().replace(microsecond=0),
+                "void_reason": "補登載具",
+            }
+        )
+    )
+
+
+def test_f0701_then_f0401_reissues_the_same_number(client, issuer, new_merchant):
+    number = f"{issuer.track}{issuer.begin:08d}"
+    assert _post(client, issuer.key_headers, _xml(issuer.ubn, number)).status_code == 201
+    original = body_of(client.http.get(f"/v1/invoices/{number}", headers=issuer.headers))
+    at = (date.fromisoformat(original["invoice_date"]), time.fromisoformat(original["invoice_time"]))
+    replacement = _xml(issuer.ubn, number, random_number="5678", at=at, carrier_id="/XYZ+789")
+    # Without an F0701 first, the number is simply used.
+    assert _post(client, issuer.key_headers, replacement).status_code == 409
+
+    other = new_merchant()
+    assert _post(client, other.headers, _void_xml(other.ubn, number, at[0]), "/v1/mig/F0701").status_code == 404
+    void = _post(client, issuer.key_headers, _void_xml(issuer.ubn, number, at[0]), "/v1/mig/F0701")
+    assert void.status_code == 202, void.body
+    assert body_of(void)["results"] == [{"invoice_number": number, "status": "awaiting_replacement"}]
+    # The replacement keeps the items and amounts: other goods are refused, naming the field.
+    other_item = replacement.replace("拿鐵咖啡".encode(), "美式咖啡".encode())
+    refused = _post(client, issuer.key_headers, other_item)
+    assert refused.status_code == 422
+    assert body_of(refused)["results"][0]["field"] == "Details.ProductItem[0].Description"
+
+    done = _post(client, issuer.key_headers, replacement)
+    assert done.status_code == 201, done.body
+    assert body_of(done)["results"] == [{"invoice_number": number, "status": "accepted"}]
+    invoice = body_of(client.http.get(f"/v1/invoices/{number}", headers=issuer.headers))
+    assert (invoice["invoice_date"], invoice["invoice_time"]) == (original["invoice_date"], original["invoice_time"])
+    assert invoice["random_number"] == "5678" != original["random_number"]
+    assert invoice["carrier"] == {"type": "3J0002", "id": "/XYZ+789"}
+    assert invoice["status"] == "issued"
+    # The replacement again (the ERP missed the answer): the same answer; the void is spent.
+    assert _post(client, issuer.key_headers, replacement).status_code == 200
+    again = _xml(issuer.ubn, number, random_number="4321", at=at, carrier_id="/QQQ+000")
+    assert _post(client, issuer.key_headers, again).status_code == 409
+
+
+def test_f0701_outside_the_void_window_is_refused(client, issuer, monkeypatch):
+    from tests.api.test_invoice_lifecycle import ShiftedClock
+
+    number = f"{issuer.track}{issuer.begin:08d}"
+    assert _post(client, issuer.key_headers, _xml(issuer.ubn, number)).status_code == 201
+    today = datetime.now(TAIWAN_TZ).date()
+    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: ShiftedClock(timedelta(hours=49)))
+    late = _post(client, issuer.key_headers, _void_xml(issuer.ubn, number, today), "/v1/mig/F0701")
+    assert late.status_code == 422, late.body
+    result = body_of(late)["results"][0]
+    assert (result["code"], result["field"]) == ("VOID_WINDOW_PASSED", "VoidInvoiceNumber")
 
 
 def test_a_number_taken_by_a_race_is_refused_not_moved(client, issuer, monkeypatch):
