@@ -4,6 +4,7 @@ that signs those notices."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -169,11 +170,14 @@ def rotate_webhook_secret(principal: Principal) -> Response:
 def payment_notice() -> NoticeResult:
     request = bp.current_request
     raw = request.raw_body or b""
-    raw_bytes = raw.encode() if isinstance(raw, str) else raw
+    return receive_notice(request.headers, raw.encode() if isinstance(raw, str) else raw)
+
+
+def receive_notice(headers: Mapping[str, str], raw_bytes: bytes) -> NoticeResult:
+    """Authenticate, parse and act on one payment notice (headers are looked up in lower case)."""
     service = PaymentNoticeService(
         secrets_store=_secrets(), merchants=deps.merchants(), pending=_service(), clock=deps.clock
     )
-    headers = request.headers
     ubn = headers.get("x-merchant-ubn")
     # The signature is checked before the body is even parsed: nothing of an unsigned request is read.
     digest = service.authenticate(ubn, headers.get("x-timestamp"), headers.get("x-signature"), raw_bytes)
