@@ -441,6 +441,7 @@ def _reissued(
             "qr_left": codes.qr_left,
             "qr_right": codes.qr_right,
             "history": [*record.history, *voided, reissued_entry],
+            "void_count": record.void_count + 1,
             "warnings": [
                 {"code": w.code, "message": w.message, "message_zh": w.message_zh, "field": w.field}
                 for w in validated.warnings

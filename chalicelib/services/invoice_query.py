@@ -29,6 +29,10 @@ class InvoiceQuery(BaseModel):
     min_total: int | None = Field(default=None, ge=0)
     max_total: int | None = Field(default=None, ge=0)
     order_id: str | None = Field(default=None, max_length=20)
+    has_allowances: bool | None = Field(default=None, description="Only invoices with (or without) allowances in force")
+    voided: bool | None = Field(
+        default=None, description="Only invoices that were (or were never) voided and re-issued"
+    )
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=2000)
 
@@ -74,6 +78,18 @@ def _filters(query: InvoiceQuery) -> tuple[str | None, dict[str, str], dict[str,
     if query.order_id:
         clauses.append("order_id = :order")
         values[":order"] = {"S": query.order_id}
+    if query.has_allowances is not None:
+        clauses.append(
+            "allowance_count > :zero"
+            if query.has_allowances
+            else "(attribute_not_exists(allowance_count) OR allowance_count = :zero)"
+        )
+        values[":zero"] = {"N": "0"}
+    if query.voided is not None:
+        clauses.append(
+            "void_count > :zero" if query.voided else "(attribute_not_exists(void_count) OR void_count = :zero)"
+        )
+        values[":zero"] = {"N": "0"}
     if query.min_total is not None:
         clauses.append("amounts.total_amount >= :min")
         values[":min"] = {"N": str(query.min_total)}

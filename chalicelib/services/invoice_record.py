@@ -87,6 +87,8 @@ class InvoiceRecord(BaseModel):
     # total) and how many allowances in force reduce it. Written by services.allowances only.
     allowance_remaining: int | None = None
     allowance_count: int = 0
+    # How often the invoice was voided and re-issued (註銷重開); it is "issued" again after each.
+    void_count: int = 0
 
     @property
     def is_b2b(self) -> bool:
