@@ -227,3 +227,25 @@ def test_signed_and_unsigned_notices_never_fail_with_a_server_error(client, fuzz
     except (UnicodeEncodeError, ValueError):
         return  # not sendable as an HTTP header at all
     _assert_client_error_or_success(response)
+
+
+def test_a_tampered_notice_is_refused(client, issuer):
+    secret = _secret(client, issuer)
+    _hold(client, issuer, "SO-P-7")
+    stamp = str(int(time.time()))
+    signed = json.dumps({"order_id": "SO-P-7", "amount": "130"})
+    digest = hmac.new(secret.encode(), f"{stamp}.{signed}".encode(), hashlib.sha256).hexdigest()
+    tampered = signed.replace('"130"', '"1"')  # the body changed after it was signed
+    headers = {
+        "Content-Type": "application/json",
+        "X-Merchant-Ubn": issuer.ubn,
+        "X-Timestamp": stamp,
+        "X-Signature": digest,
+    }
+    response = client.http.post(NOTIFY, headers=headers, body=tampered)
+    assert response.status_code == 401
+    assert body_of(response)["error"]["code"] == "INVALID_SIGNATURE"
+    later = str(int(stamp) + 1)  # the right signature with another timestamp
+    response = client.http.post(NOTIFY, headers={**headers, "X-Timestamp": later}, body=signed)
+    assert response.status_code == 401
+    assert _invoice_count(client, issuer, "SO-P-7") == 0
