@@ -71,6 +71,9 @@ TABLES: tuple[Table, ...] = (
             Index("gsi1", "gsi1pk", "gsi1sk", "a merchant's invoices by date (period and date-range queries)"),
             Index("gsi2", "gsi2pk", "gsi2sk", "invoices received by a buyer UBN (進項)"),
         ),
+        # Short-lived helper items (an F0701 waiting for its replacement F0401) expire by TTL;
+        # invoices, allowances and totals never carry the attribute.
+        ttl_attribute="ttl",
         stream=True,
         serves="invoices, allowances, history, period totals, outbox",
     ),

@@ -409,8 +409,9 @@ class MigIntake:
             "remark": message.remark,
             "random_number": record.random_number,  # the version this void withdraws
             "received_at": now.isoformat(),
-            # No TTL on the invoices table: the expiry is checked on reading.
+            # Checked on reading too: DynamoDB deletes expired items by TTL only within days.
             "expires_at": int(now.timestamp()) + PENDING_VOID_SECONDS,
+            "ttl": int(now.timestamp()) + PENDING_VOID_SECONDS,
         }
         dynamodb().put_item(TableName=invoices_table(), Item=to_item({k: v for k, v in item.items() if v is not None}))
         return number
