@@ -195,7 +195,7 @@ class LocalStack:
         self.moto.start()
         try:
             self.dynamodb.start()
-        except Exception:
+        except BaseException:  # including Ctrl-C during start-up: leave nothing running
             self.moto.stop()
             raise
         return self

@@ -36,13 +36,21 @@ class Handler(ChaliceRequestHandler):
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> None:
+    # Ctrl-C and SIGTERM stop everything this started, even when the shell that launched us
+    # made background jobs ignore SIGINT (Python then keeps ignoring it unless told otherwise).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     stack = LocalStack(stage=stage, data_dir=data_dir)
     print(f"Starting DynamoDB Local (data in {data_dir}) and moto server…", flush=True)
-    stack.start()
     worker: OutboxWorker | None = None
     try:
+        stack.start()
         stack.create_resources()
         os.environ.update(stack.environment())
         # The root secret is generated once and kept, so tokens survive a restart.
@@ -70,7 +78,6 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
             "Ctrl-C stops everything.",
             flush=True,
         )
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         server.serve_forever()
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
