@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind, S3Artifacts
 from chalicelib.api import deps
-from chalicelib.api.errors import ApiError, json_response
+from chalicelib.api.errors import ApiError, json_response, xml_response
 from chalicelib.api.invoices import DownloadLink
 from chalicelib.api.routing import operation, parse_json
 from chalicelib.documents.mig import build_xml
@@ -134,14 +134,7 @@ def get_allowance(allowance_number: str, principal: Principal) -> AllowanceView:
 )
 def allowance_xml(allowance_number: str, principal: Principal) -> Response:
     record = _own(principal, allowance_number)
-    return Response(
-        body=build_xml(g0401(record)).decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": "application/xml; charset=utf-8",
-            "Content-Disposition": f'inline; filename="{record.allowance_number}-G0401.xml"',
-        },
-    )
+    return xml_response(build_xml(g0401(record)), f"{record.allowance_number}-G0401.xml")
 
 
 @operation(

@@ -36,6 +36,19 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=merged)
 
 
+def xml_response(
+    document: bytes, filename: str, *, attachment: bool = False, headers: dict[str, str] | None = None
+) -> Response:
+    """A MIG document as the body, named for the browser (inline, or as a download)."""
+    disposition = "attachment" if attachment else "inline"
+    merged: dict[str, str | list[str]] = {
+        "Content-Type": "application/xml; charset=utf-8",
+        "Content-Disposition": f'{disposition}; filename="{filename}"',
+        **(headers or {}),
+    }
+    return Response(body=document.decode("utf-8"), status_code=200, headers=merged)
+
+
 class ApiError(Exception):
     """An HTTP-level error raised by the API layer itself (auth, body, query problems)."""
 

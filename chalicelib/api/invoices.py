@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api import deps
-from chalicelib.api.errors import ApiError, from_domain, json_response, status_for
+from chalicelib.api.errors import ApiError, from_domain, json_response, status_for, xml_response
 from chalicelib.api.routing import operation, parse_json
 from chalicelib.domain.channels import ONLINE, validate_channel
 from chalicelib.domain.errors import DomainError, NotFound
@@ -280,11 +280,4 @@ def invoice_xml(invoice_number: str, principal: Principal) -> Response:
     from chalicelib.services.invoice_documents import f0401
 
     record = _own(principal, invoice_number)
-    return Response(
-        body=build_xml(f0401(record)).decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": "application/xml; charset=utf-8",
-            "Content-Disposition": f'inline; filename="{record.invoice_number}-F0401.xml"',
-        },
-    )
+    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml")

@@ -7,6 +7,7 @@ import re
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import deps
+from chalicelib.api.errors import xml_response
 from chalicelib.api.invoices import DownloadLink, PdfQuery, artifact_link
 from chalicelib.api.routing import operation
 from chalicelib.documents.mig import build_xml
@@ -74,14 +75,7 @@ def received_xml(seller_ubn: str, invoice_number: str, principal: Principal) -> 
     from chalicelib.services.invoice_documents import f0401
 
     record = _received(principal, seller_ubn, invoice_number)
-    return Response(
-        body=build_xml(f0401(record)).decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": "application/xml; charset=utf-8",
-            "Content-Disposition": f'inline; filename="{record.invoice_number}-F0401.xml"',
-        },
-    )
+    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml")
 
 
 @operation(

@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.api import deps
-from chalicelib.api.errors import ApiError, json_response
+from chalicelib.api.errors import ApiError, json_response, xml_response
 from chalicelib.api.routing import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.period import TAIWAN_TZ, Period
@@ -188,14 +188,11 @@ def blank_report(query: BlankReportQuery, principal: Principal) -> Response:
             "track",
         )
     report = reports[0]
-    return Response(
-        body=report.xml.decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": "application/xml; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="E0402-{period.code}-{report.track}.xml"',
-            "X-Report-Final": "true" if closed else "false",
-        },
+    return xml_response(
+        report.xml,
+        f"E0402-{period.code}-{report.track}.xml",
+        attachment=True,
+        headers={"X-Report-Final": "true" if closed else "false"},
     )
 
 
