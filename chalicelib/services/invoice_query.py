@@ -17,12 +17,25 @@ from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView, view
 MAX_EVALUATED = 2_000
 
 
-class InvoiceQuery(BaseModel):
+class PagedDateQuery(BaseModel):
+    """What every invoice list shares: a period or date range, and a page."""
+
     model_config = ConfigDict(extra="forbid")
 
     period: str | None = Field(default=None, description="期別, e.g. 11412")
     date_from: date | None = None
     date_to: date | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> PagedDateQuery:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("date_from is after date_to")
+        return self
+
+
+class InvoiceQuery(PagedDateQuery):
     buyer_ubn: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
     status: str | None = Field(default=None, pattern=r"^(issued|cancelled|voided)$")
     carrier_id: str | None = Field(default=None, max_length=400)
@@ -33,14 +46,6 @@ class InvoiceQuery(BaseModel):
     voided: bool | None = Field(
         default=None, description="Only invoices that were (or were never) voided and re-issued"
     )
-    limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=2000)
-
-    @model_validator(mode="after")
-    def _dates(self) -> InvoiceQuery:
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from is after date_to")
-        return self
 
 
 class InvoicePage(BaseModel):
@@ -48,7 +53,8 @@ class InvoicePage(BaseModel):
     next_cursor: str | None
 
 
-def _date_bounds(query: InvoiceQuery) -> tuple[str, str]:
+def date_bounds(query: PagedDateQuery) -> tuple[str, str]:
+    """The index sort-key range of the query's dates."""
     low, high = date(1912, 1, 1), date(9999, 12, 31)
     if query.period:
         period = Period.parse(query.period)
@@ -100,7 +106,7 @@ def _filters(query: InvoiceQuery) -> tuple[str | None, dict[str, str], dict[str,
 
 
 def find_invoices(ubn: str, query: InvoiceQuery, cursors: CursorCodec) -> InvoicePage:
-    low, high = _date_bounds(query)
+    low, high = date_bounds(query)
     if low >= high:
         return InvoicePage(items=[], next_cursor=None)
     condition, names, values = _filters(query)

@@ -8,15 +8,14 @@ merchant nothing.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from chalicelib.adapters.dynamo import CursorCodec, dynamodb, from_item
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.period import Period
+from chalicelib.services.invoice_query import PagedDateQuery, date_bounds
 from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView, view
 
 # A filtered page may need several index pages; bound the work one request may do.
@@ -28,40 +27,16 @@ def buyer_key(ubn: str) -> str:
     return f"BUYER#{ubn}"
 
 
-class ReceivedQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReceivedQuery(PagedDateQuery):
     period: str | None = Field(default=None, pattern=r"^[0-9]{3}(02|04|06|08|10|12)$", description="期別, e.g. 11412")
-    date_from: date | None = None
-    date_to: date | None = None
     seller_ubn: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
     min_total: int | None = Field(default=None, ge=0)
     max_total: int | None = Field(default=None, ge=0)
-    limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=2000)
-
-    @model_validator(mode="after")
-    def _dates(self) -> ReceivedQuery:
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from is after date_to")
-        return self
 
 
 class ReceivedPage(BaseModel):
     items: list[InvoiceView]
     next_cursor: str | None
-
-
-def _bounds(query: ReceivedQuery) -> tuple[str, str]:
-    low, high = date(1912, 1, 1), date(9999, 12, 31)
-    if query.period:
-        period = Period.parse(query.period)
-        low, high = period.first_day, period.last_day
-    if query.date_from:
-        low = max(low, query.date_from)
-    if query.date_to:
-        high = min(high, query.date_to)
-    return low.isoformat(), high.isoformat() + "~"  # "~" sorts after every key of that day
 
 
 def _filters(query: ReceivedQuery) -> tuple[list[str], dict[str, Any]]:
@@ -90,7 +65,7 @@ class ReceivedInvoices:
         self._cursors = cursors
 
     def find(self, ubn: str, query: ReceivedQuery) -> ReceivedPage:
-        low, high = _bounds(query)
+        low, high = date_bounds(query)
         if low >= high:
             return ReceivedPage(items=[], next_cursor=None)
         clauses, values = _filters(query)
