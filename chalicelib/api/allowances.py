@@ -22,7 +22,6 @@ from chalicelib.services.allowances import (
     AllowanceQuery,
     AllowanceRecord,
     AllowanceRequest,
-    AllowanceService,
     AllowanceView,
     CancelRequest,
     allowance_view,
@@ -36,17 +35,6 @@ bp = Blueprint(__name__)
 TAG = "Allowances"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _NUMBER = re.compile(ALLOWANCE_NUMBER_PATTERN)
-
-
-def allowance_service() -> AllowanceService:
-    # TODO(lead): move into deps.py with the other composition-root factories.
-    return AllowanceService(
-        invoices=deps.invoices(),
-        allowances=DynamoAllowances(),
-        merchants=deps.merchants(),
-        clock=deps.clock,
-        notify_outbox=deps._notify_outbox,  # the same wake-up invoices use; documents and mail follow
-    )
 
 
 def _idempotency_key() -> str | None:
@@ -69,7 +57,7 @@ def _own(principal: Principal, number: str) -> AllowanceRecord:
     """The merchant's own allowance; anything else, including a malformed number, is 404."""
     if not _NUMBER.fullmatch(number):
         raise NotFound("ALLOWANCE_NOT_FOUND", "No such allowance", "查無此折讓單", "allowance_number")
-    return allowance_service().get(principal.ubn, number)
+    return deps.allowance_service().get(principal.ubn, number)
 
 
 @operation(
@@ -87,7 +75,9 @@ def _own(principal: Principal, number: str) -> AllowanceRecord:
 )
 def issue_allowance(body: AllowanceRequest, principal: Principal) -> Response:
     raw = parse_json(bp.current_request.raw_body)
-    issued = allowance_service().issue(principal.ubn, raw, actor=principal.actor, idempotency_key=_idempotency_key())
+    issued = deps.allowance_service().issue(
+        principal.ubn, raw, actor=principal.actor, idempotency_key=_idempotency_key()
+    )
     headers = {"Location": f"/v1/allowances/{issued.record.allowance_number}"}
     if issued.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -151,7 +141,7 @@ def allowance_xml(allowance_number: str, principal: Principal) -> Response:
 )
 def cancel_allowance(allowance_number: str, body: CancelRequest, principal: Principal) -> AllowanceView:
     _own(principal, allowance_number)
-    record = allowance_service().cancel(principal.ubn, allowance_number, body, actor=principal.actor)
+    record = deps.allowance_service().cancel(principal.ubn, allowance_number, body, actor=principal.actor)
     return allowance_view(record, with_history=True)
 
 

@@ -13,6 +13,7 @@ from chalice.app import Request
 from chalicelib.adapters.clock import SystemClock
 from chalicelib.adapters.dynamo import CursorCodec
 from chalicelib.adapters.dynamo_accounts import DynamoCredentials, DynamoSessions
+from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
@@ -20,12 +21,15 @@ from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.adapters.keys import derived_key, trusted_ca_pems
 from chalicelib.adapters.notify import SesMailer, SnsSms
+from chalicelib.services.allowances import AllowanceService
 from chalicelib.services.auth import AuthService
+from chalicelib.services.invoice_lifecycle import InvoiceLifecycleService
 from chalicelib.services.invoicing import InvoicingService
 from chalicelib.services.low_stock import LowStockMailer
 from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
+from chalicelib.services.ports import Clock
 from chalicelib.services.receivers import ReceiverService
 from chalicelib.services.registration import RegistrationService
 from chalicelib.services.tracks import TrackService
@@ -116,12 +120,11 @@ def cursor_codec() -> CursorCodec:
     return CursorCodec(derived_key("cursors"))
 
 
-def _notify_outbox(ubn: str, number: str, event: str) -> None:
-    try:
-        from chalicelib.adapters.sqs_outbox import notify_outbox
-    except ImportError:  # the outbox worker is optional wiring; the sweeper catches up anyway
-        return
-    notify_outbox(ubn, number, event)
+def notify_outbox(ubn: str, number: str, event: str) -> None:
+    """Wake the outbox worker for a committed change; never fails the request (the sweeper catches up)."""
+    from chalicelib.adapters.sqs_outbox import notify_outbox as send
+
+    send(ubn, number, event)
 
 
 def invoicing_service() -> InvoicingService:
@@ -130,5 +133,27 @@ def invoicing_service() -> InvoicingService:
         merchants=merchants(),
         numbering=numbering_service(),
         clock=clock,
-        notify_outbox=_notify_outbox,
+        notify_outbox=notify_outbox,
+    )
+
+
+def rules_clock() -> Clock:
+    """The clock the filing deadline and the 48-hour void window are judged by: a seam of its own,
+    so a test can move it without moving the clock that signs tokens."""
+    return clock
+
+
+def lifecycle_service() -> InvoiceLifecycleService:
+    return InvoiceLifecycleService(
+        invoices=invoices(), merchants=merchants(), clock=rules_clock(), notify_outbox=notify_outbox
+    )
+
+
+def allowance_service() -> AllowanceService:
+    return AllowanceService(
+        invoices=invoices(),
+        allowances=DynamoAllowances(),
+        merchants=merchants(),
+        clock=clock,
+        notify_outbox=notify_outbox,
     )

@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.api import deps
 from chalicelib.api.routing import operation
 from chalicelib.domain.errors import NotFound
-from chalicelib.services.invoice_lifecycle import InvoiceLifecycleService, Recipients
+from chalicelib.services.invoice_lifecycle import Recipients
 from chalicelib.services.invoice_record import InvoiceView, view
-from chalicelib.services.ports import Clock
 from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)
@@ -71,20 +70,6 @@ class InvoiceNotifyAccepted(BaseModel):
     channels: list[str]
 
 
-def lifecycle_clock() -> Clock:
-    """The rules' clock (deadline, 48 h window); a seam of its own, so tests move it and not auth's."""
-    return deps.clock
-
-
-def lifecycle_service() -> InvoiceLifecycleService:
-    return InvoiceLifecycleService(
-        invoices=deps.invoices(),
-        merchants=deps.merchants(),
-        clock=lifecycle_clock(),
-        notify_outbox=deps._notify_outbox,  # the same wake-up issuing uses
-    )
-
-
 def _number(invoice_number: str) -> str:
     # A malformed number is simply not one of the merchant's invoices (and never reaches a key).
     if not _NUMBER.fullmatch(invoice_number):
@@ -105,7 +90,7 @@ def _number(invoice_number: str) -> str:
     errors=(404, 409, 422),
 )
 def cancel_invoice(invoice_number: str, body: InvoiceCancelRequest, principal: Principal) -> InvoiceView:
-    record = lifecycle_service().cancel(
+    record = deps.lifecycle_service().cancel(
         principal.ubn,
         _number(invoice_number),
         reason=body.reason,
@@ -129,7 +114,7 @@ def cancel_invoice(invoice_number: str, body: InvoiceCancelRequest, principal: P
     errors=(400, 404, 409, 422),
 )
 def void_invoice(invoice_number: str, body: InvoiceVoidRequest, principal: Principal) -> InvoiceView:
-    record = lifecycle_service().void(
+    record = deps.lifecycle_service().void(
         principal.ubn,
         _number(invoice_number),
         reason=body.reason,
@@ -156,7 +141,7 @@ def void_invoice(invoice_number: str, body: InvoiceVoidRequest, principal: Princ
 def notify_invoice(invoice_number: str, body: InvoiceNotifyRequest, principal: Principal) -> InvoiceNotifyAccepted:
     channels = tuple(dict.fromkeys(body.channels))
     number = _number(invoice_number)
-    event = lifecycle_service().notify(
+    event = deps.lifecycle_service().notify(
         principal.ubn,
         number,
         Recipients(channels=channels, email=body.email, mobile=body.mobile),

@@ -43,7 +43,7 @@ def _intake() -> MigIntake:
             numbering=deps.numbering_service(),
             tracks=DynamoTracks(),
             clock=deps.clock,
-            notify_outbox=deps._notify_outbox,  # the composition root's own wiring
+            notify_outbox=deps.notify_outbox,  # the composition root's own wiring
         )
     )
 
@@ -106,24 +106,21 @@ def mig_message(message_type: str, principal: Principal) -> Response:
     intake = _intake()
     message = intake.parse(message_type, _body())  # InvalidInput (400) names the MIG field
     number = _number_of(message)
-    from chalicelib.api.allowances import allowance_service
-    from chalicelib.api.invoice_lifecycle import lifecycle_clock, lifecycle_service
-
     try:
         if isinstance(message, Invoice):
-            issued = intake.f0401(principal.ubn, message, actor=principal.actor, voider=lifecycle_service())
+            issued = intake.f0401(principal.ubn, message, actor=principal.actor, voider=deps.lifecycle_service())
             result = MessageResult(invoice_number=issued.record.invoice_number, status="accepted")
             return _answer(message_type, result, 200 if issued.replayed else 201)
         if isinstance(message, VoidInvoice):
-            voided = intake.void_invoice(principal.ubn, message, clock=lifecycle_clock())
+            voided = intake.void_invoice(principal.ubn, message, clock=deps.rules_clock())
             return _answer(message_type, MessageResult(invoice_number=voided, status="awaiting_replacement"), 202)
         if isinstance(message, Allowance):
-            number, replayed = intake.g0401(principal.ubn, message, allowance_service(), actor=principal.actor)
+            number, replayed = intake.g0401(principal.ubn, message, deps.allowance_service(), actor=principal.actor)
             return _answer(
                 message_type, MessageResult(invoice_number=number, status="accepted"), 200 if replayed else 201
             )
         if isinstance(message, CancelInvoice):
-            done = intake.cancel_invoice(principal.ubn, message, lifecycle_service(), actor=principal.actor)
+            done = intake.cancel_invoice(principal.ubn, message, deps.lifecycle_service(), actor=principal.actor)
         else:
             assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has five types
             done = intake.cancel_allowance(principal.ubn, message, _cancel_allowance, actor=principal.actor)
@@ -148,11 +145,9 @@ def _number_of(message: MigMessage) -> str | None:
 
 
 def _cancel_allowance(ubn: str, number: str, reason: str, remark: str | None, *, actor: str) -> Any:
-    # Imported here: the allowance use case is wired by its own blueprint's factory.
-    from chalicelib.api.allowances import allowance_service
     from chalicelib.services.allowances import CancelRequest
 
-    return allowance_service().cancel(ubn, number, CancelRequest(reason=reason, remark=remark), actor=actor)
+    return deps.allowance_service().cancel(ubn, number, CancelRequest(reason=reason, remark=remark), actor=actor)
 
 
 def _mig_field(error: DomainError) -> DomainError:

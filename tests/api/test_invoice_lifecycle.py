@@ -16,7 +16,7 @@ from chalicelib.adapters.dynamo import dynamodb, key
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoice_sort_key, invoices_table, owner
 from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
 from chalicelib.adapters.sqs_outbox import OutboxMessage
-from chalicelib.api import invoice_lifecycle as lifecycle_api
+from chalicelib.api import deps
 from chalicelib.domain.period import TAIWAN_TZ
 from tests.api.conftest import body_of, post_json
 from tests.api.test_invoices import B2C_CARRIER, issuer  # noqa: F401 - the fixture is shared
@@ -172,7 +172,7 @@ def test_cancel_after_the_filing_deadline_needs_the_approval_number(client, merc
     invoice = _issue(client, merchant, _mailbox())
     number = invoice["invoice_number"]
     # The filing deadline is at most ~75 days after the invoice date.
-    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: ShiftedClock(timedelta(days=100)))
+    monkeypatch.setattr(deps, "rules_clock", lambda: ShiftedClock(timedelta(days=100)))
     refused = post_json(client, f"/v1/invoices/{number}/cancel", {"reason": "逾期作廢"}, merchant.headers)
     assert refused.status_code == 422, refused.body
     assert body_of(refused)["error"]["code"] == "CANCEL_DEADLINE_PASSED"
@@ -314,7 +314,7 @@ def test_void_checks_the_corrected_invoice(client, merchant):
 
 def test_void_after_48_hours_is_refused(client, merchant, monkeypatch):
     number = _issue(client, merchant, _mailbox())["invoice_number"]
-    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: ShiftedClock(timedelta(hours=49)))
+    monkeypatch.setattr(deps, "rules_clock", lambda: ShiftedClock(timedelta(hours=49)))
     response = post_json(client, f"/v1/invoices/{number}/void", {"reason": "太晚", "replacement": {}}, merchant.headers)
     assert response.status_code == 422
     assert body_of(response)["error"]["code"] == "VOID_WINDOW_PASSED"
@@ -407,13 +407,13 @@ def test_cancel_on_the_15th_is_allowed_and_on_the_16th_needs_approval(client, me
     deadline = Period.parse(on_time["period"]).filing_deadline  # the 15th of the next odd month
     last_moment = datetime.combine(deadline, datetime.max.time().replace(microsecond=0), TAIWAN_TZ)
 
-    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: FixedClock(last_moment))
+    monkeypatch.setattr(deps, "rules_clock", lambda: FixedClock(last_moment))
     allowed = post_json(
         client, f"/v1/invoices/{on_time['invoice_number']}/cancel", {"reason": "退貨"}, merchant.headers
     )
     assert allowed.status_code == 200, allowed.body
 
-    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: FixedClock(last_moment + timedelta(seconds=1)))
+    monkeypatch.setattr(deps, "rules_clock", lambda: FixedClock(last_moment + timedelta(seconds=1)))
     refused = post_json(client, f"/v1/invoices/{late['invoice_number']}/cancel", {"reason": "退貨"}, merchant.headers)
     assert refused.status_code == 422
     assert body_of(refused)["error"]["code"] == "CANCEL_DEADLINE_PASSED"
@@ -427,7 +427,7 @@ def test_void_just_inside_and_just_outside_48_hours(client, merchant, monkeypatc
     issued_at = datetime.fromisoformat(f"{inside['invoice_date']}T{inside['invoice_time']}+08:00")
     edge = issued_at + timedelta(hours=47, minutes=59)
 
-    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: FixedClock(edge))
+    monkeypatch.setattr(deps, "rules_clock", lambda: FixedClock(edge))
     response = post_json(
         client,
         f"/v1/invoices/{inside['invoice_number']}/void",
@@ -440,9 +440,7 @@ def test_void_just_inside_and_just_outside_48_hours(client, merchant, monkeypatc
         # 47h59 later is already the next period: the same-period rule refuses it on its own.
         assert body_of(response)["error"]["code"] == "VOID_WINDOW_PASSED"
 
-    monkeypatch.setattr(
-        lifecycle_api, "lifecycle_clock", lambda: FixedClock(issued_at + timedelta(hours=48, seconds=61))
-    )
+    monkeypatch.setattr(deps, "rules_clock", lambda: FixedClock(issued_at + timedelta(hours=48, seconds=61)))
     late = post_json(
         client,
         f"/v1/invoices/{outside['invoice_number']}/void",

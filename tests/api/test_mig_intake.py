@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.api import invoice_lifecycle as lifecycle_api
+from chalicelib.api import deps
 from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice, build_xml
 from chalicelib.domain.period import TAIWAN_TZ
 from tests.api.conftest import body_of
@@ -348,7 +348,7 @@ def test_f0701_outside_the_void_window_is_refused(client, issuer, monkeypatch):
     number = f"{issuer.track}{issuer.begin:08d}"
     assert _post(client, issuer.key_headers, _xml(issuer.ubn, number)).status_code == 201
     today = datetime.now(TAIWAN_TZ).date()
-    monkeypatch.setattr(lifecycle_api, "lifecycle_clock", lambda: ShiftedClock(timedelta(hours=49)))
+    monkeypatch.setattr(deps, "rules_clock", lambda: ShiftedClock(timedelta(hours=49)))
     late = _post(client, issuer.key_headers, _void_xml(issuer.ubn, number, today), "/v1/mig/F0701")
     assert late.status_code == 422, late.body
     result = body_of(late)["results"][0]
