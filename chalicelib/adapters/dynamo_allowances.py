@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.adapters.dynamo import dynamodb, from_item, get, key, to_item
-from chalicelib.adapters.dynamo_invoices import invoice_sort_key, invoices_table, owner
+from chalicelib.adapters.dynamo_invoices import invoice_sort_key, invoices_table, merge_fields, owner
 
 
 def allowance_sort_key(number: str) -> str:
@@ -173,6 +173,13 @@ class DynamoAllowances:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_item(values),
         )
+
+    def merge_fields(
+        self, ubn: str, number: str, maps: Mapping[str, Mapping[str, Any]], fields: Mapping[str, Any] | None = None
+    ) -> None:
+        """Set keys inside the allowance's maps (artifacts, delivery) one by one, plus top-level
+        ``fields``: concurrent issue and cancel items never drop each other's keys."""
+        merge_fields(allowance_sort_key(number), ubn, maps, fields)
 
     def page(
         self, ubn: str, low: str, high: str, limit: int, start: Mapping[str, Any] | None

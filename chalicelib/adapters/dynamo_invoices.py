@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -71,6 +72,49 @@ def outbox_item(ubn: str, number: str, event: str, steps: dict[str, str], create
     }
 
 
+def merge_fields(
+    sort_key: str, ubn: str, maps: Mapping[str, Mapping[str, Any]], fields: Mapping[str, Any] | None = None
+) -> None:
+    """Set single keys of map fields (``artifacts.<step>``, ``delivery.<step>``) and top-level
+    ``fields`` of an existing item, never rewriting a whole map: two workers publishing different
+    keys at once both keep theirs. Two updates, since one cannot create a map and set a key in it."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":empty": {}}
+    ensure = []
+    for i, name in enumerate(maps):
+        names[f"#m{i}"] = name
+        ensure.append(f"#m{i} = if_not_exists(#m{i}, :empty)")
+    table, item_key = invoices_table(), key(owner(ubn), sort_key)
+    if ensure:
+        dynamodb().update_item(
+            TableName=table,
+            Key=item_key,
+            UpdateExpression="SET " + ", ".join(ensure),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+        )
+    sets: list[str] = []
+    names, values = {}, {}
+    for i, (name, entries) in enumerate(maps.items()):
+        for j, (entry, value) in enumerate(entries.items()):
+            names[f"#m{i}"], names[f"#k{i}_{j}"], values[f":v{i}_{j}"] = name, str(entry), value
+            sets.append(f"#m{i}.#k{i}_{j} = :v{i}_{j}")
+    for i, (name, value) in enumerate((fields or {}).items()):
+        names[f"#f{i}"], values[f":f{i}"] = name, value
+        sets.append(f"#f{i} = :f{i}")
+    if not sets:
+        return
+    dynamodb().update_item(
+        TableName=table,
+        Key=item_key,
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=to_item(values),
+    )
+
+
 class DynamoInvoices:
     def get(self, ubn: str, number: str) -> InvoiceRecord | None:
         item = get(invoices_table(), owner(ubn), invoice_sort_key(number))
@@ -100,6 +144,12 @@ class DynamoInvoices:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_item(values),
         )
+
+    def merge_fields(
+        self, ubn: str, number: str, maps: Mapping[str, Mapping[str, Any]], fields: Mapping[str, Any] | None = None
+    ) -> None:
+        """Set keys inside the invoice's maps (artifacts, delivery) one by one; see :func:`merge_fields`."""
+        merge_fields(invoice_sort_key(number), ubn, maps, fields)
 
     def transact(self, actions: list[dict[str, Any]]) -> bool:
         """Commit ``actions`` together; False when a condition failed (someone changed the invoice

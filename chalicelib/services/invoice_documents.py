@@ -192,7 +192,22 @@ def pdf_document(record: InvoiceRecord) -> InvoiceDocument:
         print_mark=record.print_mark,
         status=record.status,
         remark=record.main_remark,
+        **_allowances(record),
     )
+
+
+def _allowances(record: InvoiceRecord) -> dict[str, Any]:
+    """The allowance fields of the PDF: only while an allowance is in force (a cancelled one gives
+    its amount back, so count 0 prints nothing)."""
+    if record.allowance_count <= 0:
+        return {}
+    total = record.amounts.total_amount
+    remaining = total if record.allowance_remaining is None else record.allowance_remaining
+    return {
+        "allowance_count": record.allowance_count,
+        "allowance_total": Decimal(total - remaining),
+        "allowance_remaining": Decimal(remaining),
+    }
 
 
 # --- telling the buyer ----------------------------------------------------------------------------

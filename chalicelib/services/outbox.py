@@ -86,6 +86,9 @@ STEP_ORDER = (*DOCUMENT_STEPS, *DELIVERY_STEPS)
 #: Events besides ``issued`` (see services/invoice_lifecycle.py); ``notify-<stamp>`` items re-send.
 CANCELLED, VOIDED, NOTIFY_PREFIX = "cancelled", "voided", "notify-"
 
+#: Renders after a store that the state they were rendered from still holds (see _render_current).
+MAX_RENDERS = 3
+
 #: Allowance events (services/allowances.py); the G0501 first, like an invoice's F0501.
 ALLOWANCE_PREFIX = "allowance_"
 ALLOWANCE_DOCUMENT_STEPS: dict[str, ArtifactKind] = {
@@ -128,11 +131,17 @@ class OutboxStore(Protocol):
 class InvoiceStore(Protocol):
     def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
     def set_fields(self, ubn: str, number: str, fields: dict[str, Any]) -> None: ...
+    def merge_fields(
+        self, ubn: str, number: str, maps: Mapping[str, Mapping[str, Any]], fields: Mapping[str, Any] | None = None
+    ) -> None: ...
 
 
 class AllowanceStore(Protocol):
     def get(self, ubn: str, number: str) -> dict[str, Any] | None: ...
     def set_fields(self, ubn: str, number: str, fields: Mapping[str, Any]) -> None: ...
+    def merge_fields(
+        self, ubn: str, number: str, maps: Mapping[str, Mapping[str, Any]], fields: Mapping[str, Any] | None = None
+    ) -> None: ...
 
 
 class MerchantStore(Protocol):
@@ -247,6 +256,8 @@ class OutboxProcessor:
                 self._record_failure(run, step, error)
                 raise
         self._publish(run)
+        if isinstance(run, _AllowanceRun):
+            self._refresh_invoice_pdfs(run)
         if not self.outbox.finish(ubn, number, event, steps, at=_stamp(self.clock.now())):
             logger.warning("outbox item changed while finishing", extra={"ubn": ubn, "invoice_number": number})
         return Outcome.DONE
@@ -405,9 +416,11 @@ class OutboxProcessor:
                 # The remark is not on the allowance: the cancel request left it on the item.
                 body = build_xml(allowance_documents.g0501(run.record, run.item.get("remark")))
             else:
-                # Rendered from the allowance as it is now: after a cancel, marked cancelled.
-                body = self._allowance_renderer()(allowance_documents.pdf_document(run.record))
-                run.pdf = body
+                # Rendered from the allowance as it is at render time, not as this item found it: the
+                # issue's item finishing after a cancel must not put back an uncancelled PDF.
+                key = self._allowance_pdf(run)
+                self._advance(run, step, expect=run.state(step), to=DONE, result={"key": key})
+                return True
             key = self.artifacts.put(run.ubn, run.record.period, run.number, kind, body)
             self._advance(run, step, expect=run.state(step), to=DONE, result={"key": key})
             return True
@@ -434,11 +447,58 @@ class OutboxProcessor:
         )
         return self._send_once(run, step, str(to), lambda: self.mailer.send(str(to), raw))
 
+    def _allowance_pdf(self, run: _AllowanceRun) -> str:
+        """Render and store the allowance's PDF from its current state; its S3 key.
+
+        The allowance only moves issued → cancelled, so a render that finds the status unchanged
+        after its own upload is never older than what any other worker stored: an issue's worker
+        that raced a cancel sees the cancel afterwards and stores the cancelled PDF again."""
+        store = self._allowance_store()
+        key = ""
+        for _ in range(MAX_RENDERS):
+            raw = store.get(run.ubn, run.number)
+            if raw is None:
+                raise LookupError(f"allowance vanished: {run.ubn} {run.number}")
+            run.record = AllowanceRecord.model_validate(raw)
+            body = self._allowance_renderer()(allowance_documents.pdf_document(run.record))
+            run.pdf = body
+            kind = ArtifactKind.ALLOWANCE_PDF
+            key = self.artifacts.put(run.ubn, run.record.period, run.number, kind, body)
+            latest = store.get(run.ubn, run.number) or raw
+            if latest.get("status") == run.record.status:
+                break
+        return key
+
+    def _refresh_invoice_pdfs(self, run: _AllowanceRun) -> None:
+        """Re-render the original invoices' proof and A4 under their usual keys: they print the
+        allowances in force (count, amount, what remains), which this issue or cancel changed.
+
+        Idempotent (fixed keys, rendered from the invoice as it is now), so a retry or a duplicate
+        message only writes the same bytes again; a change that lands during the render is caught
+        by comparing the allowance fields after the upload and rendering once more."""
+        for original in run.record.originals:
+            number = original.invoice_number
+            for _ in range(MAX_RENDERS):
+                record = self.invoices.get(run.ubn, number)
+                if record is None:
+                    logger.warning("allowance's invoice not found", extra={"ubn": run.ubn, "invoice_number": number})
+                    break
+                document = pdf_document(record)
+                for kind, render in (
+                    (ArtifactKind.PROOF_PDF, self.render_proof),
+                    (ArtifactKind.A4_PDF, self.render_a4),
+                ):
+                    self.artifacts.put(run.ubn, record.period, number, kind, render(document))
+                latest = self.invoices.get(run.ubn, number)
+                if latest is None or _allowance_state(latest) == _allowance_state(record):
+                    break
+
     def _publish_allowance(self, run: _AllowanceRun) -> None:
-        """Show on the allowance what its items hold, merged with what earlier events published (the
-        cancel's PDF replaces the issue's under the same key, as it does in S3)."""
-        artifacts = dict(run.record.artifacts)
-        delivery = dict(run.record.delivery)
+        """Show on the allowance what its item holds, key by key (``artifacts.<step>``), so what the
+        other event's item published stays (the cancel's PDF replaces the issue's under the same
+        key, as it does in S3), even when both items are processed at once."""
+        artifacts: dict[str, Any] = {}
+        delivery: dict[str, Any] = {}
         for step, state in run.item["steps"].items():
             result = run.item.get(result_attribute(step))
             if step in ALLOWANCE_DOCUMENT_STEPS and state == DONE and result:
@@ -447,13 +507,19 @@ class OutboxProcessor:
                 delivery["cancellation_email" if run.event == allowance_documents.CANCELLED_EVENT else step] = (
                     result or {"status": SKIPPED}
                 )
+        store = self._allowance_store()
+        fields: dict[str, Any] = {}
         pending = any(state not in FINISHED for state in run.item["steps"].values())
-        if run.event == allowance_documents.ISSUED_EVENT and run.record.status == "cancelled":
-            # The cancel's own item decides the flag now; finishing the issue's says nothing about it.
-            pending = run.record.artifacts_pending
-        fields = {"artifacts": artifacts, "delivery": delivery, "artifacts_pending": pending}
-        self._allowance_store().set_fields(run.ubn, run.number, fields)
-        run.record = run.record.model_copy(update={"artifacts": artifacts, "delivery": delivery})
+        if run.event != allowance_documents.ISSUED_EVENT:
+            fields["artifacts_pending"] = pending
+        elif run.record.status != "cancelled" and (store.get(run.ubn, run.number) or {}).get("status") != "cancelled":
+            # Once cancelled, the cancel's own item decides the flag: finishing the issue's says
+            # nothing about it (read now, not when this item started).
+            fields["artifacts_pending"] = pending
+        store.merge_fields(run.ubn, run.number, {"artifacts": artifacts, "delivery": delivery}, fields)
+        run.record = run.record.model_copy(
+            update={"artifacts": {**run.record.artifacts, **artifacts}, "delivery": {**run.record.delivery, **delivery}}
+        )
 
     # --- state ----------------------------------------------------------------------------------------
 
@@ -473,8 +539,8 @@ class OutboxProcessor:
     def _publish(self, run: _AnyRun) -> None:
         """Show on the invoice what the item holds: artifact keys and delivery results.
 
-        Rebuilt from the item each time (never merged into the invoice's old value), so a late or
-        concurrent write can only repeat the same facts, and the final write has them all.
+        Each key is set on its own (``artifacts.<step>``), from the item's results: a late or
+        concurrent write can only repeat the same facts, and never drops another item's keys.
         """
         if isinstance(run, _AllowanceRun):
             self._publish_allowance(run)
@@ -487,12 +553,10 @@ class OutboxProcessor:
                 artifacts[step] = result["key"]
             elif step in DELIVERY_STEPS and state in FINISHED:
                 delivery[step] = result or {"status": SKIPPED}
-        if run.event != "issued":
-            # A later event (cancel, void, re-send) adds to what the earlier ones published: the
-            # issued item's PDFs and XML stay listed next to the F0501/F0701.
-            artifacts = {**run.record.artifacts, **artifacts}
-            delivery = {**run.record.delivery, **delivery}
-        self.invoices.set_fields(run.ubn, run.number, {"artifacts": artifacts, "delivery": delivery})
+        # Key by key, never the whole map: a later event (cancel, void, re-send) adds to what the
+        # earlier ones published (the issued item's PDFs and XML stay listed next to the
+        # F0501/F0701), and two items processed at once cannot drop each other's keys.
+        self.invoices.merge_fields(run.ubn, run.number, {"artifacts": artifacts, "delivery": delivery})
 
     def _record_failure(self, run: _AnyRun, step: str, error: Exception) -> None:
         message = f"{step}: {type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
@@ -510,6 +574,10 @@ class OutboxProcessor:
         if run.profile is None:
             run.profile = self.merchants.get_profile(run.ubn) or {}
         return run.profile
+
+
+def _allowance_state(record: InvoiceRecord) -> tuple[int, int | None, str]:
+    return record.allowance_count, record.allowance_remaining, record.status
 
 
 def _created(item: dict[str, Any]) -> datetime:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
-from chalicelib.api.allowances import allowance_service
+from chalicelib.api.deps import allowance_service
 from chalicelib.documents.mig import Allowance, parse_xml
 from chalicelib.domain.errors import DomainError
 from tests.api import test_invoices
@@ -482,3 +482,54 @@ def test_arbitrary_json_never_causes_a_server_error(client, issuer, payload):
         "/v1/allowances", headers={"Content-Type": "application/json", **issuer.headers}, body=json.dumps(payload)
     )
     assert response.status_code < 500, response.body
+
+
+def test_the_invoice_pdfs_show_allowances_after_the_outbox(client, local_aws, mailing_issuer, tmp_path):
+    from tests.unit.documents.test_pdf import text_of
+
+    address = "ap-invoice-pdf@example.com"
+    invoice, number = _mailed_allowance(client, mailing_issuer, address)
+    _deliver(client, mailing_issuer.ubn, invoice, "issued")
+    record = DynamoInvoices().get(mailing_issuer.ubn, invoice)
+    assert record is not None
+    a4_key = record.artifacts["a4_pdf"]
+    _deliver(client, mailing_issuer.ubn, number)
+    text = text_of(_s3_object(a4_key), tmp_path)
+    assert "已開立折讓 1 筆，折讓金額 NT$1,050（含稅），剩餘可折讓 NT$330" in text
+    assert "1 allowance, NT$1,050 incl. tax; NT$330 remaining" in text
+    assert "已折讓 1 筆" in text_of(_s3_object(record.artifacts["proof_pdf"]), tmp_path)
+
+    cancelled = post_json(client, f"/v1/allowances/{number}/cancel", {"reason": "退貨"}, mailing_issuer.headers)
+    assert cancelled.status_code == 200, cancelled.body
+    _deliver(client, mailing_issuer.ubn, number, "allowance_cancelled")
+    assert "折讓" not in text_of(_s3_object(a4_key), tmp_path)  # nothing in force any more
+
+
+def test_issue_and_cancel_items_publish_key_by_key(client, local_aws, mailing_issuer):
+    """The issue's item finishing after the cancel's (a late or concurrent worker) keeps the cancel's
+    keys and the cancelled PDF."""
+    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+    from chalicelib.api.outbox_events import processor
+    from chalicelib.documents.pdf.allowance import AllowanceDocument
+
+    _, number = _mailed_allowance(client, mailing_issuer, "ap-race@example.com")
+    cancelled = post_json(client, f"/v1/allowances/{number}/cancel", {"reason": "退貨"}, mailing_issuer.headers)
+    assert cancelled.status_code == 200, cancelled.body
+    # The cancel's item is processed first; the issue's (still pending) last.
+    _deliver(client, mailing_issuer.ubn, number, "allowance_cancelled")
+    rendered: list[bool] = []
+    worker = processor()
+    render = worker.render_allowance
+    assert render is not None
+
+    def spy(document: AllowanceDocument) -> bytes:
+        rendered.append(document.cancelled)
+        return render(document)
+
+    worker.render_allowance = spy
+    worker.process(mailing_issuer.ubn, number, "allowance_issued")
+    assert rendered == [True]  # rendered from the allowance as it is now
+    stored = DynamoAllowances().get(mailing_issuer.ubn, number) or {}
+    assert {"g0401_xml", "g0501_xml", "allowance_pdf"} <= set(stored["artifacts"])
+    assert {"email", "cancellation_email"} <= set(stored["delivery"])
+    assert stored["artifacts_pending"] is False

@@ -53,6 +53,18 @@ def money(value: Decimal, *, grouped: bool = True) -> str:
     return sign + grouped_whole + (f".{fraction}" if fraction else "")
 
 
+def allowance_lines(doc: InvoiceDocument) -> tuple[str, str] | None:
+    """The A4's allowance note, zh-TW and English; None when no allowance is in force."""
+    if doc.allowance_count <= 0:
+        return None
+    count = doc.allowance_count
+    total = f"NT${money(doc.allowance_total or Decimal(0))}"
+    remaining = f"NT${money(doc.allowance_remaining or Decimal(0))}"
+    zh = f"折讓 Allowances：已開立折讓 {count} 筆，折讓金額 {total}（含稅），剩餘可折讓 {remaining}"
+    plural = "allowance" if count == 1 else "allowances"
+    return zh, f"{count} {plural}, {total} incl. tax; {remaining} remaining"
+
+
 def tax_label(tax_type: str) -> str:
     return TAX_TYPE_LABELS.get(tax_type, tax_type)
 

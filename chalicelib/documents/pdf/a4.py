@@ -246,7 +246,7 @@ class _A4:
 
     def notes(self, y: float) -> float:
         pdf, doc = self.pdf, self.doc
-        notes: list[str] = []
+        notes: list[str] = list(_common.allowance_lines(doc) or ())
         if doc.carrier_type or doc.carrier_id:
             notes.append(f"載具 Carrier：{doc.carrier_type or ''} {doc.carrier_id or ''}".rstrip())
         if doc.donation_code:

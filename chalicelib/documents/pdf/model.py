@@ -54,3 +54,8 @@ class InvoiceDocument:
     status: str = "issued"  # "issued", "cancelled" (作廢) or "voided" (註銷)
     reprint: bool = False  # a copy (補印) of a proof printed before
     remark: str | None = None
+    # Allowances (折讓) in force against the invoice: how many, the tax-inclusive NT$ they took off,
+    # and what may still be allowed. Zero/None print nothing.
+    allowance_count: int = 0
+    allowance_total: Decimal | None = None
+    allowance_remaining: Decimal | None = None

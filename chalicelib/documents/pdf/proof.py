@@ -118,7 +118,9 @@ def render_proof(doc: InvoiceDocument) -> bytes:
 
     pdf.set_font(FAMILY, "", 6.5)
     pdf.set_xy(LEFT, qr_top + QR_SIZE + QR_QUIET)
-    for note in (doc.seller_address, doc.remark):
+    # A short mark only: the proof has no room for amounts, the A4 and the allowance carry them.
+    allowed = f"已折讓 {doc.allowance_count} 筆" if doc.allowance_count > 0 else None
+    for note in (allowed, doc.seller_address, doc.remark):
         if note:
             pdf.set_x(LEFT)
             pdf.multi_cell(w=PRINT_WIDTH, h=2.8, text=note, align="C", new_x="LMARGIN", new_y="NEXT")

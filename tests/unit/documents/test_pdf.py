@@ -297,6 +297,28 @@ def test_a4_many_items_flow_over_pages_with_header_repeated(tmp: Path) -> None:
     assert scan(pdf, tmp) == expected_codes(MANY)
 
 
+ALLOWED = dataclasses.replace(
+    B2B, allowance_count=2, allowance_total=Decimal("24270"), allowance_remaining=Decimal("330")
+)
+
+
+def test_allowances_are_shown_on_the_a4_and_noted_on_the_proof(tmp: Path) -> None:
+    a4 = render_a4(ALLOWED)
+    text = text_of(a4, tmp)
+    assert "已開立折讓 2 筆，折讓金額 NT$24,270（含稅），剩餘可折讓 NT$330" in text
+    assert "2 allowances, NT$24,270 incl. tax; NT$330 remaining" in text
+    assert scan(a4, tmp) == expected_codes(ALLOWED)
+    proof = render_proof(ALLOWED)
+    assert "已折讓 2 筆" in text_of(proof, tmp)
+    assert scan(proof, tmp) == expected_codes(ALLOWED)  # the note stays clear of the codes
+    assert page_info(proof, tmp)[0] == 1
+
+
+def test_no_allowance_prints_no_allowance_note(tmp: Path) -> None:
+    assert "折讓" not in text_of(render_a4(B2B), tmp)
+    assert "折讓" not in text_of(render_proof(B2B), tmp)
+
+
 # --- fonts and imports --------------------------------------------------------------------------
 
 
