@@ -79,16 +79,29 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_results(figures: list[Figure], info: dict[str, Any]) -> Path:
-    (RESULTS_DIR / "results.json").write_text(
-        json.dumps({"machine": info, "figures": [asdict(f) | {"ratio": f.ratio} for f in figures]}, indent=2),
-        encoding="utf-8",
-    )
+def write_results(results: dict[str, list[Figure]], info: dict[str, Any]) -> Path:
+    """Write the figures of the benchmarks just run, keeping earlier figures of the others (so
+    running one benchmark alone does not erase the rest), each benchmark with its own machine note."""
+    path_json = RESULTS_DIR / "results.json"
+    stored: dict[str, Any] = {}
+    if path_json.exists():
+        try:
+            stored = json.loads(path_json.read_text(encoding="utf-8")).get("benchmarks", {})
+        except (ValueError, AttributeError):
+            stored = {}
+    for module, module_figures in results.items():
+        stored[module] = {"machine": info, "figures": [asdict(f) | {"ratio": f.ratio} for f in module_figures]}
+    path_json.write_text(json.dumps({"benchmarks": stored}, indent=2, ensure_ascii=False), encoding="utf-8")
+    figures = [Figure(**{k: v for k, v in f.items() if k != "ratio"}) for m in stored.values() for f in m["figures"]]
+    for figure in figures:
+        figure.spread = tuple(figure.spread)  # type: ignore[assignment]
+    dates = sorted({m["machine"]["date"] for m in stored.values()})
     lines = [
         "# Benchmark results",
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}; {info['java']}; "
-        f"DynamoDB Local {info['dynamodb_local']}. Run {info['date']}.",
+        f"DynamoDB Local {info['dynamodb_local']}. Runs {dates[0]} to {dates[-1]} "
+        "(each benchmark's own machine and date are in results.json).",
         "",
         "Each figure is the median of repeated runs (min–max in brackets), beside a baseline measured in the "
         "same run on the same parts; the ratio is figure ÷ baseline.",

@@ -8,7 +8,7 @@ import sys
 
 from bench.harness import Figure, machine, write_results
 
-BENCHMARKS = ("numbering", "issuing", "pdf", "cold_start")
+BENCHMARKS = ("numbering", "issuing", "pdf", "cold_start", "mig_xml")
 
 
 def main(argv: list[str]) -> int:
@@ -24,13 +24,13 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     from infra.local import running
 
-    figures: list[Figure] = []
+    results: dict[str, list[Figure]] = {}
     with running(stage="local") as stack:
         os.environ.update(stack.environment())
         for name in names:
             print(f"running {name}…", flush=True)
-            figures += importlib.import_module(f"bench.{name}").run()
-    path = write_results(figures, machine())
+            results[name] = importlib.import_module(f"bench.{name}").run()
+    path = write_results(results, machine())
     print(path.read_text(encoding="utf-8"))
     return 0
 
