@@ -8,7 +8,7 @@ import sys
 
 from bench.harness import Figure, machine, write_results
 
-BENCHMARKS = ("numbering", "issuing", "pdf", "cold_start", "mig_xml")
+BENCHMARKS = ("numbering", "issuing", "pdf", "cold_start", "mig_xml", "query")
 
 
 def main(argv: list[str]) -> int:
