@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind, S3Artifacts
 from chalicelib.api import deps
-from chalicelib.api.errors import ApiError, json_response, xml_response
+from chalicelib.api.errors import json_response, xml_response
 from chalicelib.api.invoices import DownloadLink
-from chalicelib.api.routing import operation, parse_json
+from chalicelib.api.routing import idempotency_key, operation, parse_json
 from chalicelib.documents.mig import build_xml
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.allowances import (
@@ -33,24 +33,11 @@ from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)
 TAG = "Allowances"
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _NUMBER = re.compile(ALLOWANCE_NUMBER_PATTERN)
 
 
 def _idempotency_key() -> str | None:
-    header = bp.current_request.headers.get("idempotency-key")
-    if header is None:
-        return None
-    key = str(header)
-    if not _KEY.fullmatch(key):
-        raise ApiError(
-            400,
-            "INVALID_IDEMPOTENCY_KEY",
-            "Idempotency-Key is 1-255 printable ASCII characters",
-            "Idempotency-Key 須為 1 至 255 個可見 ASCII 字元",
-            "Idempotency-Key",
-        )
-    return key
+    return idempotency_key(bp.current_request)
 
 
 def _own(principal: Principal, number: str) -> AllowanceRecord:

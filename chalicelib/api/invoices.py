@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, from_domain, json_response, status_for, xml_response
-from chalicelib.api.routing import operation, parse_json
+from chalicelib.api.routing import idempotency_key, operation, parse_json
 from chalicelib.domain.channels import ONLINE, validate_channel
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.invoice import InvoiceDraft
@@ -21,7 +21,6 @@ from chalicelib.services.principal import Principal
 bp = Blueprint(__name__)
 TAG = "Invoices"
 MAX_BATCH = 500
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
 
 
@@ -51,19 +50,7 @@ class BatchResponse(BaseModel):
 
 
 def _idempotency_key() -> str | None:
-    header = bp.current_request.headers.get("idempotency-key")
-    if header is None:
-        return None
-    key = str(header)
-    if not _KEY.fullmatch(key):
-        raise ApiError(
-            400,
-            "INVALID_IDEMPOTENCY_KEY",
-            "Idempotency-Key is 1-255 printable ASCII characters",
-            "Idempotency-Key 須為 1 至 255 個可見 ASCII 字元",
-            "Idempotency-Key",
-        )
-    return key
+    return idempotency_key(bp.current_request)
 
 
 def _channel(principal: Principal, body: dict[str, Any]) -> str:
@@ -103,7 +90,11 @@ def _issue_one(principal: Principal, body: dict[str, Any], key: str | None) -> A
 )
 def issue(body: IssueRequest, principal: Principal) -> Response:
     raw = parse_json(bp.current_request.raw_body)
-    issued = _issue_one(principal, dict(raw), _idempotency_key())
+    return issued_response(_issue_one(principal, dict(raw), _idempotency_key()))
+
+
+def issued_response(issued: Any) -> Response:
+    """201 with the invoice; a replay of an earlier request says so in ``Idempotent-Replayed``."""
     headers = {"Location": f"/v1/invoices/{issued.record.invoice_number}"}
     if issued.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.adapters.keys import derived_key
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response
+from chalicelib.api.invoices import issued_response
 from chalicelib.api.routing import operation, parse_json
 from chalicelib.services.invoice_record import InvoiceView
 from chalicelib.services.payment_notices import NoticeResult, PaymentNotice, PaymentNoticeService, WebhookSecrets
@@ -109,11 +110,7 @@ def get_pending(pending_id: str, principal: Principal) -> PendingView:
 def trigger_pending(pending_id: str, principal: Principal) -> Response:
     service = _service()
     pending = service.get(principal.ubn, _pending_id(pending_id))
-    issued = service.trigger(pending, actor=principal.actor)
-    headers = {"Location": f"/v1/invoices/{issued.record.invoice_number}"}
-    if issued.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(issued.body(), 201, headers)
+    return issued_response(service.trigger(pending, actor=principal.actor))
 
 
 @operation(

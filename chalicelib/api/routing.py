@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -80,6 +81,26 @@ def parse_json(raw: bytes | str | None) -> Any:
         raise ApiError(
             400, "MALFORMED_JSON", f"The request body is not valid JSON: {exc}", "請求內容不是有效的 JSON"
         ) from exc
+
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def idempotency_key(request: Any) -> str | None:
+    """The request's ``Idempotency-Key`` header, if any: 1-255 printable ASCII characters."""
+    header = request.headers.get("idempotency-key")
+    if header is None:
+        return None
+    key = str(header)
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(
+            400,
+            "INVALID_IDEMPOTENCY_KEY",
+            "Idempotency-Key is 1-255 printable ASCII characters",
+            "Idempotency-Key 須為 1 至 255 個可見 ASCII 字元",
+            "Idempotency-Key",
+        )
+    return key
 
 
 def _render(result: Any, status: int) -> Response:
