@@ -272,25 +272,7 @@ class InvoiceLifecycleService:
     # --- helpers ------------------------------------------------------------------------------------
 
     def _issued(self, ubn: str, number: str) -> tuple[InvoiceRecord, dict[str, Any]]:
-        raw = self._invoices.get_raw(ubn, number)
-        if raw is None:
-            raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票")
-        record = InvoiceRecord.model_validate(raw)
-        if record.status != InvoiceStatus.ISSUED.value:
-            raise Conflict(
-                "INVOICE_NOT_ISSUED",
-                f"Only an issued invoice can be changed; this one is {record.status}.",
-                f"僅已開立的發票可執行此操作；此發票狀態為「{_STATUS_ZH.get(record.status, record.status)}」。",
-                "invoice_number",
-            )
-        if int(raw.get("allowance_count") or 0) > 0:
-            raise Conflict(
-                "HAS_ALLOWANCES",
-                "The invoice has allowances in force; cancel them first.",
-                "此發票尚有有效的折讓單，請先作廢折讓單。",
-                "invoice_number",
-            )
-        return record, raw
+        return changeable_invoice(self._invoices, ubn, number)
 
     def _now(self) -> datetime:
         # Taiwan time: the cancel deadline and the void window are Taiwan calendar rules.
@@ -456,3 +438,29 @@ def _new_random(old: str) -> str:
         candidate = new_random_number()
         if candidate != old:
             return candidate
+
+
+def changeable_invoice(
+    invoices: Any, ubn: str, number: str, field: str = "invoice_number"
+) -> tuple[InvoiceRecord, dict[str, Any]]:
+    """The invoice (model and stored item) if it may still be cancelled or voided: issued, and no
+    allowance in force. Shared by the JSON routes and the MIG intake, which names ``field``."""
+    raw = invoices.get_raw(ubn, number)
+    if raw is None:
+        raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票", field)
+    record = InvoiceRecord.model_validate(raw)
+    if record.status != InvoiceStatus.ISSUED.value:
+        raise Conflict(
+            "INVOICE_NOT_ISSUED",
+            f"Only an issued invoice can be changed; this one is {record.status}.",
+            f"僅已開立的發票可執行此操作；此發票狀態為「{_STATUS_ZH.get(record.status, record.status)}」。",
+            field,
+        )
+    if int(raw.get("allowance_count") or 0) > 0:
+        raise Conflict(
+            "HAS_ALLOWANCES",
+            "The invoice has allowances in force; cancel them first.",
+            "此發票尚有有效的折讓單，請先作廢折讓單。",
+            field,
+        )
+    return record, raw

@@ -36,10 +36,11 @@ from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from chalicelib.domain.status import InvoiceStatus, ensure_can_void
+from chalicelib.domain.status import ensure_can_void
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.domain.validation import parse_model
 from chalicelib.services.allowances import AllowanceRequest
+from chalicelib.services.invoice_lifecycle import changeable_invoice
 from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.services.invoicing import InvoicingService, Issued
 from chalicelib.services.numbering import ActionsFor, NumberingService, TakenNumber
@@ -374,24 +375,7 @@ class MigIntake:
         """F0701: checked as the JSON void is, then kept until the replacement F0401 arrives (48 h)."""
         number = message.void_invoice_number
         _own_seller(message.seller_id, ubn, "SellerId")
-        raw = self._wiring.invoices.get_raw(ubn, number)
-        if raw is None:
-            raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票", "VoidInvoiceNumber")
-        record = InvoiceRecord.model_validate(raw)
-        if record.status != InvoiceStatus.ISSUED.value:
-            raise Conflict(
-                "INVOICE_NOT_ISSUED",
-                f"Only an issued invoice can be voided; this one is {record.status}",
-                f"僅已開立的發票可註銷；此發票狀態為 {record.status}",
-                "VoidInvoiceNumber",
-            )
-        if int(raw.get("allowance_count") or 0) > 0:
-            raise Conflict(
-                "HAS_ALLOWANCES",
-                "The invoice has allowances in force; cancel them first (G0501)",
-                "此發票尚有有效的折讓單，請先作廢折讓單（G0501）",
-                "VoidInvoiceNumber",
-            )
+        record, _ = changeable_invoice(self._wiring.invoices, ubn, number, "VoidInvoiceNumber")
         if message.buyer_id != (record.buyer.get("ubn") or CONSUMER_BUYER_ID):
             raise _differs("BuyerId", "buyer", "買方")
         if message.invoice_date != record.invoice_date:
