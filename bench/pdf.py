@@ -119,8 +119,11 @@ def run() -> list[Figure]:
             statistics.median(naive),
             False,
             target="< 15 ms warm",
-            notes="Fonts parsed once per process and subsets cached by character set; the rest is fpdf2's "
-            "output (re-subsetting) and segno's QR mask selection.",
+            notes="Fonts parsed once per process; each glyph set is cut and its CFF table compiled once, so "
+            "fpdf2's subsetting pass at output() finds a ready table; QR codes use one fixed mask and are drawn "
+            "as one path each. Remaining ~7 ms: segno encoding the two symbols ~2.6 ms (pure-Python Reed-Solomon "
+            "and matrix), fpdf2 output() ~2.7 ms (font, width and CMap objects ~1.4 ms, serialising and "
+            "compressing the rest), text layout ~1 ms, QR paths ~0.8 ms, Code 39 ~0.6 ms.",
         ),
         Figure(
             "pdf",
@@ -133,6 +136,7 @@ def run() -> list[Figure]:
             statistics.median(naive),
             False,
             target="< 1000 ms",
-            notes="A fresh interpreter: imports, font parsing and the first render.",
+            notes="A fresh interpreter: imports (fpdf2, fontTools, segno), parsing the two fonts, cutting the "
+            "first glyph set from each with fontTools, and the first render.",
         ),
     ]

@@ -11,23 +11,24 @@ cache each proof costs ~0.3 s of font work. Two caches remove nearly all of it:
    its ``SubsetMap`` (the glyphs this document used), ``missing_glyphs``, ``biggest_size_pt``
    and its fontTools ``ttfont``. The ``ttfont`` must not be shared: fpdf2's output subsets it
    *in place*, destroying it for the next document.
-2. **Subset per glyph set.** Just before ``output()`` we replace each copy's ``ttfont`` with a
-   tiny font holding only the glyphs the document used, cut from the full font once per distinct
-   glyph set and kept in an LRU (256 sets). fpdf2's own subsetting then runs over a few dozen
-   glyphs instead of the 4 MB font (~10 ms instead of ~60-120 ms per font). Every document
-   also picks the digits and ``" -:,./"``, so proofs that differ only in numbers (dates,
-   amounts, random codes) share one glyph set: all proofs of one seller and invoice track hit
-   the cache. A4 invoices with new item names miss once and pay one fontTools subset (~60 ms).
+2. **Subset per glyph set, compiled once.** Just before ``output()`` we give each copy a
+   ``ttfont`` that already *is* the subset fpdf2 is about to make: for a CID-keyed CFF font (all
+   of ours) fpdf2 embeds only the compiled ``CFF `` table, so we cut the full font down to the
+   document's glyphs with fontTools once per distinct glyph set, compile that table once, and
+   keep the bytes in an LRU (256 sets). Each document gets a bare ``TTFont`` holding the glyph
+   order and a ``_CompiledCFF`` table whose subsetting hooks keep everything and whose
+   ``compile()`` returns the cached bytes, so fpdf2's subsetting pass costs ~0.1 ms instead of
+   ~10 ms per font. Every document also picks the digits and ``" -:,./"``, so proofs that differ
+   only in numbers (dates, amounts, random codes) share one glyph set: all proofs of one seller
+   hit the cache. A document with new glyphs (another seller, new item names on an A4) misses
+   once and pays one fontTools subset (~50-100 ms).
 
 Measured on the 2-core dev box (fpdf2 2.8.9, fontTools 4.68): cold first proof ~0.45-0.5 s in a
-fresh process, imports included (fpdf2 + fontTools ~0.3 s, fonts ~0.1 s); warm proof ~50 ms, of
-which ~17 ms is segno scoring QR masks and ~20-25 ms is fpdf2's own subsetting pass over the
-tiny fonts (fontTools decompiles and recompiles every embedded charstring, ~0.25 ms per CJK
-glyph); warm A4 ~80 ms, ~115 ms with 60 items. Without these caches: ~0.3 s per proof. Getting
-to ~15 ms would need fpdf2 to accept a ready-made font stream (no hook for that in 2.8.9) and a
-cheaper QR mask choice.
+fresh process, imports included (fpdf2 + fontTools ~0.3 s, fonts ~0.1 s); warm proof ~7 ms
+(see ``bench/pdf.py`` for where it goes). Without these caches: ~0.3 s per proof.
 
-This relies on fpdf2 internals (``TTFFont``'s attributes, ``SubsetMap``, ``FPDF.fonts``), so
+This relies on fpdf2 internals (``TTFFont``'s attributes, ``SubsetMap``, ``FPDF.fonts``, and that
+``output()`` runs fontTools' ``Subsetter`` and then embeds ``ttfont["CFF "].compile()``), so
 ``requirements.txt`` pins fpdf2 and the tests render real PDFs and decode them; if an upgrade
 changes those internals the tests fail rather than silently producing broken fonts.
 """
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
     from fpdf import FPDF
     from fpdf.fonts import TTFFont
 
@@ -56,8 +58,7 @@ FALLBACK: Final = "notosanstcfull"
 
 # Picked into every document so that documents differing only in their numbers (dates, amounts,
 # random codes) share one cached subset; the {nb} page-count alias needs the digits too. Kept
-# short on purpose: fpdf2 still decompiles and recompiles every embedded glyph at output
-# (~0.25 ms per CJK glyph), so each glyph picked "just in case" costs time on every document.
+# short on purpose: every glyph picked "just in case" is embedded in every PDF.
 _ALWAYS_PICKED: Final = tuple(ord(ch) for ch in "0123456789 -:,./")
 _SUBSET_CACHE_SIZE: Final = 256
 
@@ -107,7 +108,7 @@ class _FontCache:
         self._lock = threading.Lock()
         self._templates: dict[str, TTFFont] = {}
         self._sources: dict[str, FontSource] = {}
-        self._subsets: OrderedDict[tuple[str, frozenset[str]], bytes] = OrderedDict()
+        self._subsets: OrderedDict[tuple[str, frozenset[str]], _Subset] = OrderedDict()
         self.parses = 0  # how many times a font file was parsed (tests assert it stays at one per font)
 
     def template(self, key: str) -> TTFFont:
@@ -139,8 +140,8 @@ class _FontCache:
     def has_glyph(self, key: str, codepoint: int) -> bool:
         return codepoint in self.template(key).cmap
 
-    def subset_bytes(self, key: str, glyph_names: frozenset[str]) -> bytes:
-        """The font cut down to ``glyph_names`` (plus .notdef), as an OTF, cached per glyph set."""
+    def subset(self, key: str, glyph_names: frozenset[str]) -> _Subset:
+        """The font cut down to ``glyph_names`` (plus .notdef), cached per glyph set."""
         cache_key = (key, glyph_names)
         with self._lock:
             found = self._subsets.get(cache_key)
@@ -148,14 +149,13 @@ class _FontCache:
                 self._subsets.move_to_end(cache_key)
                 return found
             source = self._sources[key]
+            template = self._templates[key]
         from fontTools import subset
         from fontTools.ttLib import TTFont
 
-        # Same options as fpdf2's own subsetting (fpdf/output.py), so its second pass over the tiny
-        # font keeps every glyph and changes nothing but the glyph order it already has.
+        # fpdf2's own subsetting options (fpdf/output.py), so the glyphs kept are the ones it would keep.
         options = subset.Options(notdef_outline=True, recommended_glyphs=True)
-        # Desubroutinized charstrings make fpdf2's pass over the tiny font ~10 % cheaper (no
-        # subroutine bookkeeping) and cost nothing in size for a few dozen glyphs.
+        # Plain charstrings: no subroutine bookkeeping for a few dozen glyphs, the most portable CFF.
         options.desubroutinize = True
         options.layout_features = []
         options.drop_tables += ["GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "vhea", "vmtx", "VORG"]
@@ -164,16 +164,75 @@ class _FontCache:
             subsetter = subset.Subsetter(options)
             subsetter.populate(glyphs=sorted(glyph_names))
             subsetter.subset(font)
-            out = BytesIO()
-            font.save(out)
+            order = tuple(font.getGlyphOrder())
+            if template.is_cff and template.is_cid_keyed and "CFF " in font:
+                # Exactly what fpdf2 embeds for a CID-keyed CFF font: the bare CFF table.
+                found = _Subset(order, font["CFF "].compile(font), cff=True)
+            else:  # not one of our fonts (all are CID-keyed CFF): the whole font, subset again by fpdf2
+                out = BytesIO()
+                font.save(out)
+                found = _Subset(order, out.getvalue(), cff=False)
         finally:
             font.close()
-        data = out.getvalue()
         with self._lock:
-            self._subsets[cache_key] = data
+            self._subsets[cache_key] = found
             while len(self._subsets) > _SUBSET_CACHE_SIZE:
                 self._subsets.popitem(last=False)
-        return data
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Subset:
+    """One font cut down to one glyph set: the glyph order and the bytes fpdf2 embeds."""
+
+    glyph_order: tuple[str, ...]
+    data: bytes  # the compiled CFF table when ``cff``, else a whole OpenType font
+    cff: bool
+
+    def ttfont(self) -> TTFont:
+        """A fresh ``TTFont`` for one document's ``output()`` (fpdf2 consumes and closes it)."""
+        from fontTools.ttLib import TTFont
+
+        if not self.cff:
+            # recalcBBoxes=False: fpdf2 takes the font box from the template's descriptor.
+            return TTFont(BytesIO(self.data), recalcTimestamp=False, recalcBBoxes=False)
+        font = TTFont(recalcTimestamp=False, recalcBBoxes=False)
+        font.sfntVersion = "OTTO"
+        font.setGlyphOrder(list(self.glyph_order))
+        font["CFF "] = _CompiledCFF(self.data)
+        return font
+
+
+class _CompiledCFF:
+    """A ``CFF `` table that is already the subset fpdf2 is about to make, compiled once.
+
+    fpdf2's ``output()`` runs fontTools' ``Subsetter`` over each embedded font, saves it, then embeds
+    ``ttfont["CFF "].compile(ttfont)`` (for a CID-keyed CFF font the saved file is discarded). The
+    subsetter calls the table's own hooks (``prune_pre_subset``, ``closure_glyphs``,
+    ``subset_glyphs``, ``prune_post_subset``); this table is already cut to the requested glyphs,
+    so each hook keeps everything, and ``compile`` returns the cached bytes: no charstring is
+    decompiled or recompiled per document. The ``TTFont`` around it holds just the subset's glyph
+    order (the subsetter checks the requested glyph names against it).
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.tableTag = "CFF "
+        self.data = data
+
+    def prune_pre_subset(self, font: object, options: object) -> bool:
+        return True
+
+    def closure_glyphs(self, subsetter: object) -> None:
+        return None
+
+    def subset_glyphs(self, subsetter: object) -> bool:
+        return True
+
+    def prune_post_subset(self, font: object, options: object) -> bool:
+        return True
+
+    def compile(self, font: object) -> bytes:
+        return self.data
 
 
 CACHE: Final = _FontCache()
@@ -207,16 +266,12 @@ def prepare_output(pdf: FPDF) -> None:
 
     Call after the last text is placed and ``pdf.close()`` has run (it prints the last footer).
     """
-    from fontTools.ttLib import TTFont
     from fpdf.fonts import TTFFont
 
     for key, font in pdf.fonts.items():
         if not isinstance(font, TTFFont) or key not in (REGULAR, BOLD, FALLBACK):
             continue
-        names = frozenset(font.subset.get_all_glyph_names())
-        # recalcBBoxes=False: fpdf2 takes the font box from the template's descriptor (the full
-        # font's), so recomputing glyph bounds while saving (~half of its subsetting time) is waste.
-        font.ttfont = TTFont(BytesIO(CACHE.subset_bytes(key, names)), recalcTimestamp=False, recalcBBoxes=False)
+        font.ttfont = CACHE.subset(key, frozenset(font.subset.get_all_glyph_names())).ttfont()
 
 
 def fallback_available() -> bool:

@@ -131,6 +131,8 @@ MANY = make_document(
     ]
 )
 
+FULL_CODES = make_document([(f"鑫龘牌 乾電池 {i}號", "1", "組", "105") for i in range(12)])
+
 
 # --- tools --------------------------------------------------------------------------------------
 
@@ -189,9 +191,20 @@ def tmp(tmp_path: Path) -> Iterator[Path]:
 # --- proof --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("doc", [B2C_CARRIER, B2B, DONATED], ids=["b2c-carrier", "b2b", "donated"])
+@pytest.mark.parametrize(
+    "doc", [B2C_CARRIER, B2B, DONATED, FULL_CODES], ids=["b2c-carrier", "b2b", "donated", "full-version-9"]
+)
 def test_proof_codes_decode_exactly(doc: InvoiceDocument, tmp: Path) -> None:
     assert scan(render_proof(doc), tmp) == expected_codes(doc)
+
+
+def test_full_payloads_make_the_largest_symbols() -> None:
+    """FULL_CODES nearly fills both QR codes, so the proof above scans version 9 symbols at 20 mm."""
+    from chalicelib.documents.pdf import _common
+
+    left, right = _common.qr_symbols(FULL_CODES.qr_left, FULL_CODES.qr_right)
+    assert (left.version, right.version) == (9, 9)
+    assert min(len(FULL_CODES.qr_left.encode()), len(FULL_CODES.qr_right.encode())) > 215
 
 
 def test_proof_is_57mm_wide_single_page(tmp: Path) -> None:
@@ -334,6 +347,61 @@ def test_fonts_are_parsed_once_per_process() -> None:
     assert _fonts.CACHE.parses == parsed <= 3
 
 
+def test_qr_path_fills_exactly_the_dark_modules() -> None:
+    """The rectangles of ``_qr_path`` (module units) cover every dark module once and no light one."""
+    from chalicelib.documents.pdf import _common
+
+    for payload in (B2C_CARRIER.qr_left, FULL_CODES.qr_right):
+        symbol, _ = _common.qr_symbols(payload, "**")
+        matrix = symbol.matrix
+        painted = [[0] * len(row) for row in matrix]
+        for op in _common._qr_path(matrix, 10, 200, 57).splitlines():
+            if op.endswith(" re"):
+                col, row, width, height = map(int, op.split()[:4])
+                for r in range(row, row + height):
+                    for c in range(col, col + width):
+                        painted[r][c] += 1
+        assert painted == [list(row) for row in matrix]
+
+
+def test_cached_fonts_draw_exactly_what_plain_fpdf2_draws(tmp: Path) -> None:
+    """The cached per-glyph-set CFF tables handed to fpdf2's output (``_fonts._CompiledCFF``)
+    rasterise pixel for pixel like fpdf2 loading and subsetting the same font files itself."""
+    from fpdf import FPDF
+
+    from chalicelib.documents.pdf import _common, _fonts
+
+    text = f"電子發票證明聯 AB-12345678 隨機碼 1234 總計 130 {OUTSIDE_BIG5_ITEM}"
+
+    def draw(pdf: FPDF) -> FPDF:
+        pdf.set_auto_page_break(auto=False)
+        pdf.add_page()
+        for style, y in (("", 5), ("B", 15)):
+            pdf.set_font(_fonts.FAMILY, style, 12)
+            pdf.set_xy(5, y)
+            pdf.cell(text=text)
+        return pdf
+
+    def cached() -> bytes:
+        return _common.finish(draw(_common.new_pdf([text], title="t", page_format=(120, 30))))
+
+    plain = FPDF(unit="mm", format=(120, 30))
+    for key, source in {**_fonts._sources(), _fonts.FALLBACK: _fonts._fallback_source()}.items():
+        assert source is not None, key
+        plain.add_font(source.family, source.style, source.path, collection_font_number=source.face)
+    plain.set_fallback_fonts([_fonts.FALLBACK], exact_match=False)
+
+    cached()  # the first document may cut the glyph sets; the second one takes them from the cache
+    pages = {}
+    for name, data in (("cached", cached()), ("plain", bytes(draw(plain).output()))):
+        path = tmp / f"{name}.pdf"
+        path.write_bytes(data)
+        _run(["pdftoppm", "-r", "150", "-gray", str(path), str(tmp / name)])
+        (page,) = tmp.glob(f"{name}-*.pgm")
+        pages[name] = page.read_bytes()
+    assert pages["cached"] == pages["plain"]
+
+
 def test_outside_big5_glyph_comes_from_the_fallback_font() -> None:
     """The fallback font is attached only when needed, and 𠀋 is drawn from it."""
     from chalicelib.documents.pdf import _common, _fonts
@@ -378,6 +446,9 @@ def test_qr_bytes_follow_the_encoding_flag() -> None:
         key_hex=AES_KEY,
     )
     left, right = _common.qr_symbols(pair.left, pair.right)
-    expected = segno.make_qr(pair.left_bytes(), mode="byte", error="L", boost_error=False, version=left.version)
+    expected = segno.make_qr(
+        pair.left_bytes(), mode="byte", error="L", boost_error=False, version=left.version, mask=_common.QR_MASK
+    )
     assert left.matrix == expected.matrix
     assert left.version == right.version  # same size on paper
+    assert left.mask == right.mask == _common.QR_MASK
