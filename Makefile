@@ -72,7 +72,7 @@ clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks: medians against a baseline from the same run, written to bench/results.md.
-# One alone: make bench BENCH=numbering
+# One alone: make bench BENCH=throughput
 bench: deps
 	$(PY) -m bench.run $(BENCH)
 

@@ -34,12 +34,31 @@ class Figure:
     target: str = ""
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Correctness counts read back after the measurement, each of which must be 0 (for example
+    # {"duplicates": 0, "gaps": 0}), and what they were counted over ("5,000 invoices").
+    checks: dict[str, int] = field(default_factory=dict)
+    checked: str = ""
 
     @property
     def ratio(self) -> float:
         if self.baseline == 0:
             return float("nan")
         return self.median / self.baseline
+
+    @property
+    def failed_checks(self) -> dict[str, int]:
+        return {name: count for name, count in self.checks.items() if count}
+
+
+def checks_text(figure: Figure) -> str:
+    """ "duplicates 0, gaps 0 over 5,000 invoices"; a non-zero count in bold with a warning."""
+    parts = [
+        f"**⚠ {name} {count:,} (must be 0)**" if count else f"{name} {count:,}" for name, count in figure.checks.items()
+    ]
+    text = ", ".join(parts)
+    if text and figure.checked:
+        text += f" over {figure.checked}"
+    return text
 
 
 def repeat(fn: Callable[[], float], runs: int) -> tuple[float, tuple[float, float], list[float]]:
@@ -79,9 +98,13 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_results(results: dict[str, list[Figure]], info: dict[str, Any]) -> Path:
+def write_results(
+    results: dict[str, list[Figure]], info: dict[str, Any], benchmarks: tuple[str, ...] | None = None
+) -> Path:
     """Write the figures of the benchmarks just run, keeping earlier figures of the others (so
-    running one benchmark alone does not erase the rest), each benchmark with its own machine note."""
+    running one benchmark alone does not erase the rest), each benchmark with its own machine note.
+    Given ``benchmarks`` (the known names, in order), stored figures of benchmarks no longer known
+    are dropped and the rest are written in that order."""
     path_json = RESULTS_DIR / "results.json"
     stored: dict[str, Any] = {}
     if path_json.exists():
@@ -91,6 +114,8 @@ def write_results(results: dict[str, list[Figure]], info: dict[str, Any]) -> Pat
             stored = {}
     for module, module_figures in results.items():
         stored[module] = {"machine": info, "figures": [asdict(f) | {"ratio": f.ratio} for f in module_figures]}
+    if benchmarks is not None:
+        stored = {name: stored[name] for name in benchmarks if name in stored}
     path_json.write_text(json.dumps({"benchmarks": stored}, indent=2, ensure_ascii=False), encoding="utf-8")
     figures = [Figure(**{k: v for k, v in f.items() if k != "ratio"}) for m in stored.values() for f in m["figures"]]
     for figure in figures:
@@ -106,14 +131,20 @@ def write_results(results: dict[str, list[Figure]], info: dict[str, Any]) -> Pat
         "Each figure is the median of repeated runs (min–max in brackets), beside a baseline measured in the "
         "same run on the same parts; the ratio is figure ÷ baseline.",
         "",
-        "| benchmark | figure | median | runs (min–max) | baseline | baseline median | ratio | target |",
-        "|---|---|---|---|---|---|---|---|",
+        "Checks are counts read back after the measurement that must be 0 (a non-zero count is in bold).",
+        "",
+        "| benchmark | figure | median | runs (min–max) | baseline | baseline median | ratio | target | checks |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         lines.append(
             f"| {f.benchmark} | {f.name} | {f.median:,.2f} {f.unit} | {f.runs} ({f.spread[0]:,.2f}–{f.spread[1]:,.2f}) "
-            f"| {f.baseline_name} | {f.baseline:,.2f} {f.unit} | {f.ratio:.2f} | {f.target} |"
+            f"| {f.baseline_name} | {f.baseline:,.2f} {f.unit} | {f.ratio:.2f} | {f.target} | {checks_text(f)} |"
         )
+    failed = [f for f in figures if f.failed_checks]
+    if failed:
+        lines += ["", "**CHECKS FAILED** (each of these counts must be 0):", ""]
+        lines += [f"- **{f.benchmark} / {f.name}**: {checks_text(f)}" for f in failed]
     notes = [f"- **{f.benchmark} / {f.name}**: {f.notes}" for f in figures if f.notes]
     if notes:
         lines += ["", "Notes:", "", *notes]

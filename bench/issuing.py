@@ -6,22 +6,12 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from typing import Any
 
-from bench.fixtures import ready_merchant
+from bench.fixtures import B2C_BODY, bare_issue, ready_merchant
 from bench.harness import Figure
-from chalicelib.adapters.dynamo import dynamodb, get
-from chalicelib.settings import get_settings
 
 COUNT = 300
 WARMUP = 20
-BODY = {
-    "buyer": {"name": "消費者"},
-    "carrier": {"type": "3J0002", "id": "/ABC+123"},
-    "print": False,
-    "items": [{"description": "拿鐵咖啡", "quantity": "2", "unit": "杯", "unit_price": "65", "tax_type": "1"}],
-    "prices_include_tax": True,
-}
 
 
 def _p(values: list[float], q: float) -> float:
@@ -36,7 +26,7 @@ def _api_latencies() -> tuple[list[float], str, str]:
 
     ubn, token = ready_merchant(booklets=(COUNT + WARMUP) // 50 + 1)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    body = json.dumps(BODY)
+    body = json.dumps(B2C_BODY)
     latencies = []
     number = ""
     with Client(app, stage_name="local") as client:
@@ -53,46 +43,11 @@ def _api_latencies() -> tuple[list[float], str, str]:
 
 
 def _floor_latencies(ubn: str, number: str) -> list[float]:
-    settings = get_settings()
-    invoice = dynamodb().get_item(
-        TableName=settings.invoices_table, Key={"pk": {"S": f"MERCHANT#{ubn}"}, "sk": {"S": f"INV#{number}"}}
-    )["Item"]
-    outbox = dynamodb().get_item(
-        TableName=settings.invoices_table, Key={"pk": {"S": f"MERCHANT#{ubn}"}, "sk": {"S": f"OUTBOX#{number}#issued"}}
-    )["Item"]
-    assert get(settings.invoices_table, f"MERCHANT#{ubn}", f"INV#{number}") is not None
+    write = bare_issue(ubn, number)
     latencies = []
     for index in range(COUNT + WARMUP):
-        copy: dict[str, Any] = {**invoice, "sk": {"S": f"FLOOR#{index}"}}
-        box: dict[str, Any] = {**outbox, "sk": {"S": f"FLOORBOX#{index}"}}
-        actions = [
-            {
-                "Update": {
-                    "TableName": settings.tracks_table,
-                    "Key": {"pk": {"S": f"MERCHANT#{ubn}"}, "sk": {"S": "FLOOR#counter"}},
-                    "UpdateExpression": "SET next_no = :n",
-                    "ExpressionAttributeValues": {":n": {"N": str(index)}},
-                }
-            },
-            {
-                "Put": {
-                    "TableName": settings.invoices_table,
-                    "Item": copy,
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": settings.invoices_table,
-                    "Key": {"pk": {"S": f"MERCHANT#{ubn}"}, "sk": {"S": "FLOOR#totals"}},
-                    "UpdateExpression": "ADD invoices :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-            {"Put": {"TableName": settings.invoices_table, "Item": box}},
-        ]
         started = time.perf_counter()
-        dynamodb().transact_write_items(TransactItems=actions)
+        write(index)
         if index >= WARMUP:
             latencies.append((time.perf_counter() - started) * 1000)
     return latencies

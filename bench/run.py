@@ -6,9 +6,9 @@ import importlib
 import os
 import sys
 
-from bench.harness import Figure, machine, write_results
+from bench.harness import Figure, checks_text, machine, write_results
 
-BENCHMARKS = ("numbering", "issuing", "pdf", "cold_start", "mig_xml", "query")
+BENCHMARKS = ("throughput", "issuing", "pdf", "cold_start", "mig_xml", "query")
 
 
 def main(argv: list[str]) -> int:
@@ -30,9 +30,12 @@ def main(argv: list[str]) -> int:
         for name in names:
             print(f"running {name}…", flush=True)
             results[name] = importlib.import_module(f"bench.{name}").run()
-    path = write_results(results, machine())
+    path = write_results(results, machine(), BENCHMARKS)
     print(path.read_text(encoding="utf-8"))
-    return 0
+    failed = [f for figures in results.values() for f in figures if f.failed_checks]
+    for figure in failed:
+        print(f"CHECK FAILED: {figure.benchmark} / {figure.name}: {checks_text(figure)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
