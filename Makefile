@@ -62,6 +62,7 @@ package: deps
 	@mkdir -p build
 	$(PY) -m infra.template $(STAGE) build/merge-$(STAGE).json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-$(STAGE).json build/package-$(STAGE)
+	$(PY) -m infra.bytecode build/package-$(STAGE)
 	@echo "Deploy: aws cloudformation package/deploy with build/package-$(STAGE)/sam.json (or: chalice deploy --stage $(STAGE))"
 
 # The mail and SMS a running `make run` has sent (same as GET /local/outbox).

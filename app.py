@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Chalice, ConvertToMiddleware
 
+from chalicelib import cold_start  # first: no garbage collection until everything is imported
 from chalicelib.api import (
     admin,
     allowances,
@@ -23,14 +24,17 @@ from chalicelib.api import (
     tracks,
 )
 from chalicelib.api.middleware import request_context
-from chalicelib.observability import logger, metrics, tracer
+from chalicelib.observability import logger, metrics, tracer, tracing_enabled
 
 app = Chalice(app_name="einvoice")
 
 # The Logger goes first (outermost) with clear_state so that keys appended for one request,
 # such as a merchant id, never leak into the next warm invocation's logs.
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+# The Tracer only where tracing is on (in Lambda with X-Ray): creating it imports the X-Ray SDK,
+# ~100 ms of a cold start (chalicelib/observability.py).
+if tracing_enabled():
+    app.register_middleware(ConvertToMiddleware(tracer().capture_lambda_handler(capture_response=False)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(request_context, "http")
 
@@ -53,3 +57,5 @@ for blueprint in (
     mig,
 ):
     app.register_blueprint(blueprint.bp)
+
+cold_start.imported()

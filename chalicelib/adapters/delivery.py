@@ -12,10 +12,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
+from chalicelib.adapters.aws import new_client
 from chalicelib.settings import get_settings
 
 # One attempt; a generous read timeout, because a timeout is the one failure we cannot classify.
@@ -28,7 +28,7 @@ class NotSent(Exception):
 
 @lru_cache(maxsize=16)
 def _client(service: str, region: str, endpoint: str | None) -> Any:
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint, config=_ONCE)
+    return new_client(service, region, endpoint, _ONCE)
 
 
 def _once(service: str) -> Any:

@@ -14,6 +14,7 @@ being listed, nor listed as revoked while still usable. Revoked keys expire (TTL
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,11 @@ REVOKED_RETENTION = timedelta(days=90)
 #: and a busy POS would otherwise turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _ACTIVE_KEY = "attribute_exists(pk) AND attribute_not_exists(revoked_at)"
+# When this process last stamped each key: within LAST_USED_RESOLUTION of that the stamp's condition
+# would refuse the write anyway, so the round trip is skipped (a busy till issues many per minute).
+_touched: dict[str, datetime] = {}
+_touched_lock = threading.Lock()
+_MAX_TOUCHED = 10_000
 
 
 def _table() -> str:
@@ -161,6 +167,14 @@ class DynamoApiKeys:
 
     def touch(self, ubn: str, key_id: str, at: datetime) -> None:
         """Record use, at most once per ``LAST_USED_RESOLUTION``; never fails the request."""
+        memo = f"{_table()}#{key_id}"
+        with _touched_lock:
+            last = _touched.get(memo)
+            if last is not None and last > at - LAST_USED_RESOLUTION and last <= at:
+                return
+            if len(_touched) >= _MAX_TOUCHED:
+                _touched.clear()
+            _touched[memo] = at
         try:
             dynamodb().update_item(
                 TableName=_table(),

@@ -126,6 +126,10 @@ class DynamoInvoices:
     def order(self, ubn: str, order_id: str) -> dict[str, Any] | None:
         return get(invoices_table(), owner(ubn), f"ORDER#{order_id}")
 
+    def order_key(self, ubn: str, order_id: str) -> tuple[str, dict[str, Any]]:
+        """``(table, key)`` of an order-id record, for a read batched with others (``dynamo.get_many``)."""
+        return invoices_table(), key(owner(ubn), f"ORDER#{order_id}")
+
     def outbox(self, ubn: str, number: str, event: str) -> dict[str, Any] | None:
         return get(invoices_table(), owner(ubn), outbox_sort_key(number, event))
 

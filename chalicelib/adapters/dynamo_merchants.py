@@ -40,6 +40,10 @@ class DynamoMerchants:
     def get_profile(self, ubn: str) -> dict[str, Any] | None:
         return get(_table(), merchant_owner(ubn), PROFILE)
 
+    def profile_key(self, ubn: str) -> tuple[str, dict[str, Any]]:
+        """``(table, key)`` of the profile, for a read batched with others (``dynamo.get_many``)."""
+        return _table(), key(merchant_owner(ubn), PROFILE)
+
     def create_account(
         self, profile: dict[str, Any], *, password_hash: str, must_change_password: bool, at: datetime
     ) -> None:

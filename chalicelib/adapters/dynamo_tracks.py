@@ -274,6 +274,10 @@ class DynamoTracks:
         item = get(_table(), _owner(ubn), counter_sk(period, invoice_type, channel))
         return _counter(item) if item else None
 
+    def counter_key(self, ubn: str, period: str, invoice_type: str, channel: str) -> tuple[str, dict[str, Any]]:
+        """``(table, key)`` of a channel's counter, for a read batched with others (``dynamo.get_many``)."""
+        return _table(), key(_owner(ubn), counter_sk(period, invoice_type, channel))
+
     # --- activation and channels ---------------------------------------------------------------
 
     def set_booklets_active(self, ubn: str, booklet_sks: Sequence[str]) -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from chalicelib.adapters.aws import new_client
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -47,7 +47,7 @@ class OutboxMessage:
 
 @lru_cache(maxsize=8)
 def _client(region: str, endpoint: str | None) -> Any:
-    return boto3.session.Session().client("sqs", region_name=region, endpoint_url=endpoint, config=_SEND)
+    return new_client("sqs", region, endpoint, _SEND)
 
 
 @lru_cache(maxsize=8)

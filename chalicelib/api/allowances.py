@@ -14,7 +14,6 @@ from chalicelib.api import deps
 from chalicelib.api.errors import json_response, xml_response
 from chalicelib.api.invoices import DownloadLink
 from chalicelib.api.routing import idempotency_key, operation, parse_json
-from chalicelib.documents.mig import build_xml
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.allowances import (
     ALLOWANCE_NUMBER_PATTERN,
@@ -110,6 +109,8 @@ def get_allowance(allowance_number: str, principal: Principal) -> AllowanceView:
     errors=(404,),
 )
 def allowance_xml(allowance_number: str, principal: Principal) -> Response:
+    from chalicelib.documents.mig import build_xml
+
     record = _own(principal, allowance_number)
     return xml_response(build_xml(g0401(record)), f"{record.allowance_number}-G0401.xml")
 

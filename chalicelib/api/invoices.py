@@ -68,10 +68,10 @@ def _channel(principal: Principal, body: dict[str, Any]) -> str:
     return validate_channel(requested or "api")
 
 
-def _issue_one(principal: Principal, body: dict[str, Any], key: str | None) -> Any:
+def _issue_one(principal: Principal, body: dict[str, Any], key: str | None, draft: InvoiceDraft | None = None) -> Any:
     channel = _channel(principal, body)
     return deps.invoicing_service().issue(
-        principal.ubn, body, channel=channel, actor=principal.actor, idempotency_key=key
+        principal.ubn, body, channel=channel, actor=principal.actor, idempotency_key=key, draft=draft
     )
 
 
@@ -89,8 +89,10 @@ def _issue_one(principal: Principal, body: dict[str, Any], key: str | None) -> A
     errors=(409, 422),
 )
 def issue(body: IssueRequest, principal: Principal) -> Response:
+    # The raw JSON is what the idempotency fingerprint covers; ``body`` is it validated already
+    # (an IssueRequest is an InvoiceDraft plus the channel), so it is not validated a second time.
     raw = parse_json(bp.current_request.raw_body)
-    return issued_response(_issue_one(principal, dict(raw), _idempotency_key()))
+    return issued_response(_issue_one(principal, dict(raw), _idempotency_key(), draft=body))
 
 
 def issued_response(issued: Any) -> Response:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
-from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response, status_for
 from chalicelib.api.routing import operation
-from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, MigMessage, VoidInvoice
 from chalicelib.domain.errors import DomainError, RuleViolation
-from chalicelib.services.mig_intake import LATER, SUPPORTED, MessageResult, MigIntake, Wiring, rejected
 from chalicelib.services.principal import Principal
+
+if TYPE_CHECKING:
+    # The intake and the MIG models (lxml) are imported by the route, not at start: only MIG clients
+    # use it, and every cold start of the API would pay for them.
+    from chalicelib.documents.mig import MigMessage
+    from chalicelib.services.mig_intake import MessageResult, MigIntake
 
 bp = Blueprint(__name__)
 TAG = "MIG XML"
@@ -36,6 +39,9 @@ class MigResponse(BaseModel):
 
 
 def _intake() -> MigIntake:
+    from chalicelib.adapters.dynamo_tracks import DynamoTracks
+    from chalicelib.services.mig_intake import MigIntake, Wiring
+
     return MigIntake(
         Wiring(
             invoices=deps.invoices(),
@@ -87,6 +93,9 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     errors=(400, 404, 409, 413, 422),
 )
 def mig_message(message_type: str, principal: Principal) -> Response:
+    from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice
+    from chalicelib.services.mig_intake import LATER, SUPPORTED, MessageResult, rejected
+
     if message_type in LATER:
         error = RuleViolation(
             "NOT_SUPPORTED_YET",
@@ -131,6 +140,8 @@ def mig_message(message_type: str, principal: Principal) -> Response:
 
 
 def _number_of(message: MigMessage) -> str | None:
+    from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice
+
     if isinstance(message, Invoice):
         return message.main.invoice_number
     if isinstance(message, CancelInvoice):

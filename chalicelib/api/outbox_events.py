@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
-from chalicelib.adapters.clock import SystemClock
-from chalicelib.adapters.delivery import SesRawMail, SnsText
-from chalicelib.adapters.dynamo_allowances import DynamoAllowances
-from chalicelib.adapters.dynamo_invoices import DynamoInvoices
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-from chalicelib.adapters.dynamo_outbox import DynamoOutbox
-from chalicelib.adapters.s3_artifacts import S3Artifacts
 from chalicelib.adapters.sqs_outbox import OutboxMessage, queue_name
 from chalicelib.observability import logger, metrics
-from chalicelib.services.outbox import OutboxProcessor, Outcome
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.services.outbox import OutboxProcessor, Outcome
 
 bp = Blueprint(__name__)
 
@@ -40,10 +35,19 @@ LOCAL_SWEEP_BUDGET_S = 25.0
 
 def processor() -> OutboxProcessor:
     """The composition root of the outbox functions."""
-    # The PDF renderers import fpdf2 and fonts on first use; importing them here keeps them off the
-    # API function's cold start (every function imports app.py and so this module).
+    # The PDF renderers import fpdf2 and fonts on first use, and the processor the MIG and PDF
+    # models; importing them here keeps them off the API function's cold start (every function
+    # imports app.py and so this module).
+    from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.delivery import SesRawMail, SnsText
+    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+    from chalicelib.adapters.dynamo_invoices import DynamoInvoices
+    from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+    from chalicelib.adapters.dynamo_outbox import DynamoOutbox
+    from chalicelib.adapters.s3_artifacts import S3Artifacts
     from chalicelib.documents.pdf import render_a4, render_proof
     from chalicelib.documents.pdf.allowance import render_allowance
+    from chalicelib.services.outbox import OutboxProcessor
 
     invoices = DynamoInvoices()
     return OutboxProcessor(
@@ -64,6 +68,8 @@ def processor() -> OutboxProcessor:
 
 def handle_message_body(body: str) -> Outcome:
     """Process the outbox item one SQS message names; raises (so SQS redelivers) if a step failed."""
+    from chalicelib.services.outbox import Outcome
+
     try:
         message = OutboxMessage.from_body(body)
     except (ValueError, KeyError, TypeError):
@@ -81,6 +87,8 @@ def handle_message_body(body: str) -> Outcome:
 
 
 def run_sweep(budget_s: float = LOCAL_SWEEP_BUDGET_S) -> dict[str, int]:
+    from chalicelib.services.outbox import Outcome
+
     report = processor().sweep(deadline=time.monotonic() + budget_s)
     metrics.add_metric(name="OutboxSweeps", unit=MetricUnit.Count, value=1)
     if any(count for outcome, count in report.items() if outcome != Outcome.MISSING.value):

@@ -10,7 +10,6 @@ from chalicelib.api import deps
 from chalicelib.api.errors import xml_response
 from chalicelib.api.invoices import DownloadLink, PdfQuery, artifact_link
 from chalicelib.api.routing import operation
-from chalicelib.documents.mig import build_xml
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView
 from chalicelib.services.principal import Principal
@@ -72,6 +71,7 @@ def get_received(seller_ubn: str, invoice_number: str, principal: Principal) -> 
     errors=(404,),
 )
 def received_xml(seller_ubn: str, invoice_number: str, principal: Principal) -> Response:
+    from chalicelib.documents.mig import build_xml
     from chalicelib.services.invoice_documents import f0401
 
     record = _received(principal, seller_ubn, invoice_number)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import unicodedata
 from enum import StrEnum
-
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import Argon2Error
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import DomainError, InvalidInput, RuleViolation
 from chalicelib.security.common_passwords import COMMON_PASSWORDS
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 # OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. argon2-cffi's own
 # defaults (RFC 9106 low-memory: 64 MiB, t=3, p=4) assume four cores; a Lambda with less than
@@ -27,14 +29,20 @@ PARALLELISM = 1
 MIN_LENGTH = 12
 MAX_LENGTH = 128  # bounds the hashing work an anonymous caller can request
 
-_hasher = PasswordHasher(
-    time_cost=TIME_COST,
-    memory_cost=MEMORY_COST_KIB,
-    parallelism=PARALLELISM,
-    hash_len=32,
-    salt_len=16,
-    type=Type.ID,
-)
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    # argon2-cffi loads on first use: only sign-in and sign-up routes hash, not every cold start.
+    from argon2 import PasswordHasher, Type
+
+    return PasswordHasher(
+        time_cost=TIME_COST,
+        memory_cost=MEMORY_COST_KIB,
+        parallelism=PARALLELISM,
+        hash_len=32,
+        salt_len=16,
+        type=Type.ID,
+    )
 
 
 def _normalise(password: str) -> str:
@@ -43,7 +51,7 @@ def _normalise(password: str) -> str:
 
 def hash_password(password: str) -> str:
     """The argon2id PHC string for ``password``; run ``check_password_policy`` first."""
-    return _hasher.hash(_normalise(password))
+    return _hasher().hash(_normalise(password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -52,8 +60,10 @@ def verify_password(password_hash: str, password: str) -> bool:
     A login must answer "wrong credentials" rather than 500 whatever sits in the table, including a
     hash from another scheme or a password with a lone surrogate (valid JSON, not encodable UTF-8).
     """
+    from argon2.exceptions import Argon2Error
+
     try:
-        return _hasher.verify(password_hash, _normalise(password))
+        return _hasher().verify(password_hash, _normalise(password))
     except (Argon2Error, ValueError, TypeError):
         return False
 
@@ -63,8 +73,10 @@ def needs_rehash(password_hash: str) -> bool:
 
     An unparsable hash answers ``True``: replacing it is always the right move.
     """
+    from argon2.exceptions import Argon2Error
+
     try:
-        return _hasher.check_needs_rehash(password_hash)
+        return _hasher().check_needs_rehash(password_hash)
     except (Argon2Error, ValueError, TypeError):
         return True
 

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import jwt
-
 from chalicelib.security._time import require_aware
+
+# PyJWT is imported where tokens are made or checked, not here: importing it loads its
+# cryptography-backed algorithms (~25 ms), and every module needs ``Role`` at import.
 
 ISSUER = "einvoice"
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
@@ -104,10 +105,14 @@ def issue_access_token(
     scope_list = sorted(set(scopes))
     if scope_list:
         claims["scopes"] = scope_list
+    import jwt
+
     return jwt.encode(claims, key, algorithm=_ALGORITHM), expires_in
 
 
 def _decode(token: str, key: bytes) -> dict[str, Any]:
+    import jwt
+
     try:
         payload: dict[str, Any] = jwt.decode(
             token,

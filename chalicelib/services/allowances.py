@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from botocore.exceptions import ClientError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -36,8 +36,6 @@ from chalicelib.adapters.dynamo_allowances import (
 )
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, outbox_item
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-from chalicelib.documents.mig import Allowance, CancelAllowance
-from chalicelib.documents.pdf.allowance import AllowanceDocument, AllowanceDocumentLine
 from chalicelib.domain.allowance import AllowanceAmounts, AllowanceDraft, AllowanceLine, compute_allowance_amounts
 from chalicelib.domain.amounts import round_half_up
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
@@ -50,6 +48,11 @@ from chalicelib.services.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.services.invoicing import IDEMPOTENCY_TTL, request_hash
 from chalicelib.services.ports import Clock
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    # The MIG and PDF models are imported where a document is built, not at every cold start.
+    from chalicelib.documents.mig import Allowance, CancelAllowance
+    from chalicelib.documents.pdf.allowance import AllowanceDocument
 
 #: A transaction holds at most 100 actions: the allowance, the totals, the idempotency record and one
 #: update per original invoice.
@@ -196,6 +199,8 @@ class IssuedAllowance:
 
 def g0401(record: AllowanceRecord) -> Allowance:
     """The G0401 message of an allowance; ``InvalidInput`` if it breaks a MIG rule."""
+    from chalicelib.documents.mig import Allowance
+
     buyer_ubn = record.buyer.get("ubn")
     return Allowance.from_data(
         {
@@ -239,6 +244,8 @@ def g0401(record: AllowanceRecord) -> Allowance:
 
 
 def pdf_document(record: AllowanceRecord) -> AllowanceDocument:
+    from chalicelib.documents.pdf.allowance import AllowanceDocument, AllowanceDocumentLine
+
     return AllowanceDocument(
         allowance_number=record.allowance_number,
         allowance_date=record.allowance_date,
@@ -267,6 +274,8 @@ def pdf_document(record: AllowanceRecord) -> AllowanceDocument:
 
 
 def g0501(record: AllowanceRecord, remark: str | None = None) -> CancelAllowance:
+    from chalicelib.documents.mig import CancelAllowance
+
     cancelled = (record.cancelled_at or datetime.now(TAIWAN_TZ)).astimezone(TAIWAN_TZ)
     return CancelAllowance.from_data(
         {

@@ -2,7 +2,8 @@
 
 Merchants (營業人) sign in with their UBN, tax-office staff with a username; both get a short
 access token and a rotating refresh token. Every session is a database item checked on each
-request, so logout, password change and reset end sessions at once.
+request, so logout, password change and reset end sessions: at once in the process that ended
+it, and within a few seconds in every other one (adapters.dynamo_accounts.SESSION_CHECK_SECONDS).
 """
 
 from __future__ import annotations
@@ -191,8 +192,7 @@ class AuthService:
             claims = verify_access_token(token, self._token_key, self._clock.now())
         except TokenInvalid as exc:
             raise _invalid_token(exc) from exc
-        session = self._sessions.get(owner_of(claims.role, claims.subject), claims.session_id)
-        if session is None:
+        if not self._sessions.is_active(owner_of(claims.role, claims.subject), claims.session_id):
             raise Unauthenticated("SESSION_ENDED", "This session has ended; sign in again", "此登入已結束，請重新登入")
         return Principal(role=claims.role, subject=claims.subject, session_id=claims.session_id, scopes=claims.scopes)
 

@@ -16,13 +16,16 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.documents.mig import CancelInvoice, Invoice, VoidInvoice
-from chalicelib.documents.pdf.model import DocumentItem, InvoiceDocument
 from chalicelib.domain.period import Period
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.services.invoice_record import InvoiceRecord
+
+if TYPE_CHECKING:
+    # Imported where a document is built: lxml and the MIG models are not needed to issue.
+    from chalicelib.documents.mig import CancelInvoice, Invoice, VoidInvoice
+    from chalicelib.documents.pdf.model import InvoiceDocument
 
 # ⚠️ B2C Buyer.Name is unverified (reference §2.5.2, §11.4): the XSD wants 1-60 characters; common
 # practice writes "0000" (an RS test, the §2.11 skeleton), the legacy MOF rule asks for "4 ASCII or 2
@@ -34,6 +37,8 @@ B2C_BUYER_NAME_PLACEHOLDER = "顧客"
 
 def f0401(record: InvoiceRecord) -> Invoice:
     """The F0401 (平台存證開立發票) message of an issued invoice; ``InvalidInput`` if it breaks a MIG rule."""
+    from chalicelib.documents.mig import Invoice
+
     carrier = record.carrier or {}
     return Invoice.from_data(
         {
@@ -93,6 +98,8 @@ def f0501(record: InvoiceRecord) -> CancelInvoice:
     if not cancellation:
         raise ValueError(f"invoice {record.invoice_number} has no cancellation to report")
     at = datetime.fromisoformat(str(cancellation["cancelled_at"]))
+    from chalicelib.documents.mig import CancelInvoice
+
     return CancelInvoice.from_data(
         {
             "cancel_invoice_number": record.invoice_number,
@@ -117,6 +124,8 @@ def f0701(record: InvoiceRecord) -> VoidInvoice:
         raise ValueError(f"invoice {record.invoice_number} was never voided")
     entry = voids[-1]
     at = datetime.fromisoformat(entry.at)
+    from chalicelib.documents.mig import VoidInvoice
+
     return VoidInvoice.from_data(
         {
             "void_invoice_number": record.invoice_number,
@@ -153,6 +162,8 @@ def _buyer(buyer: dict[str, Any]) -> dict[str, Any]:
 
 def pdf_document(record: InvoiceRecord) -> InvoiceDocument:
     """What the proof and A4 renderers print for an issued invoice."""
+    from chalicelib.documents.pdf.model import DocumentItem, InvoiceDocument
+
     carrier = record.carrier or {}
     amounts = record.amounts
     return InvoiceDocument(

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.adapters.dynamo import dynamodb, from_item, to_item
+from chalicelib.adapters.dynamo import dynamodb, from_item, get_many, to_item
 from chalicelib.adapters.dynamo_invoices import (
     OUTBOX_PENDING,
     DynamoInvoices,
@@ -26,9 +26,9 @@ from chalicelib.adapters.dynamo_invoices import (
     owner,
 )
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-from chalicelib.adapters.dynamo_tracks import ActionRefused
+from chalicelib.adapters.dynamo_tracks import ActionRefused, Counter, as_counter
 from chalicelib.documents.codes import QrItem
-from chalicelib.domain.errors import DomainError, NotFound, RuleViolation
+from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft, validate_draft
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.period import Period
@@ -58,6 +58,17 @@ class Issued:
 def request_hash(body: Mapping[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _Unread:
+    """Marks a record not read yet (``None`` means read and absent)."""
+
+
+_UNREAD = _Unread()
+
+
+def _idempotency_key(idem_id: str) -> tuple[str, dict[str, Any]]:
+    return get_settings().idempotency_table, {"id": {"S": idem_id}}
 
 
 def _reused(field: str, what: str, what_zh: str) -> RuleViolation:
@@ -93,19 +104,23 @@ class InvoicingService:
         channel: str,
         actor: str,
         idempotency_key: str | None = None,
+        draft: InvoiceDraft | None = None,
     ) -> Issued:
+        """Issue ``body`` (``draft`` is ``body`` already validated, when the caller has it)."""
         fingerprint = request_hash(body)
         idem_id = f"{ubn}#{idempotency_key}" if idempotency_key else None
-        if idem_id:
-            replay = self._replay_by_key(ubn, idem_id, fingerprint)
-            if replay is not None:
-                return replay
-        draft = parse_draft(body)
-        if draft.order_id:
-            replay = self._replay_by_order(ubn, draft.order_id, fingerprint)
-            if replay is not None:
-                return replay
-        profile = self._merchants.get_profile(ubn)
+        if draft is None:
+            try:
+                draft = parse_draft(body)
+            except InvalidInput:
+                # A retry is answered with the first invoice even if the rules have changed since.
+                replay = self._replay_by_key(ubn, idem_id, fingerprint) if idem_id else None
+                if replay is not None:
+                    return replay
+                raise
+        replay, profile, counter = self._read(ubn, channel, draft, idem_id, fingerprint)
+        if replay is not None:
+            return replay
         if profile is None:
             raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
         settings = MerchantSettings.model_validate(profile.get("settings") or {})
@@ -142,6 +157,7 @@ class InvoicingService:
                 invoice_type=draft.invoice_type,
                 actions_for=actions,
                 low_stock_threshold=settings.low_stock_threshold,
+                counter=counter,
             )
         except ActionRefused as refused:
             # A concurrent identical request committed first: answer with its invoice.
@@ -156,18 +172,44 @@ class InvoicingService:
             self._notify_outbox(ubn, record.invoice_number, "issued")
         return Issued(record, replayed=False)
 
+    def _read(
+        self, ubn: str, channel: str, draft: InvoiceDraft, idem_id: str | None, fingerprint: str
+    ) -> tuple[Issued | None, dict[str, Any] | None, Counter | None]:
+        """Everything issuing reads, in one round trip: the Idempotency-Key and order-id records
+        (when given), the merchant's profile and the channel's counter. ``(replay, profile, counter)``;
+        ``replay`` is the first invoice when the request repeats one."""
+        keys = [self._merchants.profile_key(ubn), self._numbering.counter_key(ubn, channel, draft.invoice_type)]
+        if idem_id:
+            keys.append(_idempotency_key(idem_id))
+        if draft.order_id:
+            keys.append(self._invoices.order_key(ubn, draft.order_id))
+        profile, counter_item, *records = get_many(keys)
+        counter = as_counter(counter_item) if counter_item else None
+        replay = self._replay_by_key(ubn, idem_id, fingerprint, item=records.pop(0)) if idem_id else None
+        if replay is None and draft.order_id:
+            replay = self._replay_by_order(ubn, draft.order_id, fingerprint, item=records.pop(0))
+        return replay, profile, counter
+
     # --- replays ---------------------------------------------------------------------------------
 
-    def _replay_by_key(self, ubn: str, idem_id: str, fingerprint: str) -> Issued | None:
-        item = self._idempotency(idem_id)
+    def _replay_by_key(
+        self, ubn: str, idem_id: str, fingerprint: str, *, item: dict[str, Any] | _Unread | None = _UNREAD
+    ) -> Issued | None:
+        """The first invoice of this Idempotency-Key; ``item`` is its record if just read."""
+        if isinstance(item, _Unread):
+            item = self._idempotency(idem_id)
         if item is None or int(item.get("expiration", 0)) < int(self._clock.now().timestamp()):
             return None
         if item.get("validation") != fingerprint:
             raise _reused("Idempotency-Key", "Idempotency-Key", "冪等鍵")
         return self._replay(ubn, str(item["invoice_number"]))
 
-    def _replay_by_order(self, ubn: str, order_id: str, fingerprint: str) -> Issued | None:
-        item = self._invoices.order(ubn, order_id)
+    def _replay_by_order(
+        self, ubn: str, order_id: str, fingerprint: str, *, item: dict[str, Any] | _Unread | None = _UNREAD
+    ) -> Issued | None:
+        """The first invoice of this order id; ``item`` is its record if just read."""
+        if isinstance(item, _Unread):
+            item = self._invoices.order(ubn, order_id)
         if item is None:
             return None
         if item.get("validation") != fingerprint:
@@ -182,11 +224,8 @@ class InvoicingService:
 
     @staticmethod
     def _idempotency(idem_id: str) -> dict[str, Any] | None:
-        item = (
-            dynamodb()
-            .get_item(TableName=get_settings().idempotency_table, Key={"id": {"S": idem_id}}, ConsistentRead=True)
-            .get("Item")
-        )
+        table, item_key = _idempotency_key(idem_id)
+        item = dynamodb().get_item(TableName=table, Key=item_key, ConsistentRead=True).get("Item")
         return from_item(item) if item else None
 
     # --- building --------------------------------------------------------------------------------

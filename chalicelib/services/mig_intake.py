@@ -147,6 +147,7 @@ class PinnedNumbering(NumberingService):
         actions_for: ActionsFor,
         low_stock_threshold: int | None = None,
         at: datetime | None = None,
+        counter: Counter | None = None,
     ) -> TakenNumber:
         def pinned(number: InvoiceNumber, issued_at: datetime) -> Any:
             # Reached again after a lost race with the counter one further: refuse, do not drift.
@@ -161,7 +162,13 @@ class PinnedNumbering(NumberingService):
             actions_for=pinned,
             low_stock_threshold=low_stock_threshold,
             at=at,
+            counter=counter,
         )
+
+    def counter_key(
+        self, ubn: str, channel: str, invoice_type: InvoiceType, at: datetime | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        return self._inner.counter_key(ubn, channel, invoice_type, at)
 
 
 class MigInvoicing(InvoicingService):

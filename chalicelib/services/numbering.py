@@ -73,12 +73,17 @@ class NumberingService:
         actions_for: ActionsFor,
         low_stock_threshold: int | None = None,
         at: datetime | None = None,
+        counter: Counter | None = None,
     ) -> TakenNumber:
         """Commit ``actions_for(number, issued_at)`` together with the next number of ``channel``.
 
         The invoice's period is the period of its issue time; only that period's booklets serve.
+        ``counter`` is the channel's counter if the caller has just read it (``counter_key``), which
+        saves the first read: a stale one only costs a retry, as the commit checks the number.
         """
-        seen: Counter | None = None
+        seen = None
+        if counter is not None and (counter.invoice_type, counter.channel) == (invoice_type.value, channel):
+            seen = counter
         for attempt in range(MAX_ATTEMPTS):
             now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
             period = Period.from_date(now.date())
@@ -103,6 +108,13 @@ class NumberingService:
                 return TakenNumber(number, issued_at, channel, remaining, crossed)
             _backoff(attempt)
         raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
+
+    def counter_key(
+        self, ubn: str, channel: str, invoice_type: InvoiceType, at: datetime | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """``(table, key)`` of the counter ``take`` would use now, for a caller batching its reads."""
+        now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
+        return self._tracks.counter_key(ubn, Period.from_date(now.date()).code, invoice_type.value, channel)
 
     def _warn_once(self, ubn: str, counter: Counter, remaining: int, threshold: int | None) -> bool:
         """Tell the merchant once when a channel runs low; the flag on the counter makes it once

@@ -36,14 +36,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.adapters.delivery import NotSent
 from chalicelib.adapters.dynamo_outbox import result_attribute
 from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
-from chalicelib.documents.mig import build_xml
-from chalicelib.documents.pdf.allowance import AllowanceDocument
-from chalicelib.documents.pdf.model import InvoiceDocument
 from chalicelib.observability import logger
 from chalicelib.services import allowances as allowance_documents
 from chalicelib.services.allowances import AllowanceRecord
@@ -60,6 +57,10 @@ from chalicelib.services.invoice_documents import (
 from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.ports import Clock
+
+if TYPE_CHECKING:
+    from chalicelib.documents.pdf.allowance import AllowanceDocument
+    from chalicelib.documents.pdf.model import InvoiceDocument
 
 PENDING, DONE, SKIPPED = "pending", "done", "skipped"
 FINISHED = frozenset({DONE, SKIPPED})
@@ -161,8 +162,8 @@ class TextSender(Protocol):
     def send(self, phone_number: str, message: str) -> str: ...
 
 
-Renderer = Callable[[InvoiceDocument], bytes]
-AllowanceRenderer = Callable[[AllowanceDocument], bytes]
+Renderer = Callable[["InvoiceDocument"], bytes]
+AllowanceRenderer = Callable[["AllowanceDocument"], bytes]
 
 
 # --- the processor ----------------------------------------------------------------------------------
@@ -298,6 +299,8 @@ class OutboxProcessor:
         return self._deliver(run, step)
 
     def _document(self, run: _Run, step: str, kind: ArtifactKind) -> None:
+        from chalicelib.documents.mig import build_xml
+
         if kind is ArtifactKind.XML:
             body = build_xml(f0401(run.record))
         elif kind is ArtifactKind.F0501_XML:
@@ -409,6 +412,8 @@ class OutboxProcessor:
 
     def _allowance_step(self, run: _AllowanceRun, step: str) -> bool:
         if step in ALLOWANCE_DOCUMENT_STEPS:
+            from chalicelib.documents.mig import build_xml
+
             kind = ALLOWANCE_DOCUMENT_STEPS[step]
             if kind is ArtifactKind.G0401_XML:
                 body = build_xml(allowance_documents.g0401(run.record))

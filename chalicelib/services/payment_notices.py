@@ -20,8 +20,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from botocore.exceptions import ClientError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.adapters.dynamo import dynamodb, get, to_item
@@ -60,6 +58,9 @@ class WebhookSecrets:
     returned by ``GET /v1/merchant`` and validated strictly on every issue."""
 
     def __init__(self, key: bytes) -> None:
+        # cryptography loads here, for the webhook routes only, not on every cold start.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._aead = AESGCM(key)
 
     def rotate(self, ubn: str, at: str) -> str:
@@ -79,6 +80,8 @@ class WebhookSecrets:
         item = get(get_settings().merchants_table, f"MERCHANT#{ubn}", SECRET_SK)
         if not item:
             return None
+        from cryptography.exceptions import InvalidTag
+
         try:
             sealed = base64.b64decode(str(item["sealed"]))
             return self._aead.decrypt(sealed[:12], sealed[12:], ubn.encode())

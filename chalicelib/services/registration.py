@@ -20,7 +20,6 @@ from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.errors import Conflict, InvalidInput, RuleViolation
 from chalicelib.domain.tax_registry import TaxRegistration
 from chalicelib.domain.ubn import validate_ubn
-from chalicelib.security.certificates import verify_certificate_signup
 from chalicelib.security.nonces import is_well_formed_nonce, new_nonce, nonce_expires_at
 from chalicelib.security.passwords import check_password_policy, hash_password
 from chalicelib.security.tokens import Role
@@ -168,6 +167,8 @@ class RegistrationService:
         now = self._clock.now()
         # Everything that can be checked is checked before the nonce is spent, so a typo or a
         # weak password does not cost the merchant its challenge; then it is consumed once.
+        from chalicelib.security.certificates import verify_certificate_signup  # cryptography: this route only
+
         verified = verify_certificate_signup(certificate_pem, signature, nonce, self._trusted_cas(), now)
         record = _registered(self._registry, verified.ubn)
         check_password_policy(password, verified.ubn, field="password")

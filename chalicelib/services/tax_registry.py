@@ -12,7 +12,6 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from chalicelib.documents.registry_csv import parse_registry_csv
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
 from chalicelib.domain.ubn import validate_ubn
@@ -101,6 +100,8 @@ class TaxRegistryService:
         self, data: bytes, status_override: RegistrationStatus | None = None, *, principal: Principal
     ) -> ImportResult:
         """Import the MOF extract. Every well-formed row is written; bad rows are reported."""
+        from chalicelib.documents.registry_csv import parse_registry_csv
+
         parsed = parse_registry_csv(data)
         records = parsed.records
         if status_override is not None:

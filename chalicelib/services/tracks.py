@@ -7,18 +7,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
-from chalicelib.documents.mig import (
-    AllocationRecord,
-    BranchTrackBlank,
-    build_xml,
-    parse_allocation_csv,
-    parse_e0501,
-)
 from chalicelib.domain.blank_numbers import BlankRange, BookletUse, blank_ranges
 from chalicelib.domain.channels import validate_channel
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
@@ -29,6 +22,10 @@ from chalicelib.domain.ubn import validate_ubn
 from chalicelib.domain.validation import as_pydantic_error
 from chalicelib.services.ports import AuditLog, Clock, TaxRegistryReader
 from chalicelib.services.principal import merchant_owner
+
+if TYPE_CHECKING:
+    # The MIG package (lxml) is imported by the routes that read or write MIG files, not at start.
+    from chalicelib.documents.mig import AllocationRecord
 
 _TRACK_ID = re.compile(r"[0-9]{5}-0[78]-[A-Z]{2}-[0-9]{8}")
 
@@ -275,6 +272,8 @@ class TrackService:
         by_track: dict[tuple[str, str], list[BlankRange]] = {}
         for blank in blank_ranges(uses):
             by_track.setdefault((blank.invoice_type, blank.track), []).append(blank)
+        from chalicelib.documents.mig import BranchTrackBlank, build_xml
+
         for (invoice_type, track), ranges in sorted(by_track.items()):
             message = BranchTrackBlank.from_data(
                 {
@@ -320,6 +319,8 @@ def _invoice_type(value: str) -> InvoiceType:
 def _parse_allocation_file(data: bytes, content_type: str) -> Sequence[AllocationRecord]:
     if not data:
         raise InvalidInput("MISSING_BODY", "Send the allocation file as the body", "請以請求內容上傳配號檔", None)
+    from chalicelib.documents.mig import parse_allocation_csv, parse_e0501
+
     kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     if kind in {"application/xml", "text/xml"}:
         return parse_e0501(data)

@@ -153,6 +153,28 @@ def test_logout_ends_the_access_and_refresh_token_at_once(client, new_merchant):
     assert post_json(client, "/v1/auth/refresh", {"refresh_token": merchant.tokens["refresh_token"]}).status_code == 401
 
 
+def test_a_session_ended_by_another_container_stops_working_within_seconds(client, new_merchant, monkeypatch):
+    from chalicelib.adapters import dynamo_accounts
+    from chalicelib.adapters.dynamo import dynamodb, key
+    from chalicelib.settings import get_settings
+
+    merchant = new_merchant()
+    assert client.http.get("/v1/merchant", headers=merchant.headers).status_code == 200
+    # Another Lambda container logs the session out: this process's cache does not hear of it.
+    session_id = jwt.decode(merchant.tokens["access_token"], options={"verify_signature": False})["sid"]
+    dynamodb().delete_item(
+        TableName=get_settings().merchants_table, Key=key(f"MERCHANT#{merchant.ubn}", f"SESSION#{session_id}")
+    )
+    # Confirmed moments ago, so still accepted here for up to SESSION_CHECK_SECONDS (the trade-off) ...
+    assert client.http.get("/v1/merchant", headers=merchant.headers).status_code == 200
+    # ... and refused once that confirmation lapses.
+    later = dynamo_accounts._monotonic() + dynamo_accounts.SESSION_CHECK_SECONDS + 1
+    monkeypatch.setattr(dynamo_accounts, "_monotonic", lambda: later)
+    after = client.http.get("/v1/merchant", headers=merchant.headers)
+    assert after.status_code == 401
+    assert body_of(after)["error"]["code"] == "SESSION_ENDED"
+
+
 def test_password_change_ends_every_other_session(client, new_merchant):
     merchant = new_merchant()
     other_device = body_of(_login(client, merchant.ubn, merchant.password))
