@@ -10,6 +10,7 @@ from chalicelib.api import (
     allowances,
     api_keys,
     auth,
+    filings,
     invoice_lifecycle,
     invoices,
     local_tools,
@@ -55,6 +56,7 @@ for blueprint in (
     pending_invoices,
     received,
     mig,
+    filings,
 ):
     app.register_blueprint(blueprint.bp)
 

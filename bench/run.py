@@ -8,7 +8,7 @@ import sys
 
 from bench.harness import Figure, checks_text, machine, write_results
 
-BENCHMARKS = ("throughput", "issuing", "pdf", "cold_start", "mig_xml", "query")
+BENCHMARKS = ("throughput", "issuing", "pdf", "cold_start", "mig_xml", "query", "filing")
 
 
 def main(argv: list[str]) -> int:

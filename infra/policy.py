@@ -45,6 +45,7 @@ def policy_document(stage: str) -> dict[str, Any]:
                     "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                     "dynamodb:Query",
+                    "dynamodb:Scan",  # the period jobs visit every merchant (adapters/dynamo_directory.py)
                     "dynamodb:BatchGetItem",
                     "dynamodb:ConditionCheckItem",
                     "dynamodb:DescribeTable",

@@ -22,6 +22,7 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 from infra.gateway import GatewayResponsesLocalGateway
 from infra.local import ROOT, LocalStack
 from infra.outbox_worker import OutboxWorker
+from infra.scheduler import PeriodScheduler
 from infra.seed import remembered_secret, seed_demo
 
 DATA_DIR = ROOT / ".data" / "dynamodb"
@@ -49,6 +50,7 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
     stack = LocalStack(stage=stage, data_dir=data_dir)
     print(f"Starting DynamoDB Local (data in {data_dir}) and moto server…", flush=True)
     worker: OutboxWorker | None = None
+    scheduler: PeriodScheduler | None = None
     try:
         stack.start()
         stack.create_resources()
@@ -67,6 +69,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
             print(line, flush=True)
         # What the outbox Lambdas do when deployed: documents, mail and SMS after each invoice.
         worker = OutboxWorker().start()
+        # What the hourly period_jobs Lambda does: close periods, remind, mark overdue.
+        scheduler = PeriodScheduler().start()
         print(
             f"\nE-invoice platform ready in {time.monotonic() - started:.1f}s\n"
             f"  API        http://127.0.0.1:{port}/\n"
@@ -82,6 +86,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         if worker is not None:
             worker.stop()
         stack.stop()

@@ -28,15 +28,28 @@ def allowance_list_key(ubn: str) -> str:
     return f"ALLOWANCES#{ubn}"
 
 
+def allowances_to_key(buyer_ubn: str) -> str:
+    return f"ALLOWANCES_TO#{buyer_ubn}"
+
+
 def allowance_item(ubn: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored item of an allowance record (a JSON-ready dict) with its keys."""
-    return {
+    """The stored item of an allowance record (a JSON-ready dict) with its keys.
+
+    A B2B allowance is also in gsi2 under its buyer (``ALLOWANCES_TO#<buyer>``, apart from the
+    received invoices' ``BUYER#``), so the buyer's purchase returns can be recounted for its return.
+    """
+    item = {
         "pk": owner(ubn),
         "sk": allowance_sort_key(str(record["allowance_number"])),
         "gsi1pk": allowance_list_key(ubn),
         "gsi1sk": f"{record['allowance_date']}#{record['allowance_number']}",
         **record,
     }
+    buyer = (record.get("buyer") or {}).get("ubn")
+    if buyer:
+        item["gsi2pk"] = allowances_to_key(str(buyer))
+        item["gsi2sk"] = f"{record['allowance_date']}#{ubn}#{record['allowance_number']}"
+    return item
 
 
 def put_new_allowance(ubn: str, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -132,17 +145,9 @@ def mark_cancelled(ubn: str, number: str, fields: Mapping[str, Any], history: Ma
 
 def add_to_totals(ubn: str, period: str, invoice_type: str, additions: Mapping[str, int]) -> dict[str, Any]:
     """Transaction action: ADD to the period's running totals (negative values take away)."""
-    names = {f"#a{i}": name for i, name in enumerate(additions)}
-    values = {f":a{i}": value for i, value in enumerate(additions.values())}
-    return {
-        "Update": {
-            "TableName": invoices_table(),
-            "Key": key(owner(ubn), f"TOTALS#{period}#{invoice_type}"),
-            "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(additions))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-        }
-    }
+    from chalicelib.adapters.dynamo_totals import adding
+
+    return adding(ubn, period, invoice_type, additions)
 
 
 class DynamoAllowances:

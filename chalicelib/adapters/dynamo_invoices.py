@@ -4,7 +4,8 @@
   ``<date>T<time>#<number>``) serves every list and date query; gsi2 (``BUYER#<buyer ubn>`` /
   ``<date>T<time>#<seller>#<number>``) serves the buyer's received invoices.
 - ``pk=MERCHANT#<ubn>, sk=ORDER#<order_id>``: the merchant's order id, unique per merchant.
-- ``pk=MERCHANT#<ubn>, sk=TOTALS#<period>#<type>``: running totals the 401 return reads.
+- ``pk=MERCHANT#<ubn>, sk=TOTALS#<period>#<group>#<shard>``: running totals the 401 return reads
+  (adapters/dynamo_totals.py).
 - ``pk=MERCHANT#<ubn>, sk=OUTBOX#<number>#<event>``: work to do after an invoice changed
   (documents, delivery); while pending it is in gsi1 under ``OUTBOX#PENDING`` for the sweeper.
 """
@@ -134,7 +135,10 @@ class DynamoInvoices:
         return get(invoices_table(), owner(ubn), outbox_sort_key(number, event))
 
     def totals(self, ubn: str, period: str, invoice_type: str) -> dict[str, Any] | None:
-        return get(invoices_table(), owner(ubn), f"TOTALS#{period}#{invoice_type}")
+        """The period's running totals of one invoice type, summed over their shards (None: none yet)."""
+        from chalicelib.adapters.dynamo_totals import read
+
+        return read(ubn, period).groups.get(invoice_type)
 
     def set_fields(self, ubn: str, number: str, fields: dict[str, Any]) -> None:
         """Set top-level fields of an invoice (artifacts, delivery) without touching the rest."""

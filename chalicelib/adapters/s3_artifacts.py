@@ -78,24 +78,45 @@ def download_name(number: str, kind: ArtifactKind) -> str:
     return f"{number}-{_FORMATS[kind].file_name}"
 
 
+def store(key: str, body: bytes, content_type: str, filename: str) -> str:
+    """Put one object in the artifacts bucket, named ``filename`` when a browser shows it."""
+    client("s3").put_object(
+        Bucket=get_settings().artifacts_bucket,
+        Key=key,
+        Body=body,
+        ContentType=content_type,
+        ContentDisposition=f'inline; filename="{filename}"',
+    )
+    return key
+
+
+def fetch(key: str) -> bytes:
+    body: bytes = client("s3").get_object(Bucket=get_settings().artifacts_bucket, Key=key)["Body"].read()
+    return body
+
+
+def link(key: str, filename: str, *, seconds: int = DEFAULT_LINK_SECONDS, download: bool = False) -> str:
+    """A short-lived GET link (the API redirects to it instead of streaming files through Lambda)."""
+    disposition = "attachment" if download else "inline"
+    url: str = client("s3").generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": get_settings().artifacts_bucket,
+            "Key": key,
+            "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
+        },
+        ExpiresIn=seconds,
+    )
+    return url
+
+
 class S3Artifacts:
     def put(self, ubn: str, period: str, number: str, kind: ArtifactKind, body: bytes) -> str:
         key = artifact_key(ubn, period, number, kind)
-        client("s3").put_object(
-            Bucket=get_settings().artifacts_bucket,
-            Key=key,
-            Body=body,
-            ContentType=_FORMATS[kind].content_type,
-            ContentDisposition=f'inline; filename="{download_name(number, kind)}"',
-        )
-        return key
+        return store(key, body, _FORMATS[kind].content_type, download_name(number, kind))
 
     def get(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes:
-        response = client("s3").get_object(
-            Bucket=get_settings().artifacts_bucket, Key=artifact_key(ubn, period, number, kind)
-        )
-        body: bytes = response["Body"].read()
-        return body
+        return fetch(artifact_key(ubn, period, number, kind))
 
     def presign(
         self,
@@ -107,15 +128,5 @@ class S3Artifacts:
         seconds: int = DEFAULT_LINK_SECONDS,
         download: bool = False,
     ) -> str:
-        """A short-lived GET link (the API redirects to it instead of streaming PDFs through Lambda)."""
-        disposition = "attachment" if download else "inline"
-        url: str = client("s3").generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": get_settings().artifacts_bucket,
-                "Key": artifact_key(ubn, period, number, kind),
-                "ResponseContentDisposition": f'{disposition}; filename="{download_name(number, kind)}"',
-            },
-            ExpiresIn=seconds,
-        )
-        return url
+        key = artifact_key(ubn, period, number, kind)
+        return link(key, download_name(number, kind), seconds=seconds, download=download)

@@ -6,7 +6,8 @@ built from the current settings.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Request
 
@@ -33,6 +34,12 @@ from chalicelib.services.ports import Clock
 from chalicelib.services.receivers import ReceiverService
 from chalicelib.services.registration import RegistrationService
 from chalicelib.services.tracks import TrackService
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.dynamo_filings import DynamoFilings
+    from chalicelib.services.filings import FilingService
+    from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
+    from chalicelib.services.reconciliation import Reconciler
 
 clock = SystemClock()
 
@@ -157,3 +164,55 @@ def allowance_service() -> AllowanceService:
         clock=clock,
         notify_outbox=notify_outbox,
     )
+
+
+# --- tax filing (imported on first use: most requests never file a return) --------------------------
+
+
+def filings() -> DynamoFilings:
+    from chalicelib.adapters.dynamo_filings import DynamoFilings
+
+    return DynamoFilings()
+
+
+def filing_service() -> FilingService:
+    from chalicelib.adapters.s3_filings import S3FilingDocuments
+    from chalicelib.services.filings import FilingService
+
+    return FilingService(filings=filings(), documents=S3FilingDocuments(), clock=rules_clock(), audit=audit_log())
+
+
+def reconciler() -> Reconciler:
+    from chalicelib.services.reconciliation import Reconciler
+
+    return Reconciler(filings=filings(), clock=rules_clock())
+
+
+def blank_number_filing() -> BlankNumberFiling:
+    from chalicelib.adapters.s3_filings import S3FilingDocuments
+    from chalicelib.services.period_close import BlankNumberFiling
+
+    return BlankNumberFiling(
+        tracks=track_service(), filings=filings(), documents=S3FilingDocuments(), clock=rules_clock(), audit=audit_log()
+    )
+
+
+def period_jobs() -> PeriodJobs:
+    from chalicelib.services.period_close import PeriodJobs
+
+    return PeriodJobs(
+        filings=filings(),
+        filing_service=filing_service(),
+        reconciler=reconciler(),
+        blank_numbers=blank_number_filing(),
+        mailer=SesMailer(),
+        clock=rules_clock(),
+    )
+
+
+def time_budget(seconds: float) -> Callable[[], bool]:
+    """A check that turns true ``seconds`` from now (long jobs stop and leave the rest for a later run)."""
+    import time
+
+    until = time.monotonic() + seconds
+    return lambda: time.monotonic() >= until

@@ -79,6 +79,8 @@ class ApiScope(StrEnum):
     ALLOWANCES_WRITE = "allowances:write"  # issue and cancel allowances (折讓)
     ALLOWANCES_READ = "allowances:read"
     TRACKS_READ = "tracks:read"  # see tracks (字軌) and remaining numbers; keys never allocate
+    FILINGS_READ = "filings:read"  # read returns (報稅), reconcile, download filed documents
+    FILINGS_WRITE = "filings:write"  # file returns and blank numbers, record payments
 
 
 def validate_scopes(values: object, field: str = "scopes") -> frozenset[ApiScope]:

@@ -43,6 +43,8 @@ from chalicelib.domain.fields import check_text
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import InvoiceStatus, ensure_allowance_allowed
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
+from chalicelib.services.filed_periods import is_filed, unfiled_condition
+from chalicelib.services.invoice_building import purchases_update
 from chalicelib.services.invoice_documents import Attachment, mail_message, one_line
 from chalicelib.services.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.services.invoicing import IDEMPOTENCY_TTL, request_hash
@@ -361,6 +363,29 @@ def _totals(amounts: AllowanceAmounts, sign: int) -> dict[str, int]:
     return additions
 
 
+def _purchase_changes(
+    record: AllowanceRecord, amounts: AllowanceAmounts, sign: int
+) -> tuple[str, dict[str, int]] | None:
+    """The buyer's purchase returns and allowances (format 23, 401 codes 40/41), in the allowance's period.
+
+    Only a general-tax (07) invoice's buyer deducted input tax, so only that buyer gives it back.
+    """
+    buyer = record.buyer.get("ubn")
+    if not buyer or record.invoice_type != "07":
+        return None
+    taxable = round_half_up(sum((line.amount for line in amounts.lines), Decimal(0)))
+    return str(buyer), {
+        "allowance_count": sign,
+        "allowance_amount": sign * taxable,
+        "allowance_tax": sign * amounts.tax_amount,
+    }
+
+
+def _purchases(record: AllowanceRecord, amounts: AllowanceAmounts, sign: int) -> list[dict[str, Any]]:
+    found = _purchase_changes(record, amounts, sign)
+    return [] if found is None else [purchases_update(found[0], record.period, found[1])]
+
+
 def _history(at: datetime, event: str, actor: str, detail: Mapping[str, Any]) -> dict[str, Any]:
     return HistoryEntry(at=at.isoformat(), event=event, actor=actor, detail=dict(detail)).model_dump(mode="json")
 
@@ -536,6 +561,13 @@ class AllowanceService:
         request = prepared.request
         day = self._allowance_date(request, prepared.originals, now)
         period = Period.from_date(day).code
+        if period != Period.from_date(now.astimezone(TAIWAN_TZ).date()).code and is_filed(ubn, period):
+            raise RuleViolation(
+                "ALLOWANCE_PERIOD_FILED",
+                f"The return of period {period} is filed; date the allowance today.",
+                f"{period} 期已申報營業稅，請以今天為折讓日期。",
+                "allowance_date",
+            )
         number = request.allowance_number or f"AL{period}{self._allowances.next_sequence(ubn, period):08d}"
         first = next(iter(prepared.originals.values()))
         items = [
@@ -594,6 +626,7 @@ class AllowanceService:
             # Same transaction as the allowance: its documents and mail can never be forgotten.
             _put_outbox(ubn, number, ISSUED_EVENT, ISSUE_STEPS, now),
             add_to_totals(ubn, record.period, record.invoice_type, _totals(prepared.amounts, +1)),
+            *_purchases(record, prepared.amounts, +1),
         ]
         invoice_numbers = list(prepared.taken)
         for original in invoice_numbers:
@@ -602,6 +635,9 @@ class AllowanceService:
             actions.append(
                 reduce_invoice(ubn, original, taken, prepared.originals[original].amounts.total_amount, history)
             )
+        if record.period != Period.from_date(now.astimezone(TAIWAN_TZ).date()).code:
+            actions.append(unfiled_condition(ubn, record.period))  # back-dated: no submission in between
+        idempotency_at = len(actions) if idem_id else None
         if idem_id:
             actions.append(_idempotency_put(idem_id, number, fingerprint, now))
         try:
@@ -611,7 +647,9 @@ class AllowanceService:
             reasons = cancellation_reasons(error)
             if not reasons:
                 raise
-        return _explain_issue_failure(reasons, record, given_number=prepared.request.allowance_number is not None)
+        return _explain_issue_failure(
+            reasons, record, given_number=prepared.request.allowance_number is not None, idempotency_at=idempotency_at
+        )
 
     # --- cancel ----------------------------------------------------------------------------------
 
@@ -646,6 +684,7 @@ class AllowanceService:
             _put_outbox(ubn, number, CANCELLED_EVENT, CANCEL_STEPS, now, remark=request.remark),
             # Taken back out of the allowance's own period, where it was counted.
             add_to_totals(ubn, record.period, record.invoice_type, _totals(amounts, -1)),
+            *_purchases(record, amounts, -1),
         ]
         for original in record.originals:
             history = _history(
@@ -711,12 +750,19 @@ def _ensure_storable(record: AllowanceRecord) -> None:
         )
 
 
-def _explain_issue_failure(reasons: list[str], record: AllowanceRecord, *, given_number: bool) -> str:
+def _explain_issue_failure(
+    reasons: list[str], record: AllowanceRecord, *, given_number: bool, idempotency_at: int | None
+) -> str:
     """What a cancelled issue transaction means: ``replay``, ``retry``, or a Conflict for the caller.
 
-    Actions are [allowance, outbox, totals, invoices..., idempotency?]; DynamoDB reports one reason each.
+    Actions are [allowance, outbox, totals, buyer's purchases?, invoices..., unfiled period?,
+    idempotency?]; DynamoDB reports one reason each.
     """
-    if len(reasons) > 3 + len(record.originals) and reasons[-1] == "ConditionalCheckFailed":
+    if (
+        idempotency_at is not None
+        and len(reasons) > idempotency_at
+        and reasons[idempotency_at] == "ConditionalCheckFailed"
+    ):
         return "replay"  # the same request with the same key committed first
     if reasons[0] == "ConditionalCheckFailed":
         if given_number:
@@ -895,3 +941,10 @@ __all__ = [
     "g0401",
     "g0501",
 ]
+
+
+def counted_totals(record: AllowanceRecord) -> tuple[dict[str, int], tuple[str, dict[str, int]] | None]:
+    """What an allowance in force adds to its seller's totals, and to its buyer's purchases (or None),
+    computed exactly as issuing adds them: the reconciliation recounts a period with it."""
+    amounts = _amounts_of(record)
+    return _totals(amounts, +1), _purchase_changes(record, amounts, +1)

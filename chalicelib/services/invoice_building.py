@@ -12,8 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.adapters.dynamo import to_item
-from chalicelib.adapters.dynamo_invoices import invoices_table, owner
+from chalicelib.adapters.dynamo_totals import PURCHASES, adding
 from chalicelib.documents.codes import QrInput, QrItem, barcode_content, qr_pair
 from chalicelib.services.invoice_record import InvoiceRecord
 
@@ -71,7 +70,60 @@ def totals_changes(record: InvoiceRecord) -> dict[str, int]:
     }
     if amounts.zero_tax_sales_amount and record.customs_clearance_mark:
         additions[f"zero_rated_sales_customs_{record.customs_clearance_mark}"] = amounts.zero_tax_sales_amount
+    # The 401 splits B2C sales (tax-inclusive on the invoice) once on the period's sum, and takes
+    # B2B sales and tax as printed: so the two are kept apart (domain.filing.compute_return).
+    if record.is_b2b:
+        additions["b2b_taxable_sales"] = record.tax_exclusive_sales_amount
+        additions["b2b_output_tax"] = record.output_tax_amount
+    else:
+        additions["b2c_taxable_total"] = record.tax_exclusive_sales_amount + record.output_tax_amount
     return additions
+
+
+def purchases_changes(record: InvoiceRecord) -> tuple[str, dict[str, int]] | None:
+    """What a B2B invoice adds to its buyer's input side (format 25) for the invoice's period.
+
+    Only general-tax (07) invoices carry deductible input tax; ``None`` when there is no buyer UBN.
+    """
+    buyer = record.buyer.get("ubn")
+    if not buyer or record.invoice_type != "07":
+        return None
+    return str(buyer), {
+        "invoice_count": 1,
+        "amount": record.tax_exclusive_sales_amount
+        + record.amounts.zero_tax_sales_amount
+        + record.amounts.free_tax_sales_amount,
+        "tax": record.output_tax_amount,
+    }
+
+
+def purchases_update(buyer_ubn: str, period: str, changes: dict[str, int]) -> dict[str, Any]:
+    """A transaction action adding ``changes`` to the buyer's purchase totals of ``period``.
+
+    The item sits in the buyer's partition (the return reads it with the buyer's own totals) and
+    is written only by the platform, never by a request of the seller's choosing.
+    """
+    return adding(buyer_ubn, period, PURCHASES, changes)
+
+
+def purchases_actions(before: InvoiceRecord | None, after: InvoiceRecord | None) -> list[dict[str, Any]]:
+    """The buyer-side updates for an invoice going from ``before`` to ``after`` (either may be absent):
+    issue, cancel, or a re-issue that changes the amounts or the buyer itself."""
+    per_buyer: dict[tuple[str, str], dict[str, int]] = {}
+    for record, sign in ((before, -1), (after, 1)):
+        found = purchases_changes(record) if record is not None else None
+        if found is None or record is None:
+            continue
+        buyer, changes = found
+        target = per_buyer.setdefault((buyer, record.period), {})
+        for name, value in changes.items():
+            target[name] = target.get(name, 0) + sign * value
+    actions = []
+    for (buyer, period), summed in per_buyer.items():
+        changes = {name: value for name, value in summed.items() if value}
+        if changes:
+            actions.append(purchases_update(buyer, period, changes))
+    return actions
 
 
 def negated(changes: dict[str, int]) -> dict[str, int]:
@@ -87,16 +139,4 @@ def difference(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 def totals_update(ubn: str, period: str, invoice_type: str, changes: dict[str, int]) -> dict[str, Any]:
     """A transaction action adding ``changes`` (negative to subtract) to the period's totals item."""
-    if not changes:
-        raise ValueError("a totals update needs at least one change")
-    names = {f"#a{i}": name for i, name in enumerate(changes)}
-    values = {f":a{i}": value for i, value in enumerate(changes.values())}
-    return {
-        "Update": {
-            "TableName": invoices_table(),
-            "Key": {"pk": {"S": owner(ubn)}, "sk": {"S": f"TOTALS#{period}#{invoice_type}"}},
-            "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(changes))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-        }
-    }
+    return adding(ubn, period, invoice_type, changes)

@@ -40,10 +40,12 @@ from chalicelib.domain.invoice import ValidatedDraft, parse_draft, validate_draf
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.random_number import new_random_number
 from chalicelib.domain.status import InvoiceStatus, ensure_can_cancel, ensure_can_void
+from chalicelib.services.filed_periods import ensure_not_filed, unfiled_condition
 from chalicelib.services.invoice_building import (
     difference,
     invoice_codes,
     negated,
+    purchases_actions,
     totals_changes,
     totals_update,
 )
@@ -93,6 +95,8 @@ class InvoiceLifecycleService:
         ensure_can_cancel(
             Period.parse(record.period), now.date(), return_tax_document_number=return_tax_document_number
         )
+        if not return_tax_document_number:
+            ensure_not_filed(ubn, record.period)
         cancellation = {
             "reason": reason,
             "return_tax_document_number": return_tax_document_number,
@@ -133,6 +137,8 @@ class InvoiceLifecycleService:
                 record.invoice_type,
                 {**negated(totals_changes(record)), "cancelled_count": 1},
             ),
+            *purchases_actions(record, None),
+            *([] if return_tax_document_number else [unfiled_condition(ubn, record.period)]),
             # The PDFs are rendered again under the same keys: a download now shows the 作廢 mark.
             _put_outbox(
                 ubn,
@@ -234,6 +240,7 @@ class InvoiceLifecycleService:
         changes = difference(totals_changes(reissued), totals_changes(record))
         if changes:
             actions.insert(1, totals_update(ubn, record.period, record.invoice_type, changes))
+        actions[1:1] = purchases_actions(record, reissued)
         self._commit(actions)
         self._wake(ubn, number, "voided")
         return reissued

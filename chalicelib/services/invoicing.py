@@ -33,7 +33,7 @@ from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft,
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.period import Period
 from chalicelib.domain.random_number import new_random_number
-from chalicelib.services.invoice_building import invoice_codes, totals_changes, totals_update
+from chalicelib.services.invoice_building import invoice_codes, purchases_actions, totals_changes, totals_update
 from chalicelib.services.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem, view
 from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.numbering import NumberingService
@@ -329,6 +329,7 @@ class InvoicingService:
                 }
             },
             _totals_update(ubn, record),
+            *purchases_actions(None, record),
             {
                 "Put": {
                     "TableName": table,

@@ -8,7 +8,15 @@ import pytest
 
 from tests.api.conftest import body_of, post_json
 
-ALL_SCOPES = ["allowances:read", "allowances:write", "invoices:read", "invoices:write", "tracks:read"]
+ALL_SCOPES = [
+    "allowances:read",
+    "allowances:write",
+    "filings:read",
+    "filings:write",
+    "invoices:read",
+    "invoices:write",
+    "tracks:read",
+]
 
 
 def create_key(client, headers, name="門市 POS 1", scopes=("invoices:write",)):

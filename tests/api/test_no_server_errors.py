@@ -33,7 +33,16 @@ PUBLIC_POSTS = [
     "/v1/registrations/account",
     "/v1/registrations/certificate",
 ]
-MERCHANT_POSTS = ["/v1/invoices", "/v1/invoices/batch", "/v1/api-keys", "/v1/merchant/receivers/verify"]
+MERCHANT_POSTS = [
+    "/v1/invoices",
+    "/v1/invoices/batch",
+    "/v1/api-keys",
+    "/v1/merchant/receivers/verify",
+    "/v1/filings/11402/submit",
+    "/v1/filings/11402/payment",
+    "/v1/filings/11402/reconcile",
+    "/v1/filings/11402/blank-numbers",
+]
 
 
 def _assert_client_error_or_success(response: Any) -> None:

@@ -128,6 +128,8 @@ def test_the_documented_scopes() -> None:
         "allowances:write",
         "allowances:read",
         "tracks:read",
+        "filings:read",
+        "filings:write",
     }
 
 

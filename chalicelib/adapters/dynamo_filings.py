@@ -1,0 +1,247 @@
+"""Tax returns (401/403), their versions and payments, in the invoices table beside the totals they read.
+
+- ``pk=MERCHANT#<ubn>, sk=FILING#<period>``: the period's head: current version, payments, marks
+  left by the scheduled jobs (draft built, overdue), the last reconciliation.
+- ``pk=MERCHANT#<ubn>, sk=FILINGV#<period>#<nnn>``: one submitted version, never changed.
+- ``pk=MERCHANT#<ubn>, sk=NOTICE#<period>#<kind>``: a notice sent once (the claim that makes a
+  scheduled job idempotent).
+- ``pk=MERCHANT#<ubn>, sk=RECON#<period>``: a reconciliation in progress or its last report.
+- ``pk=JOB#<name>#<period>, sk=STATE``: where a scheduled job over all merchants got to.
+
+``FILING#`` sorts before ``FILINGV#``, so a range over ``FILING#<low>``..``FILING#<high>`` reads heads only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import (
+    cancellation_reasons,
+    dynamodb,
+    from_item,
+    get,
+    is_condition_failure,
+    key,
+    query_all,
+    to_item,
+)
+from chalicelib.adapters.dynamo_invoices import invoices_table, owner
+from chalicelib.adapters.dynamo_totals import PURCHASES, PeriodTotals
+from chalicelib.adapters.dynamo_totals import read as read_totals
+from chalicelib.adapters.dynamo_totals import replace as replace_group
+from chalicelib.domain.errors import Conflict
+
+GENERAL, SPECIAL = "07", "08"
+
+
+def head_key(period: str) -> str:
+    return f"FILING#{period}"
+
+
+def version_key(period: str, version: int) -> str:
+    return f"FILINGV#{period}#{version:03d}"
+
+
+class DynamoFilings:
+    def inputs(self, ubn: str, period: str, previous: str) -> dict[str, Any]:
+        """Everything a return needs, in two round trips whatever the invoice count: the period's
+        totals (sales 07 and 08, purchases; summed over their shards), its head, and the previous
+        period's head (for the credit carried over). ``totals`` keeps the items, for the guard."""
+        totals = read_totals(ubn, period)
+        table = invoices_table()
+        keys = [key(owner(ubn), head_key(period)), key(owner(ubn), head_key(previous))]
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = dynamodb().batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(table, []):
+                plain = from_item(item)
+                found[plain["sk"]] = plain
+            request = response.get("UnprocessedKeys") or {}
+        return {
+            "general": totals.groups.get(GENERAL),
+            "special": totals.groups.get(SPECIAL),
+            "purchases": totals.groups.get(PURCHASES),
+            "head": found.get(head_key(period)),
+            "previous": found.get(head_key(previous)),
+            "totals": totals,
+        }
+
+    def head(self, ubn: str, period: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), head_key(period))
+
+    def heads(self, ubn: str, low: str, high: str) -> dict[str, dict[str, Any]]:
+        items = query_all(
+            TableName=invoices_table(),
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues=to_item({":pk": owner(ubn), ":low": head_key(low), ":high": head_key(high)}),
+        )
+        return {str(item["period"]): item for item in items if "period" in item}
+
+    def versions(self, ubn: str, period: str) -> list[dict[str, Any]]:
+        return list(
+            query_all(
+                TableName=invoices_table(),
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues=to_item({":pk": owner(ubn), ":prefix": f"FILINGV#{period}#"}),
+            )
+        )
+
+    def version(self, ubn: str, period: str, version: int) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), version_key(period, version))
+
+    def submit(
+        self,
+        ubn: str,
+        period: str,
+        version: Mapping[str, Any],
+        head_fields: Mapping[str, Any],
+        *,
+        previous_version: int | None,
+        guards: list[dict[str, Any]],
+    ) -> None:
+        """Store a version and make it current, only if no other version got there first and the
+        totals still hold what the figures were computed from (a cancellation may not slip between)."""
+        table = invoices_table()
+        number = int(version["version"])
+        head_condition = (
+            "attribute_not_exists(current_version)" if previous_version is None else "current_version = :previous"
+        )
+        values: dict[str, Any] = {":v": number}
+        if previous_version is not None:
+            values[":previous"] = previous_version
+        sets = ["current_version = :v", "period = :period"]
+        values[":period"] = period
+        for i, value in enumerate(head_fields.values()):
+            sets.append(f"#h{i} = :h{i}")
+            values[f":h{i}"] = value
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": to_item({"pk": owner(ubn), "sk": version_key(period, number), **version}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": key(owner(ubn), head_key(period)),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ConditionExpression": head_condition,
+                    "ExpressionAttributeNames": {f"#h{i}": name for i, name in enumerate(head_fields)},
+                    "ExpressionAttributeValues": to_item(values),
+                }
+            },
+        ]
+        actions.extend(guards)
+        try:
+            dynamodb().transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            reasons = cancellation_reasons(error)
+            if not reasons:
+                raise
+            if reasons[0] == "ConditionalCheckFailed" or reasons[1] == "ConditionalCheckFailed":
+                raise Conflict(
+                    "FILING_CHANGED",
+                    "Another submission of this period was recorded at the same time; read it and file a "
+                    "correction if needed.",
+                    "本期已同時送出另一份申報；請重新讀取，如需更正請申報更正版本。",
+                    "period",
+                ) from None
+            raise Conflict(
+                "TOTALS_CHANGED",
+                "The period's invoices changed while the return was being filed; file again.",
+                "申報時本期發票有異動，請重新申報。",
+                "period",
+            ) from None
+
+    def add_payment(self, ubn: str, period: str, payment: Mapping[str, Any], amount: int) -> dict[str, Any]:
+        """Append a payment to a filed period's head; returns the new head."""
+        try:
+            response = dynamodb().update_item(
+                TableName=invoices_table(),
+                Key=key(owner(ubn), head_key(period)),
+                UpdateExpression="SET payments = list_append(if_not_exists(payments, :empty), :p) ADD paid_total :a",
+                ConditionExpression="attribute_exists(current_version)",
+                ExpressionAttributeValues=to_item({":p": [dict(payment)], ":empty": [], ":a": amount}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise _not_filed() from None
+            raise
+        return from_item(response["Attributes"])
+
+    def mark(self, ubn: str, period: str, fields: Mapping[str, Any]) -> None:
+        """Set fields on the period's head, creating it if needed (jobs' marks, reconciliation)."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":f{i}": value for i, value in enumerate(fields.values())} | {":period": period}
+        dynamodb().update_item(
+            TableName=invoices_table(),
+            Key=key(owner(ubn), head_key(period)),
+            UpdateExpression="SET period = :period, " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+        )
+
+    # --- notices sent once ---------------------------------------------------------------------
+
+    def claim_notice(self, ubn: str, period: str, kind: str, at: str) -> bool:
+        """True for the one caller that may send this notice; False if it was already claimed."""
+        try:
+            dynamodb().put_item(
+                TableName=invoices_table(),
+                Item=to_item({"pk": owner(ubn), "sk": f"NOTICE#{period}#{kind}", "claimed_at": at}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def release_notice(self, ubn: str, period: str, kind: str) -> None:
+        """Undo a claim whose notice could not be sent, so that the next run sends it."""
+        dynamodb().delete_item(TableName=invoices_table(), Key=key(owner(ubn), f"NOTICE#{period}#{kind}"))
+
+    def notice(self, ubn: str, period: str, kind: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), f"NOTICE#{period}#{kind}")
+
+    # --- reconciliation and job state -------------------------------------------------------------
+
+    def reconciliation(self, ubn: str, period: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), f"RECON#{period}")
+
+    def save_reconciliation(self, ubn: str, period: str, state: Mapping[str, Any]) -> None:
+        dynamodb().put_item(
+            TableName=invoices_table(), Item=to_item({"pk": owner(ubn), "sk": f"RECON#{period}", **state})
+        )
+
+    def totals(self, ubn: str, period: str) -> PeriodTotals:
+        """The period's totals by group (07, 08, purchases), summed, with the items they came from."""
+        return read_totals(ubn, period)
+
+    def replace_totals(self, ubn: str, period: str, group: str, values: Mapping[str, int], existing: list[str]) -> None:
+        """Overwrite one group's totals with recounted values (a repair after reconciliation)."""
+        replace_group(ubn, period, group, values, existing)
+
+    def job(self, name: str, period: str) -> dict[str, Any] | None:
+        return get(invoices_table(), f"JOB#{name}#{period}", "STATE")
+
+    def save_job(self, name: str, period: str, state: Mapping[str, Any]) -> None:
+        dynamodb().put_item(
+            TableName=invoices_table(), Item=to_item({"pk": f"JOB#{name}#{period}", "sk": "STATE", **state})
+        )
+
+
+def _not_filed() -> Conflict:
+    return Conflict(
+        "NOT_FILED",
+        "File the period's return before recording a payment.",
+        "請先申報本期營業稅，再登錄繳款。",
+        "period",
+    )

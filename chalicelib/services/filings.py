@@ -1,0 +1,567 @@
+"""The business-tax return (報稅) of a period: computed from running totals, filed in versions, paid.
+
+A return reads five items (the period's 07 and 08 sales totals, its purchases, its head and the
+previous period's head) in one round trip, whatever the number of invoices. Filing stores a
+version with who, when, why, the figures and two documents (PDF and JSON) in S3; a correction
+is a new version with its reason. Payments are recorded against the period.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field, field_validator
+
+from chalicelib.adapters.dynamo_filings import GENERAL, SPECIAL, DynamoFilings
+from chalicelib.adapters.dynamo_totals import PURCHASES, SHARDS, PeriodTotals, shard_key, unchanged
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from chalicelib.domain.filing import (
+    OtherPurchases,
+    PurchaseTotals,
+    SalesTotals,
+    TaxReturn,
+    compute_return,
+)
+from chalicelib.domain.filing_status import (
+    FilingStatus,
+    ensure_period_ended,
+    ensure_period_started,
+    filing_status,
+    payment_reference,
+    payment_status,
+)
+from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.services.ports import AuditLog, Clock
+from chalicelib.services.principal import merchant_owner
+
+#: Counts that change whenever a period's sales change after it ended (a cancellation, a purchase
+#: invoice's cancellation): a submission holds only if they are what its figures were read with.
+GUARDED_COUNTS = ("invoice_count", "cancelled_count", "allowance_count")
+MAX_VERSIONS = 99
+LIST_PERIODS = 12
+
+
+class FilingDocuments(Protocol):
+    def put(self, ubn: str, period: str, folder: str, name: str, body: bytes) -> str: ...
+
+    def presign(self, ubn: str, period: str, folder: str, name: str, *, seconds: int = ...) -> str: ...
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class AmountPair(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    amount: int = Field(ge=0, le=10**12, description="Tax-exclusive purchases, NT$")
+    tax: int = Field(ge=0, le=10**11, description="Their input tax, NT$")
+
+
+class SubmitRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Required for a correction (更正申報): why the filed return changes",
+    )
+    previous_credit: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**11,
+        description="Code 108, the credit the last return carried forward; default: the platform's last filed return",
+    )
+    other_purchases: AmountPair | None = Field(
+        default=None, description="Deductible purchases not on the platform (code 28/29: paper or other invoices)"
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip() if value else value
+
+
+class PaymentRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    amount: int = Field(gt=0, le=10**11, description="NT$ paid")
+    paid_on: date = Field(description="Date of payment (Taiwan)")
+    reference: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[0-9A-Za-z-]+$",
+        description="Payment slip (繳款書) or transfer reference",
+    )
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+class ReturnLine(BaseModel):
+    code: str
+    label: str
+    label_zh: str
+    value: int
+
+
+class StatementView(BaseModel):
+    code: str
+    message: str
+    message_zh: str
+
+
+class VersionView(BaseModel):
+    version: int
+    filed_at: datetime
+    filed_by: str
+    reason: str | None
+    late: bool
+    payable: int
+    documents: dict[str, str]
+
+
+class PaymentView(BaseModel):
+    amount: int
+    paid_on: date
+    reference: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+class PaymentSummary(BaseModel):
+    reference: str
+    amount_due: int
+    paid: int
+    outstanding: int
+    status: str
+    payments: list[PaymentView]
+
+
+class ReconciliationView(BaseModel):
+    status: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    invoices_counted: int = 0
+    differences: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FilingView(BaseModel):
+    """A period's return (營業人銷售額與稅額申報書) and where it stands."""
+
+    period: str
+    label_zh: str
+    form: Literal["401", "403", "404"]
+    complete: bool
+    status: FilingStatus
+    source: Literal["live", "filed"]
+    due_by: date
+    blank_numbers_due_by: date
+    fields: dict[str, int]
+    lines: list[ReturnLine]
+    counts: dict[str, int]
+    payable: int
+    refund: int
+    credit_carried_forward: int
+    statements: list[StatementView]
+    changed_since_filing: bool = False
+    filing: VersionView | None = None
+    versions: list[VersionView] = Field(default_factory=list)
+    payment: PaymentSummary
+    blank_numbers_filed_at: datetime | None = None
+    reconciliation: ReconciliationView | None = None
+
+
+class FilingSummaryView(BaseModel):
+    period: str
+    label_zh: str
+    status: FilingStatus
+    due_by: date
+    version: int | None
+    payable: int | None
+    paid: int
+    payment_status: str
+
+
+#: The form's boxes the API lists, with their labels (reference §7).
+LINES: tuple[tuple[str, str, str], ...] = (
+    (
+        "5",
+        "Taxable sales: cash-register triplicate and e-invoices (format 35)",
+        "應稅銷售額：收銀機發票(三聯式)及電子發票",
+    ),
+    ("6", "Output tax on them", "銷項稅額：收銀機發票(三聯式)及電子發票"),
+    ("7", "Zero-rated sales, not through customs (evidence attached)", "零稅率銷售額：非經海關出口應附證明文件者"),
+    ("15", "Zero-rated sales through customs (no evidence needed)", "零稅率銷售額：經海關出口免附證明文件者"),
+    ("17", "Less sales returns and allowances (format 33): sales", "減：退回及折讓 應稅銷售額"),
+    ("18", "Less sales returns and allowances: tax", "減：退回及折讓 稅額"),
+    ("19", "Less sales returns and allowances: zero-rated", "減：退回及折讓 零稅率銷售額"),
+    ("21", "Total taxable sales", "合計 應稅銷售額"),
+    ("22", "Total output tax", "合計 銷項稅額"),
+    ("23", "Total zero-rated sales", "合計 零稅率銷售額"),
+    ("25", "Total sales", "銷售額總計"),
+    ("28", "Purchases on other uniform invoices (declared)", "進項：統一發票扣抵聯 進貨及費用 金額"),
+    ("29", "Their input tax (declared)", "進項：統一發票扣抵聯 進貨及費用 稅額"),
+    ("32", "Purchases on e-invoices received (format 25)", "進項：三聯式收銀機發票扣抵聯及電子發票 進貨及費用 金額"),
+    ("33", "Their input tax", "進項：三聯式收銀機發票扣抵聯及電子發票 進貨及費用 稅額"),
+    ("40", "Less purchase returns and allowances (format 23)", "減：退出、折讓 進貨及費用 金額"),
+    ("41", "Their input tax", "減：退出、折讓 進貨及費用 稅額"),
+    ("44", "Total purchases and expenses", "合計 進貨及費用 金額"),
+    ("45", "Total input tax on them", "合計 進貨及費用 稅額"),
+    ("101", "Output tax this period", "本期(月)銷項稅額合計"),
+    ("107", "Deductible input tax", "得扣抵進項稅額合計"),
+    ("108", "Credit carried over from the last period", "上期(月)累積留抵稅額"),
+    ("110", "Subtotal (107 + 108)", "小計(7+8)"),
+    ("111", "Tax payable", "本期(月)應實繳稅額"),
+    ("112", "Overpaid this period", "本期(月)申報留抵稅額"),
+    ("113", "Refund limit", "得退稅限額合計"),
+    ("114", "Refund", "本期(月)應退稅額"),
+    ("115", "Credit carried forward", "本期(月)累積留抵稅額"),
+)
+
+
+def _period_not_found() -> NotFound:
+    return NotFound("FILING_NOT_FOUND", "No such filed version of this period", "查無此期申報版本", "version")
+
+
+class FilingService:
+    def __init__(self, *, filings: DynamoFilings, documents: FilingDocuments, clock: Clock, audit: AuditLog) -> None:
+        self._filings = filings
+        self._documents = documents
+        self._clock = clock
+        self._audit = audit
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def get(self, ubn: str, code: str) -> FilingView:
+        period = Period.parse(code)
+        today = self._today()
+        ensure_period_started(period, today)
+        inputs = self._filings.inputs(ubn, period.code, period.previous().code)
+        head = inputs["head"] or {}
+        live = self._compute(inputs, previous_credit=None, other=None)
+        versions = self._versions(ubn, period) if head.get("current_version") else []
+        current = versions[-1] if versions else None
+        stored: dict[str, Any] | None = None
+        if current is not None:
+            stored = self._filings.version(ubn, period.code, current.version)
+        figures = _return_of(stored) if stored else live
+        changed = stored is not None and _sales_fields(figures.fields) != _sales_fields(
+            self._compute(inputs, previous_credit=figures.fields["108"], other=_other_of(stored)).fields
+        )
+        paid = int(head.get("paid_total") or 0)
+        status = filing_status(period, today, filed=current is not None, payable=figures.payable, paid=paid)
+        return FilingView(
+            period=period.code,
+            label_zh=period.label_zh,
+            form=figures.form,
+            complete=figures.complete,
+            status=status,
+            source="filed" if stored else "live",
+            due_by=period.filing_deadline,
+            blank_numbers_due_by=period.blank_number_deadline,
+            fields=figures.fields,
+            lines=[ReturnLine(code=c, label=en, label_zh=zh, value=figures.fields[c]) for c, en, zh in LINES],
+            counts=_counts(inputs),
+            payable=figures.payable,
+            refund=figures.refund,
+            credit_carried_forward=figures.credit_carried_forward,
+            statements=[
+                StatementView(code=s.code, message=s.message, message_zh=s.message_zh) for s in figures.statements
+            ],
+            changed_since_filing=changed,
+            filing=current,
+            versions=versions,
+            payment=self._payment(ubn, period, figures.payable, head),
+            blank_numbers_filed_at=head.get("blank_numbers_filed_at"),
+            reconciliation=ReconciliationView.model_validate(head["reconciliation"])
+            if head.get("reconciliation")
+            else None,
+        )
+
+    def periods(self, ubn: str, before: str | None = None, count: int = LIST_PERIODS) -> list[FilingSummaryView]:
+        """The latest ``count`` periods up to ``before`` (default: the current one), newest first."""
+        today = self._today()
+        latest = Period.from_date(today)
+        high = Period.parse(before, "before") if before else latest
+        high = min(high, latest)
+        periods = [high]
+        while len(periods) < count and periods[-1].roc_year > 1:
+            periods.append(periods[-1].previous())
+        heads = self._filings.heads(ubn, periods[-1].code, periods[0].code)
+        views = []
+        for period in periods:
+            head = heads.get(period.code) or {}
+            version = int(head["current_version"]) if head.get("current_version") else None
+            payable = int(head["payable"]) if version is not None and head.get("payable") is not None else None
+            paid = int(head.get("paid_total") or 0)
+            views.append(
+                FilingSummaryView(
+                    period=period.code,
+                    label_zh=period.label_zh,
+                    status=filing_status(period, today, filed=version is not None, payable=payable or 0, paid=paid),
+                    due_by=period.filing_deadline,
+                    version=version,
+                    payable=payable,
+                    paid=paid,
+                    payment_status=payment_status(payable or 0, paid).value,
+                )
+            )
+        return views
+
+    def document_link(self, ubn: str, code: str, version: int, kind: str) -> str:
+        period = Period.parse(code)
+        if self._filings.version(ubn, period.code, version) is None:
+            raise _period_not_found()
+        return self._documents.presign(ubn, period.code, f"v{version:03d}", f"return.{kind}")
+
+    # --- filing ------------------------------------------------------------------------------------
+
+    def submit(self, ubn: str, code: str, request: SubmitRequest, *, actor: str, merchant_name: str = "") -> FilingView:
+        period = Period.parse(code)
+        now = self._clock.now()
+        today = now.astimezone(TAIWAN_TZ).date()
+        ensure_period_ended(period, today)
+        inputs = self._filings.inputs(ubn, period.code, period.previous().code)
+        head = inputs["head"] or {}
+        previous_version = int(head["current_version"]) if head.get("current_version") else None
+        if previous_version is not None and not request.reason:
+            raise Conflict(
+                "ALREADY_FILED",
+                f"Period {period.code} was filed (version {previous_version}); a correction (更正申報) needs a reason.",
+                f"{period.label_zh} 已申報（第 {previous_version} 版）；更正申報須填寫原因（reason）。",
+                "reason",
+            )
+        if previous_version is None and request.reason:
+            raise InvalidInput(
+                "REASON_ONLY_FOR_CORRECTION",
+                "A reason is given only with a correction of a filed return.",
+                "僅更正申報需填寫原因。",
+                "reason",
+            )
+        if previous_version is not None and previous_version >= MAX_VERSIONS:
+            raise RuleViolation(
+                "TOO_MANY_VERSIONS", "A period keeps at most 99 versions.", "每期最多 99 個版本。", "period"
+            )
+        _ensure_reconciled(head)
+        other = (
+            OtherPurchases(request.other_purchases.amount, request.other_purchases.tax)
+            if request.other_purchases
+            else None
+        )
+        figures = self._compute(inputs, previous_credit=request.previous_credit, other=other)
+        version = (previous_version or 0) + 1
+        late = today > period.filing_deadline
+        document = _machine_readable(ubn, period, version, figures, now, actor, request.reason, _counts(inputs))
+        folder = f"v{version:03d}"
+        # Documents first: a version is never recorded without them (a failed write leaves only an
+        # unreferenced object, which the next attempt overwrites).
+        json_key = self._documents.put(
+            ubn, period.code, folder, "return.json", json.dumps(document, ensure_ascii=False, indent=2).encode()
+        )
+        pdf_key = self._documents.put(ubn, period.code, folder, "return.pdf", _render_pdf(document, merchant_name))
+        item = {
+            "version": version,
+            "filed_at": now.isoformat(),
+            "filed_by": actor,
+            "reason": request.reason,
+            "late": late,
+            "form": figures.form,
+            "fields": figures.fields,
+            "statements": [s.__dict__ for s in figures.statements],
+            "other_purchases": request.other_purchases.model_dump() if request.other_purchases else None,
+            "documents": {"json": json_key, "pdf": pdf_key},
+        }
+        self._filings.submit(
+            ubn,
+            period.code,
+            {k: v for k, v in item.items() if v is not None},
+            {
+                "payable": figures.payable,
+                "credit_carried_forward": figures.credit_carried_forward,
+                "filed_at": now.isoformat(),
+            },
+            previous_version=previous_version,
+            guards=_guards(ubn, period.code, inputs["totals"]),
+        )
+        self._audit.record(
+            merchant_owner(ubn),
+            "return_filed" if version == 1 else "return_corrected",
+            actor,
+            {"period": period.code, "version": version, "payable": figures.payable, "reason": request.reason},
+        )
+        return self.get(ubn, period.code)
+
+    def pay(self, ubn: str, code: str, request: PaymentRequest, *, actor: str) -> FilingView:
+        period = Period.parse(code)
+        now = self._clock.now()
+        if request.paid_on > now.astimezone(TAIWAN_TZ).date():
+            raise InvalidInput(
+                "FUTURE_DATE", "The payment date cannot be in the future.", "繳款日期不可晚於今日。", "paid_on"
+            )
+        payment = {
+            "amount": request.amount,
+            "paid_on": request.paid_on.isoformat(),
+            "reference": request.reference,
+            "recorded_at": now.isoformat(),
+            "recorded_by": actor,
+        }
+        self._filings.add_payment(ubn, period.code, payment, request.amount)
+        self._audit.record(merchant_owner(ubn), "tax_paid", actor, {"period": period.code, **payment})
+        return self.get(ubn, period.code)
+
+    # --- pieces ------------------------------------------------------------------------------------
+
+    def draft(self, ubn: str, period: Period) -> TaxReturn:
+        inputs = self._filings.inputs(ubn, period.code, period.previous().code)
+        return self._compute(inputs, previous_credit=None, other=None)
+
+    def _compute(
+        self, inputs: Mapping[str, Any], *, previous_credit: int | None, other: OtherPurchases | None
+    ) -> TaxReturn:
+        previous = inputs.get("previous") or {}
+        carried = previous_credit
+        if carried is None:
+            carried = int(previous.get("credit_carried_forward") or 0) if previous.get("current_version") else 0
+        return compute_return(
+            SalesTotals.from_totals(inputs.get("general"), inputs.get("special")),
+            PurchaseTotals.from_totals(inputs.get("purchases")),
+            previous_credit=carried,
+            other_purchases=other,
+        )
+
+    def _versions(self, ubn: str, period: Period) -> list[VersionView]:
+        views = []
+        for item in self._filings.versions(ubn, period.code):
+            views.append(
+                VersionView(
+                    version=int(item["version"]),
+                    filed_at=item["filed_at"],
+                    filed_by=str(item["filed_by"]),
+                    reason=item.get("reason"),
+                    late=bool(item.get("late")),
+                    payable=int(item["fields"]["111"]),
+                    documents={
+                        kind: f"/v1/filings/{period.code}/versions/{int(item['version'])}/{kind}"
+                        for kind in ("pdf", "json")
+                    },
+                )
+            )
+        return sorted(views, key=lambda v: v.version)
+
+    def _payment(self, ubn: str, period: Period, payable: int, head: Mapping[str, Any]) -> PaymentSummary:
+        paid = int(head.get("paid_total") or 0)
+        return PaymentSummary(
+            reference=payment_reference(ubn, period),
+            amount_due=payable,
+            paid=paid,
+            outstanding=max(payable - paid, 0),
+            status=payment_status(payable, paid).value,
+            payments=[PaymentView.model_validate(p) for p in head.get("payments") or []],
+        )
+
+    def _today(self) -> date:
+        return self._clock.now().astimezone(TAIWAN_TZ).date()
+
+
+def _ensure_reconciled(head: Mapping[str, Any]) -> None:
+    report = head.get("reconciliation") or {}
+    if report.get("status") == "differences":
+        raise Conflict(
+            "TOTALS_DISAGREE",
+            "The last reconciliation found the period's totals differ from its invoices; repair them "
+            "(POST /v1/filings/{period}/reconcile with repair=true) before filing.",
+            "最近一次對帳發現本期合計與發票不符；請先修正（POST /v1/filings/{period}/reconcile，repair=true）再申報。",
+            "period",
+        )
+
+
+def _guards(ubn: str, period: str, totals: PeriodTotals) -> list[dict[str, Any]]:
+    """Conditions that every totals item of the period (each shard, read or still absent) has the
+    counts the return was computed from: a cancellation that commits in between makes filing fail."""
+    guards = []
+    for group in (GENERAL, SPECIAL, PURCHASES):
+        keys = {shard_key(period, group, n) for n in range(SHARDS)} | set(totals.items_of(group))
+        for sort_key in sorted(keys):
+            guards.append(unchanged(ubn, sort_key, totals.items.get(sort_key), GUARDED_COUNTS))
+    return guards
+
+
+def _counts(inputs: Mapping[str, Any]) -> dict[str, int]:
+    general, special, purchases = (inputs.get(n) or {} for n in ("general", "special", "purchases"))
+    return {
+        "invoices": int(general.get("invoice_count") or 0) + int(special.get("invoice_count") or 0),
+        "b2b_invoices": int(general.get("b2b_count") or 0) + int(special.get("b2b_count") or 0),
+        "b2c_invoices": int(general.get("b2c_count") or 0) + int(special.get("b2c_count") or 0),
+        "cancelled": int(general.get("cancelled_count") or 0) + int(special.get("cancelled_count") or 0),
+        "allowances": int(general.get("allowance_count") or 0) + int(special.get("allowance_count") or 0),
+        "received_invoices": int(purchases.get("invoice_count") or 0),
+        "received_allowances": int(purchases.get("allowance_count") or 0),
+    }
+
+
+def _sales_fields(fields: Mapping[str, int]) -> dict[str, int]:
+    return {
+        code: value
+        for code, value in fields.items()
+        if code in {"5", "6", "7", "15", "17", "18", "19", "32", "33", "40", "41"}
+    }
+
+
+def _return_of(stored: Mapping[str, Any]) -> TaxReturn:
+    from chalicelib.domain.filing import Statement
+
+    return TaxReturn(
+        form=str(stored["form"]),
+        fields={str(k): int(v) for k, v in stored["fields"].items()},
+        statements=tuple(Statement(**s) for s in stored.get("statements") or []),
+    )
+
+
+def _other_of(stored: Mapping[str, Any]) -> OtherPurchases | None:
+    other = stored.get("other_purchases")
+    return OtherPurchases(int(other["amount"]), int(other["tax"])) if other else None
+
+
+def _machine_readable(
+    ubn: str,
+    period: Period,
+    version: int,
+    figures: TaxReturn,
+    now: datetime,
+    actor: str,
+    reason: str | None,
+    counts: Mapping[str, int],
+) -> dict[str, Any]:
+    """The filed return as JSON: every box by its code, with labels, for an accountant's tools."""
+    return {
+        "document": "business-tax-return",
+        "schema_version": 1,
+        "form": figures.form,
+        "complete": figures.complete,
+        "ubn": ubn,
+        "period": period.code,
+        "period_label_zh": period.label_zh,
+        "version": version,
+        "correction_reason": reason,
+        "filed_at": now.isoformat(),
+        "filed_by": actor,
+        "due_by": period.filing_deadline.isoformat(),
+        "payment_reference": payment_reference(ubn, period),
+        "fields": figures.fields,
+        "lines": [{"code": c, "label": en, "label_zh": zh, "value": figures.fields[c]} for c, en, zh in LINES],
+        "counts": dict(counts),
+        "statements": [s.__dict__ for s in figures.statements],
+    }
+
+
+def _render_pdf(document: Mapping[str, Any], merchant_name: str) -> bytes:
+    # fpdf2 and the fonts stay out of the API's import path until a return is filed.
+    from chalicelib.documents.pdf.tax_return import render_tax_return
+
+    return render_tax_return(document, merchant_name)
