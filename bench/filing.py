@@ -39,7 +39,9 @@ def run() -> list[Figure]:
             statistics.median(small_ms),
             False,
             target="ratio < 1.3",
-            notes="One BatchGetItem of five items (sales totals 07 and 08, purchases, this and the last "
-            "period's filing heads) whatever the invoice count; no invoice is read.",
+            notes="Two round trips whatever the invoice count, no invoice read: one Query of the period's "
+            "totals (07, 08 and purchases, each split over 8 shards so concurrent invoices rarely touch the same "
+            "item) and one BatchGetItem of this and the last period's filing heads. The Query uses BETWEEN: "
+            "DynamoDB Local serves begins_with by reading the whole partition (26 ms at 100,000 invoices).",
         ),
     ]

@@ -85,8 +85,10 @@ class DynamoFilings:
         return list(
             query_all(
                 TableName=invoices_table(),
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues=to_item({":pk": owner(ubn), ":prefix": f"FILINGV#{period}#"}),
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",  # see dynamo_totals.read
+                ExpressionAttributeValues=to_item(
+                    {":pk": owner(ubn), ":low": f"FILINGV#{period}#", ":high": f"FILINGV#{period}#~"}
+                ),
             )
         )
 

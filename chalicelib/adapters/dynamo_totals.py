@@ -76,8 +76,10 @@ def read(ubn: str, period: str) -> PeriodTotals:
     totals = PeriodTotals()
     for item in query_all(
         TableName=invoices_table(),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues=to_item({":pk": owner(ubn), ":prefix": prefix(period)}),
+        # BETWEEN rather than begins_with: the same key range, and DynamoDB Local serves begins_with
+        # by reading the whole partition (100,000 invoices: 26 ms instead of 3).
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+        ExpressionAttributeValues=to_item({":pk": owner(ubn), ":low": prefix(period), ":high": prefix(period) + "~"}),
         ConsistentRead=True,
     ):
         sort_key = str(item["sk"])
