@@ -77,6 +77,15 @@ def tax_label(tax_type: str) -> str:
     return TAX_TYPE_LABELS.get(tax_type, tax_type)
 
 
+def fit(pdf: FPDF, text: str, width: float) -> str:
+    """One line per box: text too long for it is cut with an ellipsis (the XML/JSON has it whole)."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def new_pdf(texts: Iterable[str | None], *, title: str, page_format: str | tuple[float, float]) -> FPDF:
     """An ``FPDF`` in mm with the cached regular and bold fonts, plus the fallback when needed.
 

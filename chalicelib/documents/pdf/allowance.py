@@ -61,15 +61,6 @@ class AllowanceDocument:
     cancelled: bool = False
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> str:
-    """One line per row: long descriptions are cut rather than wrapped (the XML has them whole)."""
-    if pdf.get_string_width(text) <= width:
-        return text
-    while text and pdf.get_string_width(text + "…") > width:
-        text = text[:-1]
-    return text + "…"
-
-
 def _header(pdf: FPDF, doc: AllowanceDocument) -> float:
     pdf.set_font(FAMILY, "B", 15)
     pdf.set_xy(MARGIN, MARGIN)
@@ -88,7 +79,7 @@ def _header(pdf: FPDF, doc: AllowanceDocument) -> float:
         pdf.set_text_color(90)
         pdf.cell(w=34, h=6, text=label)
         pdf.set_text_color(0)
-        pdf.cell(w=146, h=6, text=_fit(pdf, value, 144))
+        pdf.cell(w=146, h=6, text=_common.fit(pdf, value, 144))
         y += 6
     return y + 4
 
@@ -118,7 +109,7 @@ def _row(pdf: FPDF, line: AllowanceDocumentLine, y: float) -> None:
     x = MARGIN
     for text, (_title, width, align) in zip(cells, COLUMNS, strict=True):
         pdf.set_xy(x, y)
-        pdf.cell(w=width, h=ROW, text=_fit(pdf, text, width - 2), border=1, align=align)
+        pdf.cell(w=width, h=ROW, text=_common.fit(pdf, text, width - 2), border=1, align=align)
         x += width
 
 

@@ -7,11 +7,13 @@ the statements about what the platform could not compute; the JSON beside it is 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from chalicelib.documents.pdf import _common
 from chalicelib.documents.pdf._fonts import FAMILY
+from chalicelib.domain.period import TAIWAN_TZ
 
 MARGIN: Final = 15.0
 BOTTOM: Final = 277.0
@@ -41,7 +43,7 @@ def render_tax_return(document: Mapping[str, Any], merchant_name: str) -> bytes:
             str(document["version"])
             + (f"：{document['correction_reason']}" if document.get("correction_reason") else ""),
         ),
-        ("申報時間 Filed", f"{document['filed_at']}  {document['filed_by']}"),
+        ("申報時間 Filed", f"{_taiwan_time(str(document['filed_at']))}  {document['filed_by']}"),
         ("申報期限 Due by", str(document["due_by"])),
         ("繳款參考 Payment ref.", str(document["payment_reference"])),
     ]
@@ -67,7 +69,7 @@ def render_tax_return(document: Mapping[str, Any], merchant_name: str) -> bytes:
             y = MARGIN
         pdf.set_xy(MARGIN, y)
         pdf.cell(w=14, h=ROW, text=str(line["code"]), border=1, align="C")
-        pdf.cell(w=136, h=ROW, text=f"{line['label_zh']}  {line['label']}"[:110], border=1)
+        pdf.cell(w=136, h=ROW, text=_common.fit(pdf, f"{line['label_zh']}  {line['label']}", 134), border=1)
         pdf.cell(w=30, h=ROW, text=_common.money(Decimal(int(line["value"]))), border=1, align="R")
         y += ROW
     for statement in statements:
@@ -77,6 +79,10 @@ def render_tax_return(document: Mapping[str, Any], merchant_name: str) -> bytes:
             y = MARGIN
         pdf.set_xy(MARGIN, y)
         pdf.set_font(FAMILY, "", 8.5)
-        pdf.multi_cell(w=180, h=4.5, text=f"※ {statement['message_zh']}\n{statement['message']}")
+        pdf.multi_cell(w=180, h=4.5, text=f"※ {statement['message_zh']}\n{statement['message']}", align="L")
         y = pdf.get_y()
     return _common.finish(pdf)
+
+
+def _taiwan_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(TAIWAN_TZ).strftime("%Y-%m-%d %H:%M (UTC+8)")
