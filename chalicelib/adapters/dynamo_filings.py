@@ -161,22 +161,49 @@ class DynamoFilings:
                 "period",
             ) from None
 
-    def add_payment(self, ubn: str, period: str, payment: Mapping[str, Any], amount: int) -> dict[str, Any]:
-        """Append a payment to a filed period's head; returns the new head."""
+    def add_payment(self, ubn: str, period: str, payment: Mapping[str, Any], amount: int) -> bool:
+        """Record a payment of a filed period; False when its reference was recorded before (a retry).
+
+        One item per reference (``FILINGPAY#<period>#<reference>``) in the same transaction as the
+        head's running total, so the same payment sent twice is counted once.
+        """
+        table = invoices_table()
+        reference = str(payment["reference"])
+        actions = [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": to_item({"pk": owner(ubn), "sk": f"FILINGPAY#{period}#{reference}", **payment}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": key(owner(ubn), head_key(period)),
+                    "UpdateExpression": (
+                        "SET payments = list_append(if_not_exists(payments, :empty), :p) ADD paid_total :a"
+                    ),
+                    "ConditionExpression": "attribute_exists(current_version)",
+                    "ExpressionAttributeValues": to_item({":p": [dict(payment)], ":empty": [], ":a": amount}),
+                }
+            },
+        ]
         try:
-            response = dynamodb().update_item(
-                TableName=invoices_table(),
-                Key=key(owner(ubn), head_key(period)),
-                UpdateExpression="SET payments = list_append(if_not_exists(payments, :empty), :p) ADD paid_total :a",
-                ConditionExpression="attribute_exists(current_version)",
-                ExpressionAttributeValues=to_item({":p": [dict(payment)], ":empty": [], ":a": amount}),
-                ReturnValues="ALL_NEW",
-            )
+            dynamodb().transact_write_items(TransactItems=actions)
         except ClientError as error:
-            if is_condition_failure(error):
+            reasons = cancellation_reasons(error)
+            if len(reasons) < 2:
+                raise
+            if reasons[1] == "ConditionalCheckFailed":
                 raise _not_filed() from None
+            if reasons[0] == "ConditionalCheckFailed":
+                return False
             raise
-        return from_item(response["Attributes"])
+        return True
+
+    def payment(self, ubn: str, period: str, reference: str) -> dict[str, Any] | None:
+        return get(invoices_table(), owner(ubn), f"FILINGPAY#{period}#{reference}")
 
     def mark(self, ubn: str, period: str, fields: Mapping[str, Any]) -> None:
         """Set fields on the period's head, creating it if needed (jobs' marks, reconciliation)."""

@@ -411,7 +411,16 @@ class FilingService:
             "recorded_at": now.isoformat(),
             "recorded_by": actor,
         }
-        self._filings.add_payment(ubn, period.code, payment, request.amount)
+        if not self._filings.add_payment(ubn, period.code, payment, request.amount):
+            earlier = self._filings.payment(ubn, period.code, request.reference) or {}
+            if int(earlier.get("amount") or 0) != request.amount or earlier.get("paid_on") != payment["paid_on"]:
+                raise Conflict(
+                    "PAYMENT_REFERENCE_USED",
+                    f"A different payment with reference {request.reference} is already recorded for {period.code}.",
+                    f"{period.code} 期已登錄另一筆參考編號為 {request.reference} 的繳款。",
+                    "reference",
+                )
+            return self.get(ubn, period.code)  # the same payment sent again: recorded once
         self._audit.record(merchant_owner(ubn), "tax_paid", actor, {"period": period.code, **payment})
         return self.get(ubn, period.code)
 

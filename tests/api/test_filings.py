@@ -228,6 +228,23 @@ def test_payments_make_a_filing_partly_paid_then_paid(client, seller, buyer, mon
         )
     )
     assert second["payment"]["status"] == "paid" and second["status"] == "paid"
+    # The same payment sent again (a retry after a lost response) is counted once...
+    retried = post_json(
+        client,
+        f"/v1/filings/{period.code}/payment",
+        {"amount": 26, "paid_on": str(period.next().first_day), "reference": "SLIP-2"},
+        seller.headers,
+    )
+    assert retried.status_code == 201 and body_of(retried)["payment"]["paid"] == 66
+    assert len(body_of(retried)["payment"]["payments"]) == 2
+    # ...and another payment under a reference already used is refused.
+    clash = post_json(
+        client,
+        f"/v1/filings/{period.code}/payment",
+        {"amount": 5, "paid_on": str(period.next().first_day), "reference": "SLIP-2"},
+        seller.headers,
+    )
+    assert clash.status_code == 409 and body_of(clash)["error"]["code"] == "PAYMENT_REFERENCE_USED"
     listed = body_of(_get(client, f"/v1/filings?before={period.code}&count=2", seller.headers))["periods"]
     assert listed[0]["period"] == period.code and listed[0]["status"] == "paid" and listed[0]["paid"] == 66
 
