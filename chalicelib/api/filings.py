@@ -12,7 +12,7 @@ from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS
 from chalicelib.api import deps
 from chalicelib.api.errors import json_response
 from chalicelib.api.invoices import DownloadLink
-from chalicelib.api.routing import operation
+from chalicelib.api.routing import idempotency_key, operation
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.filing_status import ensure_period_started
 from chalicelib.domain.period import TAIWAN_TZ, Period
@@ -108,6 +108,7 @@ def get_filing(period: str, principal: Principal) -> FilingView:
     "/v1/filings/{period}/submit",
     "POST",
     summary="File the period's return (once; a correction needs a reason), with its PDF and JSON in S3",
+    description="Send an `Idempotency-Key` to retry safely: the same key answers with the version it filed.",
     tag=TAG,
     body=SubmitRequest,
     response=FilingView,
@@ -119,7 +120,12 @@ def get_filing(period: str, principal: Principal) -> FilingView:
 def submit_filing(period: str, body: SubmitRequest, principal: Principal) -> FilingView:
     profile = deps.merchants().get_profile(principal.ubn) or {}
     return deps.filing_service().submit(
-        principal.ubn, period, body, actor=principal.actor, merchant_name=str(profile.get("name") or "")
+        principal.ubn,
+        period,
+        body,
+        actor=principal.actor,
+        merchant_name=str(profile.get("name") or ""),
+        idempotency_key=idempotency_key(bp.current_request),
     )
 
 

@@ -322,7 +322,17 @@ class FilingService:
 
     # --- filing ------------------------------------------------------------------------------------
 
-    def submit(self, ubn: str, code: str, request: SubmitRequest, *, actor: str, merchant_name: str = "") -> FilingView:
+    def submit(
+        self,
+        ubn: str,
+        code: str,
+        request: SubmitRequest,
+        *,
+        actor: str,
+        merchant_name: str = "",
+        idempotency_key: str | None = None,
+    ) -> FilingView:
+        """File the return; the same ``idempotency_key`` again answers with the version it filed."""
         period = Period.parse(code)
         now = self._clock.now()
         today = now.astimezone(TAIWAN_TZ).date()
@@ -330,6 +340,10 @@ class FilingService:
         inputs = self._filings.inputs(ubn, period.code, period.previous().code)
         head = inputs["head"] or {}
         previous_version = int(head["current_version"]) if head.get("current_version") else None
+        if previous_version is not None and idempotency_key:
+            current = self._filings.version(ubn, period.code, previous_version) or {}
+            if current.get("idempotency_key") == idempotency_key:
+                return self.get(ubn, period.code)  # a retry of the submission that made this version
         if previous_version is not None and not request.reason:
             raise Conflict(
                 "ALREADY_FILED",
@@ -376,6 +390,7 @@ class FilingService:
             "statements": [s.__dict__ for s in figures.statements],
             "other_purchases": request.other_purchases.model_dump() if request.other_purchases else None,
             "documents": {"json": json_key, "pdf": pdf_key},
+            "idempotency_key": idempotency_key,
         }
         self._filings.submit(
             ubn,

@@ -192,6 +192,20 @@ def test_the_return_matches_a_hand_worked_example_and_is_filed_once(client, sell
     assert [v["version"] for v in fixed["versions"]] == [1, 2]
 
 
+def test_a_retried_submission_with_its_idempotency_key_files_once(client, seller, monkeypatch):
+    period = _current()
+    _issue(client, seller, B2B)
+    _move_to(monkeypatch, _at(period.next().first_day + timedelta(days=1)))
+    headers = {**seller.headers, "Idempotency-Key": "file-11410-once"}
+    first = post_json(client, f"/v1/filings/{period.code}/submit", {}, headers)
+    assert first.status_code == 201, first.body
+    retried = post_json(client, f"/v1/filings/{period.code}/submit", {}, headers)
+    assert retried.status_code == 201 and body_of(retried)["filing"]["version"] == 1
+    assert len(body_of(retried)["versions"]) == 1
+    other_key = post_json(client, f"/v1/filings/{period.code}/submit", {}, {**seller.headers, "Idempotency-Key": "x"})
+    assert other_key.status_code == 409
+
+
 def test_payments_make_a_filing_partly_paid_then_paid(client, seller, buyer, monkeypatch):
     period = _current()
     _issue(client, seller, {**B2B, "buyer": {"ubn": buyer.ubn, "name": "買方"}})  # tax 66
