@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.dynamo import (
     cancellation_reasons,
     dynamodb,
-    from_item,
     get,
+    get_many,
     is_condition_failure,
     key,
     query_all,
@@ -52,21 +52,15 @@ class DynamoFilings:
         period's head (for the credit carried over). ``totals`` keeps the items, for the guard."""
         totals = read_totals(ubn, period)
         table = invoices_table()
-        keys = [key(owner(ubn), head_key(period)), key(owner(ubn), head_key(previous))]
-        found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = dynamodb().batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(table, []):
-                plain = from_item(item)
-                found[plain["sk"]] = plain
-            request = response.get("UnprocessedKeys") or {}
+        head, last = get_many(
+            [(table, key(owner(ubn), head_key(period))), (table, key(owner(ubn), head_key(previous)))]
+        )
         return {
             "general": totals.groups.get(GENERAL),
             "special": totals.groups.get(SPECIAL),
             "purchases": totals.groups.get(PURCHASES),
-            "head": found.get(head_key(period)),
-            "previous": found.get(head_key(previous)),
+            "head": head,
+            "previous": last,
             "totals": totals,
         }
 

@@ -8,10 +8,9 @@ from typing import Any, Literal
 from chalice.app import Blueprint, CloudWatchEvent, Rate, Response
 from pydantic import BaseModel, Field
 
-from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS
 from chalicelib.api import deps
 from chalicelib.api.errors import json_response
-from chalicelib.api.invoices import DownloadLink
+from chalicelib.api.invoices import DownloadLink, link_response
 from chalicelib.api.routing import idempotency_key, operation
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.filing_status import ensure_period_started
@@ -183,7 +182,7 @@ def filing_document(period: str, version: str, kind: str, principal: Principal) 
     if kind not in ("pdf", "json") or not version.isdigit() or not 1 <= int(version) <= 99:
         raise NotFound("FILING_NOT_FOUND", "No such filed version of this period", "查無此期申報版本", "version")
     url = deps.filing_service().document_link(principal.ubn, period, int(version), kind)
-    return _redirect(url)
+    return link_response(url)
 
 
 @operation(
@@ -233,12 +232,7 @@ def file_blank_numbers(period: str, body: EmptyBody, principal: Principal) -> di
 def blank_number_file(period: str, name: str, principal: Principal) -> Response:
     if not _E0402.fullmatch(name):
         raise NotFound("FILE_NOT_FOUND", "No such E0402 file for this period", "本期無此空白字軌檔", "file")
-    return _redirect(deps.blank_number_filing().link(principal.ubn, period, name))
-
-
-def _redirect(url: str) -> Response:
-    body = DownloadLink(url=url, expires_in=DEFAULT_LINK_SECONDS).model_dump()
-    return json_response(body, 302, {"Location": url, "Cache-Control": "no-store"})
+    return link_response(deps.blank_number_filing().link(principal.ubn, period, name))
 
 
 # --- staff: the scheduled jobs, on demand ---------------------------------------------------------

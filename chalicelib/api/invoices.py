@@ -231,13 +231,19 @@ def _link(principal: Principal, invoice_number: str, kind_name: str, download: b
 def artifact_link(record: Any, ubn: str, kind_name: str, download: bool) -> Response:
     """302 to a short-lived link to ``record``'s artifact under ``ubn`` (the seller's prefix), built
     on demand first. The caller has checked who may see the invoice (received.py: buyer or seller)."""
-    from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind, S3Artifacts
+    from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
 
     kind = ArtifactKind(kind_name)
     _artifact(record, ubn, kind)
-    url = S3Artifacts().presign(ubn, record.period, record.invoice_number, kind, download=download)
+    return link_response(S3Artifacts().presign(ubn, record.period, record.invoice_number, kind, download=download))
+
+
+def link_response(url: str) -> Response:
+    """302 to a short-lived S3 link: a redirect works for browsers; the JSON body serves API clients
+    that do not follow it."""
+    from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS
+
     body = DownloadLink(url=url, expires_in=DEFAULT_LINK_SECONDS).model_dump()
-    # A redirect works for browsers; the JSON body serves API clients that do not follow it.
     return json_response(body, 302, {"Location": url, "Cache-Control": "no-store"})
 
 

@@ -22,6 +22,7 @@ from chalicelib.domain.filing import (
     OtherPurchases,
     PurchaseTotals,
     SalesTotals,
+    Statement,
     TaxReturn,
     compute_return,
 )
@@ -538,8 +539,6 @@ def _sales_fields(fields: Mapping[str, int]) -> dict[str, int]:
 
 
 def _return_of(stored: Mapping[str, Any]) -> TaxReturn:
-    from chalicelib.domain.filing import Statement
-
     return TaxReturn(
         form=str(stored["form"]),
         fields={str(k): int(v) for k, v in stored["fields"].items()},

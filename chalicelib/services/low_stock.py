@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.services.notices import notice_address
 from chalicelib.services.ports import AuditLog, Mailer
 from chalicelib.services.principal import merchant_owner
 
@@ -23,9 +24,7 @@ class LowStockMailer:
         self._audit = audit
 
     def __call__(self, ubn: str, period: str, channel: str, remaining: int) -> None:
-        profile = self._merchants.get_profile(ubn) or {}
-        receiver = (profile.get("receivers") or {}).get("email") or {}
-        to = receiver.get("address") if receiver.get("verified") else profile.get("email")
+        to = notice_address(self._merchants.get_profile(ubn) or {})
         if to:
             self._mailer.send(str(to), _SUBJECT, _BODY.format(channel=channel, period=period, remaining=remaining))
         self._audit.record(

@@ -21,6 +21,7 @@ from chalicelib.domain.filing_status import ensure_period_ended
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.services.filing_notices import notice_text
 from chalicelib.services.filings import FilingDocuments, FilingService
+from chalicelib.services.notices import notice_address
 from chalicelib.services.ports import AuditLog, Clock, Mailer
 from chalicelib.services.principal import merchant_owner
 from chalicelib.services.reconciliation import Reconciler
@@ -69,13 +70,6 @@ class JobReport:
     notified: int = 0
     started_at: str | None = None
     finished_at: str | None = None
-
-
-def notice_address(profile: Mapping[str, Any]) -> str | None:
-    """Where notices go: the verified email receiver, else the contact email given at sign-up."""
-    receiver = (profile.get("receivers") or {}).get("email") or {}
-    address = receiver.get("address") if receiver.get("verified") else profile.get("email")
-    return str(address) if address else None
 
 
 class BlankNumberFiling:
