@@ -32,11 +32,14 @@ class Settings(BaseModel):
     ses_endpoint: str | None = None
     sns_endpoint: str | None = None
     sqs_endpoint: str | None = None
+    ssm_endpoint: str | None = None
     # The SQS queue (name, not URL) that wakes the outbox processor after an invoice changes.
     outbox_queue: str = "einvoice-local-outbox"
     mail_from: str = DEFAULT_MAIL_FROM
-    # Root secret for token signatures, one-time code hashes, API-key pepper and cursors (each
-    # gets its own derived key). Set directly (local, tests) or named as an SSM SecureString.
+    # Root secret for token signatures, one-time code hashes, API-key pepper, cursors and the
+    # secrets sealed at rest (each gets its own derived key). Deployed stages name an SSM
+    # SecureString (``SECRET_KEY_PARAMETER``, read once per container); `make run` and the tests
+    # set it directly.
     secret_key: str | None = Field(default=None, min_length=32)
     secret_key_parameter: str | None = None
     # PEM bundle of the certificate authorities whose business certificates (工商憑證) may sign
@@ -64,6 +67,7 @@ _ENV = {
     "ses_endpoint": "AWS_ENDPOINT_URL_SES",
     "sns_endpoint": "AWS_ENDPOINT_URL_SNS",
     "sqs_endpoint": "AWS_ENDPOINT_URL_SQS",
+    "ssm_endpoint": "AWS_ENDPOINT_URL_SSM",
     "outbox_queue": "OUTBOX_QUEUE",
     "mail_from": "MAIL_FROM",
     "max_body_bytes": "MAX_BODY_BYTES",

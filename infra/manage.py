@@ -1,6 +1,7 @@
 """Operator commands. Staff accounts have no sign-up: an operator creates them here.
 
     printf '%s\\n' "$PASSWORD" | python -m infra.manage create-staff --username alice --password-stdin
+    python -m infra.manage --stage prod seal-qr-keys   # once, after the deployment that seals keys
 
 The password is read from standard input, never from the command line, where it would end up
 in the shell history and in ``ps``. The command talks to whatever the environment names, like the
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument(
         "--password-stdin", action="store_true", required=True, help="read the password from standard input"
     )
+    commands.add_parser(
+        "seal-qr-keys", help="seal the QR-code AES keys still stored in plain (profiles from before sealing)"
+    )
     return parser
 
 
@@ -69,6 +73,11 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
             print(f"{exc.code}: {exc.message} / {exc.message_zh}", file=sys.stderr)
             return EXIT_REFUSED
         print(f"Staff account {args.username} created / 已建立人員帳號 {args.username}")
+    elif args.command == "seal-qr-keys":
+        from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+
+        count = DynamoMerchants().seal_plain_qr_keys()
+        print(f"{count} QR keys sealed / 已加密 {count} 組 QR Code 金鑰")
     return EXIT_OK
 
 

@@ -1,4 +1,5 @@
-"""Least-privilege IAM policy per stage, naming exactly that stage's tables, bucket and queues.
+"""Least-privilege IAM policy per stage, naming exactly that stage's tables, bucket, queues and
+root-secret parameter (the one ``.chalice/config.json`` names as the stage's ``SECRET_KEY_PARAMETER``).
 
 `autogen_policy` is off: Chalice only analyses app.py, and our AWS calls live in chalicelib.
 The files in .chalice/ are generated from here; a test keeps them in sync.
@@ -10,9 +11,26 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from infra.resources import ARTIFACTS, QUEUES, TABLES
+
+CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
+
+
+def secret_parameter(stage: str) -> str:
+    """The SSM parameter holding the stage's root secret, as the stage's functions are told it."""
+    stages = json.loads(CONFIG.read_text(encoding="utf-8"))["stages"]
+    name = stages.get(stage, {}).get("environment_variables", {}).get("SECRET_KEY_PARAMETER")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"stage {stage!r} names no SECRET_KEY_PARAMETER in {CONFIG}")
+    return name
+
+
+def parameter_arn(name: str) -> str:
+    # A hierarchical name ("/einvoice/dev/secret-key") keeps its leading slash as the ARN's separator.
+    return f"arn:aws:ssm:*:*:parameter{name if name.startswith('/') else '/' + name}"
 
 
 def policy_document(stage: str) -> dict[str, Any]:
@@ -96,6 +114,16 @@ def policy_document(stage: str) -> dict[str, Any]:
                     "sqs:GetQueueAttributes",
                 ],
                 "Resource": queue_arns,
+            },
+            {
+                # Read once per container (chalicelib/adapters/keys.py). No kms:Decrypt: the parameter
+                # is a SecureString under the AWS managed key aws/ssm, whose key policy lets the
+                # account's principals decrypt through SSM only. A customer managed key would need
+                # kms:Decrypt on that key, conditioned on kms:ViaService ssm.<region>.amazonaws.com.
+                "Sid": "RootSecret",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": parameter_arn(secret_parameter(stage)),
             },
         ],
     }

@@ -9,16 +9,20 @@ Ctrl-C stops everything this started.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import time
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from chalice.cli.factory import CLIFactory
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
+from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.api.errors import JSON_CONTENT_TYPE, error_body
 from infra.gateway import GatewayResponsesLocalGateway
 from infra.local import ROOT, LocalStack
 from infra.outbox_worker import OutboxWorker
@@ -29,12 +33,81 @@ DATA_DIR = ROOT / ".data" / "dynamodb"
 
 
 class Handler(ChaliceRequestHandler):
-    """Chalice's request handler, with the gateway that answers like the deployed API Gateway."""
+    """Chalice's request handler, with the gateway that answers like the deployed API Gateway.
+
+    Every answer is the API's JSON error shape, as behind API Gateway: a method Chalice's handler has
+    no ``do_`` method for (TRACE, CONNECT, a made-up verb) goes through the app like any other and is
+    answered 405/404 there, and what http.server refuses itself (a malformed request line, a header
+    too long) is answered in JSON instead of its HTML page.
+    """
 
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         self.local_gateway = GatewayResponsesLocalGateway(app_object, config)
+        # The peer's address as the event's sourceIp, as API Gateway sets it (Chalice's local server
+        # says 127.0.0.1 for everyone): sign-in throttling counts by it.
+        self.local_gateway.event_converter.LOCAL_SOURCE_IP = client_address[0]
         # BaseHTTPRequestHandler handles the request inside __init__, so the gateway is set first.
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        body = json.dumps(
+            error_body(
+                _PROTOCOL_CODES.get(code, "BAD_REQUEST"),
+                message or HTTPStatus(code).phrase,
+                _PROTOCOL_ZH.get(code, "請求有誤"),
+            ),
+            ensure_ascii=False,
+        ).encode()
+        self.close_connection = True
+        # A request line too broken to name a version would otherwise get an HTTP/0.9 answer: a bare
+        # body without status line or headers.
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version: str = "HTTP/1.0"
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", JSON_CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass  # the client went away
+
+
+_PROTOCOL_CODES = {
+    400: "BAD_REQUEST",
+    408: "REQUEST_TIMEOUT",
+    414: "URI_TOO_LONG",
+    431: "HEADERS_TOO_LARGE",
+    501: "NOT_IMPLEMENTED",
+    505: "HTTP_VERSION_NOT_SUPPORTED",
+}
+_PROTOCOL_ZH = {
+    400: "請求格式有誤",
+    408: "請求逾時",
+    414: "網址過長",
+    431: "請求標頭過大",
+    501: "不支援此請求",
+    505: "不支援此 HTTP 版本",
+}
+
+
+def local_server(port: int, stage: str = "local") -> LocalDevServer:
+    """The app served the way ``chalice local`` serves it, with this module's Handler."""
+    factory = CLIFactory(project_dir=str(ROOT))
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    os.environ.update(config.environment_variables)
+    app_obj = factory.load_chalice_app()
+    # What chalice.local.create_local_server does: per-thread current_request handling.
+    CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
+    app_obj.__class__ = CustomLocalChalice
+    return LocalDevServer(app_obj, config, "127.0.0.1", port, handler_cls=Handler)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -57,16 +130,11 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
         os.environ.update(stack.environment())
         # The root secret is generated once and kept, so tokens survive a restart.
         os.environ.setdefault("SECRET_KEY", remembered_secret(ROOT / ".data" / "secret-key", 32))
-        factory = CLIFactory(project_dir=str(ROOT))
-        config = factory.create_config_obj(chalice_stage_name=stage)
-        os.environ.update(config.environment_variables)
-        app_obj = factory.load_chalice_app()
-        # What chalice.local.create_local_server does: per-thread current_request handling.
-        CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
-        app_obj.__class__ = CustomLocalChalice
-        server = LocalDevServer(app_obj, config, "127.0.0.1", port, handler_cls=Handler)
+        server = local_server(port, stage)
         for line in seed_demo(stack, ROOT / ".data"):
             print(line, flush=True)
+        if sealed := DynamoMerchants().seal_plain_qr_keys():
+            print(f"Sealed {sealed} QR-code keys kept in plain by an earlier version", flush=True)
         # What the outbox Lambdas do when deployed: documents, mail and SMS after each invoice.
         worker = OutboxWorker().start()
         # What the hourly period_jobs Lambda does: close periods, remind, mark overdue.

@@ -42,3 +42,20 @@ def local_aws(test_ca) -> Iterator[object]:
         os.environ.update(stack.environment())
         os.environ["TRUSTED_CA_PEMS"] = test_ca.pem.decode()
         yield stack
+
+
+@pytest.fixture(scope="session")
+def local_http_server(local_aws: object) -> Iterator[str]:
+    """The app behind the same HTTP server `make run` uses, on a free port: its base URL."""
+    import threading
+
+    from infra.run import local_server
+
+    server = local_server(0)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.server.shutdown()
+        server.server.server_close()

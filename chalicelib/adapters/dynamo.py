@@ -125,6 +125,20 @@ def get(table: str, pk: str, sk: str) -> dict[str, Any] | None:
     return from_item(item) if item else None
 
 
+def take(table: str, pk: str, sk: str) -> dict[str, Any] | None:
+    """Delete a single-use item and return what it held; None if it was not there (unknown, or
+    already taken by a concurrent request: the conditional delete lets exactly one caller have it)."""
+    try:
+        response = dynamodb().delete_item(
+            TableName=table, Key=key(pk, sk), ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_OLD"
+        )
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return None
+        raise
+    return from_item(response["Attributes"])
+
+
 def get_many(keys: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
     """Items by ``(table, key)``, strongly consistent, in one BatchGetItem round trip however many
     tables they are in; ``None`` where there is none, in the order asked. For a few keys (≤ 100)."""

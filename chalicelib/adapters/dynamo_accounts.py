@@ -1,7 +1,8 @@
 """Credentials and sessions of merchants and staff, in the merchants table.
 
 Keys (``owner`` is ``MERCHANT#<ubn>`` or ``STAFF#<username>``):
-- ``pk=<owner>, sk=CREDENTIAL``: password hash, lockout counters, must-change flag.
+- ``pk=<owner>, sk=CREDENTIAL``: password hash, must-change flag. (Failed sign-ins are counted
+  apart, by adapters.dynamo_throttles, for unknown accounts too.)
 - ``pk=<owner>, sk=SESSION#<id>``: one signed-in session; every authenticated request checks it,
   so logout and password resets take effect at once.
 - ``pk=REFRESH#<id>, sk=REFRESH``: where a refresh token leads (its owner), kept after rotation
@@ -18,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from chalicelib.adapters.dynamo import dynamodb, from_item, get, is_condition_failure, key, query_all, to_item
+from chalicelib.adapters.dynamo import dynamodb, get, is_condition_failure, key, query_all, to_item
 from chalicelib.domain.errors import Conflict
 from chalicelib.settings import get_settings
 
@@ -33,8 +34,6 @@ class Credential(BaseModel):
     owner: str
     password_hash: str
     must_change_password: bool = False
-    failures: int = 0
-    last_failure_at: datetime | None = None
     password_changed_at: datetime | None = None
 
 
@@ -68,7 +67,6 @@ class DynamoCredentials:
             "owner": owner,
             "password_hash": password_hash,
             "must_change_password": must_change_password,
-            "failures": 0,
             "password_changed_at": at.isoformat(),
         }
         try:
@@ -82,38 +80,13 @@ class DynamoCredentials:
         dynamodb().update_item(
             TableName=_table(),
             Key=key(owner, CREDENTIAL),
+            # REMOVE: credentials written before sign-in throttling still carry lockout counters.
             UpdateExpression=(
-                "SET password_hash = :h, must_change_password = :m, failures = :zero, "
-                "password_changed_at = :at REMOVE last_failure_at"
+                "SET password_hash = :h, must_change_password = :m, password_changed_at = :at "
+                "REMOVE failures, last_failure_at"
             ),
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=to_item(
-                {":h": password_hash, ":m": must_change_password, ":zero": 0, ":at": at.isoformat()}
-            ),
-        )
-
-    def record_failure(self, owner: str, at: datetime) -> int:
-        try:
-            response = dynamodb().update_item(
-                TableName=_table(),
-                Key=key(owner, CREDENTIAL),
-                UpdateExpression="ADD failures :one SET last_failure_at = :at",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_item({":one": 1, ":at": at.isoformat()}),
-                ReturnValues="UPDATED_NEW",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return 0
-            raise
-        return int(from_item(response["Attributes"])["failures"])
-
-    def reset_failures(self, owner: str) -> None:
-        dynamodb().update_item(
-            TableName=_table(),
-            Key=key(owner, CREDENTIAL),
-            UpdateExpression="SET failures = :zero REMOVE last_failure_at",
-            ExpressionAttributeValues=to_item({":zero": 0}),
+            ExpressionAttributeValues=to_item({":h": password_hash, ":m": must_change_password, ":at": at.isoformat()}),
         )
 
 

@@ -4,7 +4,9 @@ Keys (``m`` = ``MERCHANT#<ubn>``; ``p`` period, ``t`` invoice type, ``k`` track,
 - ``pk=m, sk=RANGE#p#t#k#b``: an allocated range (gsi1: ``PERIOD#p`` / ``k#b`` for staff).
 - ``pk=m, sk=BOOKLET#p#t#k#b``: one booklet of 50: allocated → active (取號) → assigned to a channel.
 - ``pk=m, sk=COUNTER#p#t#<channel>``: the channel's current booklet, its next number, the queue of
-  booklets assigned after it, and how many numbers remain.
+  booklets assigned after it, and how many numbers remain. ``low_stock_notice`` names the invoice
+  whose issue queued the low-stock notice (its outbox item, services/low_stock.py);
+  ``low_stock_notified`` is set once that notice was sent. Assigning booklets clears both.
 - ``pk=GUARD#p#k#b, sk=GUARD``: one per booklet for all merchants. Conditional writes of these
   make the database itself refuse a second allocation of any number of a period and track.
 """
@@ -63,7 +65,8 @@ class Counter:
     remaining: int
     last_issued_at: str
     version: int
-    low_stock_notified: bool
+    low_stock_notified: bool  # the low-stock notice was sent
+    low_stock_notice: str | None = None  # the invoice number whose issue queued it
 
     @property
     def current_exhausted(self) -> bool:
@@ -84,6 +87,7 @@ def _counter(item: dict[str, Any]) -> Counter:
         last_issued_at=str(item.get("last_issued_at", "")),
         version=int(item.get("version", 0)),
         low_stock_notified=bool(item.get("low_stock_notified", False)),
+        low_stock_notice=item.get("low_stock_notice"),
     )
 
 
@@ -327,7 +331,10 @@ class DynamoTracks:
                             "SET period = :p, invoice_type = :t, channel = :c, "
                             "queue = list_append(if_not_exists(queue, :empty), :q), "
                             "remaining = if_not_exists(remaining, :zero) + :n, "
-                            "version = if_not_exists(version, :zero) + :one, low_stock_notified = :false"
+                            "version = if_not_exists(version, :zero) + :one, low_stock_notified = :false "
+                            # More numbers: a notice still unsent is out of date, and the next issue
+                            # below the threshold queues a new one (services/low_stock.py).
+                            "REMOVE low_stock_notice"
                         ),
                         "ExpressionAttributeValues": to_item(
                             {
@@ -397,6 +404,8 @@ class DynamoTracks:
         counter: Counter,
         issued_at: str,
         extra_actions: Iterable[dict[str, Any]],
+        *,
+        low_stock_notice: str | None = None,
     ) -> tuple[bool, Counter | None]:
         """Use ``counter.next_no`` in one transaction with the caller's writes (the invoice).
 
@@ -404,29 +413,41 @@ class DynamoTracks:
         booklet, so a concurrent writer or a failure of any other action leaves no gap and no
         duplicate. ``(False, counter now)`` when another writer took the number first: the
         cancelled transaction hands back the counter as it is, which saves a read per lost race.
+
+        ``low_stock_notice`` (the number being issued) records on the counter that this issue queues
+        the low-stock notice; the commit then also requires that none is queued or sent and that
+        ``remaining`` is what was read, so of concurrent issuers below the threshold one queues it.
         """
         assert counter.next_no is not None and counter.end is not None  # noqa: S101 - guarded by caller
+        update = (
+            "SET next_no = :after, last_issued_at = :at, remaining = remaining - :one, "
+            "issued = if_not_exists(issued, :zero) + :one"
+        )
+        condition = "next_no = :n AND cur_begin = :b AND :n <= cur_end"
+        values: dict[str, Any] = {
+            ":after": counter.next_no + 1,
+            ":at": issued_at,
+            ":one": 1,
+            ":zero": 0,
+            ":n": counter.next_no,
+            ":b": counter.begin,
+        }
+        if low_stock_notice is not None:
+            update += ", low_stock_notice = :notice"
+            condition += (
+                " AND remaining = :remaining AND attribute_not_exists(low_stock_notice)"
+                " AND (attribute_not_exists(low_stock_notified) OR low_stock_notified = :false)"
+            )
+            values |= {":notice": low_stock_notice, ":remaining": counter.remaining, ":false": False}
         actions = [
             {
                 "Update": {
                     "TableName": _table(),
                     "Key": key(_owner(ubn), counter_sk(counter.period, counter.invoice_type, counter.channel)),
-                    "UpdateExpression": (
-                        "SET next_no = :after, last_issued_at = :at, remaining = remaining - :one, "
-                        "issued = if_not_exists(issued, :zero) + :one"
-                    ),
-                    "ConditionExpression": "next_no = :n AND cur_begin = :b AND :n <= cur_end",
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    "ExpressionAttributeValues": to_item(
-                        {
-                            ":after": counter.next_no + 1,
-                            ":at": issued_at,
-                            ":one": 1,
-                            ":zero": 0,
-                            ":n": counter.next_no,
-                            ":b": counter.begin,
-                        }
-                    ),
+                    "ExpressionAttributeValues": to_item(values),
                 }
             },
             *extra_actions,
@@ -448,15 +469,21 @@ class DynamoTracks:
             raise
         return True, None
 
-    def mark_low_stock_notified(self, ubn: str, counter: Counter) -> bool:
-        """Flip the once-only low-stock flag; True for the one caller that flipped it."""
+    def mark_low_stock_notified(self, ubn: str, period: str, invoice_type: str, channel: str, notice: str) -> bool:
+        """Record that the low-stock notice ``notice`` was sent; True for the one caller that did.
+
+        Only while ``notice`` is still the channel's queued notice: a notice that more booklets
+        made out of date must not mark the next one as sent."""
         try:
             dynamodb().update_item(
                 TableName=_table(),
-                Key=key(_owner(ubn), counter_sk(counter.period, counter.invoice_type, counter.channel)),
+                Key=key(_owner(ubn), counter_sk(period, invoice_type, channel)),
                 UpdateExpression="SET low_stock_notified = :true",
-                ConditionExpression="low_stock_notified = :false OR attribute_not_exists(low_stock_notified)",
-                ExpressionAttributeValues=to_item({":true": True, ":false": False}),
+                ConditionExpression=(
+                    "low_stock_notice = :notice "
+                    "AND (low_stock_notified = :false OR attribute_not_exists(low_stock_notified))"
+                ),
+                ExpressionAttributeValues=to_item({":true": True, ":false": False, ":notice": notice}),
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

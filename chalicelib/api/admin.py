@@ -6,7 +6,7 @@ under the staff member (``STAFF#<username>``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,7 @@ from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response
 from chalicelib.api.routing import operation
+from chalicelib.domain.fields import printable
 from chalicelib.domain.tax_registry import RegistrationStatus
 from chalicelib.domain.ubn import validate_ubn
 from chalicelib.services.principal import Principal
@@ -42,8 +43,8 @@ def tax_registry_service() -> TaxRegistryService:
 class RegistryRecordRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=60, description="營業人名稱 (registered business name)")
-    address: str = Field(max_length=100, description="營業地址 (registered business address)")
+    name: Annotated[str, *printable(60, min_length=1), Field(description="營業人名稱 (registered business name)")]
+    address: Annotated[str, *printable(100), Field(description="營業地址 (registered business address)")]
     status: RegistrationStatus = Field(
         description="active (營業中) may sign up; suspended (停業) and closed (歇業/註銷) may not"
     )

@@ -13,7 +13,8 @@ from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind,
 from chalicelib.api import deps
 from chalicelib.api.errors import json_response, xml_response
 from chalicelib.api.invoices import DownloadLink
-from chalicelib.api.routing import idempotency_key, operation, parse_json
+from chalicelib.api.json_body import parse_json
+from chalicelib.api.routing import idempotency_key, operation
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.allowances import (
     ALLOWANCE_NUMBER_PATTERN,

@@ -1,10 +1,12 @@
 """API keys for a merchant's ERP/POS systems (``X-Api-Key``); the secret is shown once.
 
-Keys are managed with a person's sign-in only: a request authenticated by an API key may use
-the merchant's routes within its scopes, but never create, list or revoke keys.
+Keys are managed with a person's sign-in only: these routes name no API-key scope, so a request
+authenticated by an API key is refused (routing.Auth), and a leaked key cannot mint more keys.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.api.api_key_auth import api_key_service
 from chalicelib.api.errors import json_response
 from chalicelib.api.routing import operation
-from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.fields import printable
 from chalicelib.security.api_keys import ApiScope
 from chalicelib.services.api_keys import MAX_ACTIVE_KEYS, ApiKeyView, CreatedApiKey
 from chalicelib.services.principal import Principal
@@ -24,7 +26,7 @@ TAG = "API keys"
 class CreateApiKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=60, description="What the key is for, e.g. 門市 POS 1")
+    name: Annotated[str, *printable(60, min_length=1), Field(description="What the key is for, e.g. 門市 POS 1")]
     # Plain strings, validated by the service, so an unknown scope gets INVALID_SCOPE naming it.
     scopes: list[str] = Field(
         min_length=1,
@@ -47,15 +49,6 @@ class ApiKeyList(BaseModel):
     )
 
 
-def _people_only(principal: Principal) -> None:
-    if principal.via == "api_key":
-        raise Forbidden(
-            "API_KEY_CANNOT_MANAGE_KEYS",
-            "API keys are managed by a signed-in person (Authorization: Bearer), not with an API key",
-            "API 金鑰須由登入的使用者（Authorization: Bearer）管理，不可使用 API 金鑰操作",
-        )
-
-
 @operation(
     bp,
     "/v1/api-keys",
@@ -67,7 +60,6 @@ def _people_only(principal: Principal) -> None:
     errors=(401, 403),
 )
 def list_keys(query: ListQuery, principal: Principal) -> ApiKeyList:
-    _people_only(principal)
     return ApiKeyList(items=api_key_service().list(principal, include_revoked=query.include_revoked))
 
 
@@ -89,7 +81,6 @@ def list_keys(query: ListQuery, principal: Principal) -> ApiKeyList:
     errors=(400, 401, 403, 409),
 )
 def create_key(body: CreateApiKeyRequest, principal: Principal) -> Response:
-    _people_only(principal)
     created = api_key_service().create(principal, body.name, body.scopes)
     return json_response(created.model_dump(mode="json"), 201, {"Cache-Control": "no-store"})
 
@@ -105,6 +96,5 @@ def create_key(body: CreateApiKeyRequest, principal: Principal) -> Response:
     errors=(401, 403, 404),
 )
 def revoke_key(key_id: str, principal: Principal) -> Response:
-    _people_only(principal)
     api_key_service().revoke(principal, key_id)
     return Response(body="", status_code=204)

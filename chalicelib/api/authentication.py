@@ -26,6 +26,7 @@ def _api_key_principal(value: str) -> Principal:
 def authenticate(
     request: Request, *, role: Role, scope: str | None = None, allow_password_change: bool = False
 ) -> Principal:
+    """The caller of a route for ``role``; API keys only where ``scope`` names what they need."""
     api_key = request.headers.get(API_KEY_HEADER)
     authorization = request.headers.get("authorization") or ""
     if api_key:
@@ -46,7 +47,19 @@ def authenticate(
             "Replace the initial password first (POST /v1/auth/password)",
             "請先變更初始密碼（POST /v1/auth/password）",
         )
-    if principal.via == "api_key" and scope is not None and scope not in principal.scopes:
-        raise Forbidden("INSUFFICIENT_SCOPE", f"This API key lacks the scope {scope}", f"此 API 金鑰缺少權限 {scope}")
+    if principal.via == "api_key":
+        # Default deny: a route opens to keys only by naming the scope they need. Account control
+        # (profile, receivers, password, keys, webhook secret) names none, so a leaked key can never
+        # redirect the merchant's mail and take the account over through a password reset.
+        if scope is None:
+            raise Forbidden(
+                "API_KEY_NOT_ALLOWED",
+                "API keys may not use this route; sign in as a person (Authorization: Bearer)",
+                "API 金鑰不可使用此功能，請以使用者登入（Authorization: Bearer）",
+            )
+        if scope not in principal.scopes:
+            raise Forbidden(
+                "INSUFFICIENT_SCOPE", f"This API key lacks the scope {scope}", f"此 API 金鑰缺少權限 {scope}"
+            )
     logger.append_keys(actor=principal.actor)
     return principal

@@ -16,23 +16,26 @@ from chalicelib.adapters.dynamo import CursorCodec
 from chalicelib.adapters.dynamo_accounts import DynamoCredentials, DynamoSessions
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
+from chalicelib.adapters.dynamo_captchas import DynamoCaptchas
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
+from chalicelib.adapters.dynamo_throttles import DynamoThrottles
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.adapters.keys import derived_key, trusted_ca_pems
 from chalicelib.adapters.notify import SesMailer, SnsSms
 from chalicelib.services.allowances import AllowanceService
 from chalicelib.services.auth import AuthService
+from chalicelib.services.captcha import CaptchaService
 from chalicelib.services.invoice_lifecycle import InvoiceLifecycleService
 from chalicelib.services.invoicing import InvoicingService
-from chalicelib.services.low_stock import LowStockMailer
 from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
 from chalicelib.services.ports import Clock
 from chalicelib.services.receivers import ReceiverService
 from chalicelib.services.registration import RegistrationService
+from chalicelib.services.sign_in_guard import SignInGuard
 from chalicelib.services.tracks import TrackService
 
 if TYPE_CHECKING:
@@ -55,11 +58,21 @@ def auth_service() -> AuthService:
         audit=audit_log(),
         clock=clock,
         token_key=derived_key("access-token"),
+        guard=sign_in_guard(),
     )
 
 
+def captcha_service() -> CaptchaService:
+    return CaptchaService(store=DynamoCaptchas(), throttles=DynamoThrottles(), clock=clock, key=derived_key("captcha"))
+
+
+def sign_in_guard() -> SignInGuard:
+    return SignInGuard(throttles=DynamoThrottles(), captchas=captcha_service(), clock=clock)
+
+
 def request_source(request: Request) -> dict[str, Any]:
-    """Where a request came from, for the audit trail."""
+    """Where a request came from: for the audit trail, and the client IP sign-in throttling counts by
+    (API Gateway's ``sourceIp``, the peer it saw; a client cannot set it with a header)."""
     identity = (request.context or {}).get("identity") or {}
     return {
         "ip": str(identity.get("sourceIp") or ""),
@@ -103,6 +116,7 @@ def password_reset_service() -> PasswordResetService:
         audit=audit_log(),
         clock=clock,
         code_key=derived_key("one-time-codes"),
+        throttles=DynamoThrottles(),
     )
 
 
@@ -115,8 +129,8 @@ def track_service() -> TrackService:
 
 
 def numbering_service() -> NumberingService:
-    alert = LowStockMailer(merchants=merchants(), mailer=SesMailer(), audit=audit_log())
-    return NumberingService(tracks=DynamoTracks(), clock=clock, low_stock=alert)
+    # No mailer here: the low-stock notice is an outbox item, sent by the outbox worker.
+    return NumberingService(tracks=DynamoTracks(), clock=clock)
 
 
 def invoices() -> DynamoInvoices:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from chalice.app import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.api import deps
 from chalicelib.api.routing import operation
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.fields import printable
 from chalicelib.services.invoice_lifecycle import Recipients
 from chalicelib.services.invoice_record import InvoiceView, view
 from chalicelib.services.principal import Principal
@@ -26,11 +27,11 @@ class InvoiceCancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # MIG F0501 CancelReason is 1-20 characters; ReturnTaxDocumentNumber ≤ 60; Remark ≤ 200.
-    reason: str = Field(min_length=1, max_length=20, description="作廢原因 (MIG CancelReason)")
-    return_tax_document_number: str | None = Field(
-        default=None, min_length=1, max_length=60, description="專案作廢核准文號; needed after the filing deadline"
+    reason: Annotated[str, *printable(20, min_length=1), Field(description="作廢原因 (MIG CancelReason)")]
+    return_tax_document_number: Annotated[str, *printable(60, min_length=1)] | None = Field(
+        default=None, description="專案作廢核准文號; needed after the filing deadline"
     )
-    remark: str | None = Field(default=None, min_length=1, max_length=200)
+    remark: Annotated[str, *printable(200, min_length=1)] | None = None
 
 
 class InvoiceReplacement(BaseModel):
@@ -51,8 +52,8 @@ class InvoiceReplacement(BaseModel):
 class InvoiceVoidRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=20, description="註銷原因 (MIG VoidReason)")
-    remark: str | None = Field(default=None, min_length=1, max_length=200)
+    reason: Annotated[str, *printable(20, min_length=1), Field(description="註銷原因 (MIG VoidReason)")]
+    remark: Annotated[str, *printable(200, min_length=1)] | None = None
     replacement: InvoiceReplacement
 
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, from_domain, json_response, status_for, xml_response
-from chalicelib.api.routing import idempotency_key, operation, parse_json
+from chalicelib.api.json_body import parse_json
+from chalicelib.api.routing import idempotency_key, operation
 from chalicelib.domain.channels import ONLINE, validate_channel
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.invoice import InvoiceDraft

@@ -17,6 +17,7 @@ bp = Blueprint(__name__)
     "/local/outbox",
     summary="Local stage only: every email (SES) and SMS (SNS) sent, newest last",
     tag="Local",
+    auth="public",
     response=Outbox,
     errors=(404,),
 )

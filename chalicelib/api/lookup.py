@@ -34,6 +34,7 @@ class CarrierQuery(BaseModel):
     "/v1/lookup/ubn/{ubn}",
     summary="UBN (統一編號): checksum validity and whether the tax registry knows the business",
     tag="Look-ups",
+    auth="public",
     response=UbnLookup,
 )
 def ubn(ubn: str) -> UbnLookup:
@@ -45,6 +46,7 @@ def ubn(ubn: str) -> UbnLookup:
     "/v1/lookup/carriers",
     summary="Carrier (載具) format validity, with the reason when invalid",
     tag="Look-ups",
+    auth="public",
     query=CarrierQuery,
     response=CarrierLookup,
 )
@@ -57,6 +59,7 @@ def carriers(query: CarrierQuery) -> CarrierLookup:
     "/v1/lookup/donation-codes/{code}",
     summary="Donation code (捐贈碼) format validity",
     tag="Look-ups",
+    auth="public",
     response=DonationCodeLookup,
 )
 def donation_codes(code: str) -> DonationCodeLookup:

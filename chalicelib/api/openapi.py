@@ -120,7 +120,8 @@ def _operation_object(op: Operation, refs: Refs, schemas: dict[str, Any]) -> dic
     statuses = set(op.errors) | set(_ALWAYS)
     if op.auth != "public":
         statuses |= {401, 403, 404}
-        obj["security"] = [{"bearerAuth": []}] + ([{"apiKey": []}] if op.auth == "merchant" else [])
+        # OpenAPI 3.1 lets a non-OAuth scheme list roles: an API key needs the named scope.
+        obj["security"] = [{"bearerAuth": []}] + ([{"apiKey": [op.scope]}] if op.scope else [])
     for status in sorted(statuses):
         responses[str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), **error_ref}
     obj["responses"] = responses

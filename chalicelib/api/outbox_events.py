@@ -41,15 +41,19 @@ def processor() -> OutboxProcessor:
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.delivery import SesRawMail, SnsText
     from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+    from chalicelib.adapters.dynamo_audit import DynamoAuditLog
     from chalicelib.adapters.dynamo_invoices import DynamoInvoices
     from chalicelib.adapters.dynamo_merchants import DynamoMerchants
     from chalicelib.adapters.dynamo_outbox import DynamoOutbox
+    from chalicelib.adapters.dynamo_tracks import DynamoTracks
     from chalicelib.adapters.s3_artifacts import S3Artifacts
     from chalicelib.documents.pdf import render_a4, render_proof
     from chalicelib.documents.pdf.allowance import render_allowance
+    from chalicelib.services.low_stock import LowStockNotices
     from chalicelib.services.outbox import OutboxProcessor
 
     invoices = DynamoInvoices()
+    clock = SystemClock()
     return OutboxProcessor(
         outbox=DynamoOutbox(invoices),
         invoices=invoices,
@@ -59,10 +63,11 @@ def processor() -> OutboxProcessor:
         texter=SnsText(),
         render_proof=render_proof,
         render_a4=render_a4,
-        clock=SystemClock(),
+        clock=clock,
         mail_from=get_settings().mail_from,
         allowances=DynamoAllowances(),
         render_allowance=render_allowance,
+        low_stock_notices=LowStockNotices(counters=DynamoTracks(), audit=DynamoAuditLog(clock)),
     )
 
 

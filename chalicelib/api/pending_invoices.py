@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +14,9 @@ from chalicelib.adapters.keys import derived_key
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response
 from chalicelib.api.invoices import issued_response
-from chalicelib.api.routing import operation, parse_json
+from chalicelib.api.json_body import parse_json
+from chalicelib.api.routing import operation
+from chalicelib.domain.fields import printable
 from chalicelib.services.invoice_record import InvoiceView
 from chalicelib.services.payment_notices import NoticeResult, PaymentNotice, PaymentNoticeService, WebhookSecrets
 from chalicelib.services.pending_invoices import DynamoPendingInvoices, PendingInvoiceService, PendingView, not_found
@@ -28,7 +30,7 @@ _ID = re.compile(r"pnd_[0-9a-f]{24}")
 class PendingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order_id: str = Field(min_length=1, max_length=20, description="The order the invoice is held for")
+    order_id: Annotated[str, *printable(20, min_length=1), Field(description="The order the invoice is held for")]
     invoice: dict[str, Any] = Field(description="The same body as POST /v1/invoices (channel defaults to api)")
 
 
@@ -137,8 +139,7 @@ def delete_pending(pending_id: str, principal: Principal) -> Response:
     tag=TAG,
     response=WebhookSecretView,
     status=201,
-    auth="merchant",
-    scope="invoices:write",
+    auth="merchant",  # account control: never an API key (a key could otherwise forge payment notices)
 )
 def rotate_webhook_secret(principal: Principal) -> Response:
     at = deps.clock.now().isoformat()

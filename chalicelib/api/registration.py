@@ -65,6 +65,7 @@ def _signup_response(ubn: str, pair: object, body_receivers: ReceiversInput) -> 
     "POST",
     summary="A single-use nonce (5 minutes) to sign with the business certificate",
     tag=TAG,
+    auth="public",
     response=ChallengeResponse,
     status=201,
 )
@@ -80,6 +81,7 @@ def challenge() -> ChallengeResponse:
     summary="Sign up with a 工商憑證: certificate, signature over the nonce, password, receivers",
     description="The UBN comes from the certificate; only businesses active in the tax registry may sign up.",
     tag=TAG,
+    auth="public",
     body=CertificateSignup,
     response=SignupResponse,
     status=201,
@@ -99,6 +101,7 @@ def certificate_signup(body: CertificateSignup) -> Response:
     "POST",
     summary="Activate a tax-office issued account: initial password → your own password and receivers",
     tag=TAG,
+    auth="public",
     body=AccountActivation,
     response=SignupResponse,
     status=201,

@@ -8,11 +8,9 @@ never see raw JSON and never build error bodies.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,11 +25,17 @@ from chalicelib.api.errors import (
     json_response,
     unavailable,
 )
+from chalicelib.api.json_body import parse_json
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.validation import invalid_input_from
 from chalicelib.observability import logger
+from chalicelib.security.api_keys import ApiScope
 from chalicelib.security.tokens import Role
 
+#: Who may call a route. ``public``: anyone, no credential read. ``merchant``: a merchant's signed-in
+#: person (bearer token) and, only where the route names a ``scope``, an API key holding that scope.
+#: ``staff``: tax-office staff. Every route states one: there is no default, so a new route cannot
+#: slip out open by omission, and a merchant route that names no scope refuses every API key.
 Auth = Literal["public", "merchant", "staff"]
 
 _UNAVAILABLE_CODES = {
@@ -69,18 +73,6 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
-
-
-def parse_json(raw: bytes | str | None) -> Any:
-    if not raw:
-        raise ApiError(400, "MISSING_BODY", "A JSON request body is required", "缺少 JSON 請求內容")
-    try:
-        # Decimal keeps money exact even when a client sends a JSON number instead of a string.
-        return json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(
-            400, "MALFORMED_JSON", f"The request body is not valid JSON: {exc}", "請求內容不是有效的 JSON"
-        ) from exc
 
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -135,7 +127,7 @@ def operation(
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
-    auth: Auth = "public",
+    auth: Auth,
     content_types: tuple[str, ...] = ("application/json",),
     response_content_type: str = "application/json",
     errors: tuple[int, ...] = (),
@@ -144,7 +136,13 @@ def operation(
     raw_body: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as a route. For ``auth`` other than public the view receives ``principal``;
-    with ``body``/``query`` models it receives ``body``/``query``; path parameters by name."""
+    with ``body``/``query`` models it receives ``body``/``query``; path parameters by name.
+
+    ``scope`` opens a merchant route to API keys that hold it; without one, keys are refused."""
+    if scope is not None:
+        if auth != "merchant":
+            raise ValueError(f"{method} {path}: only merchant routes can be opened to API keys")
+        ApiScope(scope)  # an unknown scope name fails at import, not at the first request
     op = Operation(
         method=method,
         path=path,

@@ -20,6 +20,7 @@ bp = Blueprint(__name__)
     "/health",
     summary="Health: 200 when DynamoDB and S3 answer, 503 naming the part that does not",
     tag="System",
+    auth="public",
     response=HealthReport,
     errors=(503,),
 )
@@ -28,12 +29,19 @@ def health() -> Response:
     return json_response(report.model_dump(mode="json"), 200 if report.healthy else 503, {"Cache-Control": "no-store"})
 
 
-@operation(bp, "/openapi.json", summary="OpenAPI 3.1 document of every route", tag="System")
+@operation(bp, "/openapi.json", summary="OpenAPI 3.1 document of every route", tag="System", auth="public")
 def openapi_document() -> Response:
     return json_response(build_openapi(bp.current_app))
 
 
-@operation(bp, "/docs", summary="Human-readable API documentation", tag="System", response_content_type="text/html")
+@operation(
+    bp,
+    "/docs",
+    summary="Human-readable API documentation",
+    tag="System",
+    auth="public",
+    response_content_type="text/html",
+)
 def docs_page() -> Response:
     page = resources.files("chalicelib.api").joinpath("static/docs.html").read_text(encoding="utf-8")
     return Response(body=page, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

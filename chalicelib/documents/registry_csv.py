@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.printable_text import first_refused, refused_text_error
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
 from chalicelib.domain.ubn import is_valid_ubn
 
@@ -42,7 +43,6 @@ MAX_ADDRESS_LENGTH = 100
 
 # 10-APR-23: the Oracle-style date the MOF extract is stamped with.
 _STAMP = re.compile(r"[0-9]{1,2}-[A-Za-z]{3}-[0-9]{2,4}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EIGHT_DIGITS = re.compile(r"[0-9]{8}")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
@@ -163,15 +163,23 @@ def _rejection(row: _Row) -> RejectedRow | None:
             f"The address exceeds {MAX_ADDRESS_LENGTH} characters",
             f"營業地址超過 {MAX_ADDRESS_LENGTH} 字",
         ),
-        (
-            bool(_CONTROL.search(name) or _CONTROL.search(address)),
-            "The name or address contains control characters",
-            "營業人名稱或地址含有控制字元",
-        ),
     )
     for failed, reason, reason_zh in checks:
         if failed:
             return RejectedRow(row.line, ubn, reason, reason_zh)
+    return _refused_characters(row.line, ubn, name, address)
+
+
+def _refused_characters(line: int, ubn: str, name: str, address: str) -> RejectedRow | None:
+    # The name and address print on every invoice of the business: the rule of all printed text.
+    for column, label, label_zh, value in (
+        (COLUMN_NAME, "name", "營業人名稱", name),
+        (COLUMN_ADDRESS, "address", "營業地址", address),
+    ):
+        refused = first_refused(value)
+        if refused is not None:
+            error = refused_text_error(*refused)
+            return RejectedRow(line, ubn, f"The {label} ({column}): {error.message}", f"{label_zh}：{error.message_zh}")
     return None
 
 

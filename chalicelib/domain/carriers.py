@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.printable_text import first_refused, refused_text_error
 from chalicelib.domain.validation import as_pydantic_error
 
 MOBILE_BARCODE = "3J0002"
@@ -90,6 +91,10 @@ def _bad_id(reason: str, reason_zh: str, field: str = "id") -> CarrierCheck:
 def _check_free_form(value: str, field: str, what: str, what_zh: str) -> CarrierCheck:
     if not value.strip():
         return _bad_id(f"The {what} must not be empty.", f"{what_zh}不可為空白。", field)
+    refused = first_refused(value)  # a member carrier's id prints on the A4 invoice
+    if refused is not None:
+        error = refused_text_error(*refused)
+        return CarrierCheck(False, error.message, error.message_zh, error.code, field)
     if len(value) > MAX_CARRIER_ID_LENGTH:
         return _bad_id(
             f"The {what} has at most {MAX_CARRIER_ID_LENGTH} characters.",

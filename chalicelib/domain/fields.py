@@ -1,13 +1,14 @@
-"""Reusable checks for request fields: XML-safe text and decimal numbers in the MIG's limits."""
+"""Reusable checks for request fields: printable text and decimal numbers in the MIG's limits."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.printable_text import printable_text
 from chalicelib.domain.validation import as_pydantic_error
 
 #: MIG ``decimal(20,7)``: at most 20 significant digits, 7 of them after the point.
@@ -16,8 +17,6 @@ MAX_FRACTION_DIGITS = 7
 
 # Plain notation only: Decimal() would also take " 65", "1_000", "1e3" and "NaN".
 _DECIMAL_PATTERN = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
-# Characters XML 1.0 cannot carry at all; such text would make the F0401 unsendable.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def digit_counts(value: Decimal) -> tuple[int, int]:
@@ -66,19 +65,30 @@ def parse_decimal(value: object, *, code: str, label: str, label_zh: str, field:
     return number
 
 
+def check_printable(value: str) -> str:
+    """:func:`~chalicelib.domain.printable_text.printable_text` as a pydantic ``AfterValidator``."""
+    try:
+        return printable_text(value)
+    except InvalidInput as error:
+        raise as_pydantic_error(error) from None
+
+
+def printable(max_length: int, *, min_length: int = 0) -> tuple[object, ...]:
+    """Metadata for free text that prints on a document (invoice, allowance, PDF, MIG XML, e-mail,
+    console): ``Annotated[str, *printable(60, min_length=1)]``. No control, BOM or bidi character
+    (``INVALID_CHARACTERS``, see :mod:`chalicelib.domain.printable_text`).
+
+    The length limits are part of it because pydantic applies a ``Field`` placed *after* a
+    validator as a limit on items (``TOO_MANY_ITEMS``), not on characters.
+    """
+    return (Field(min_length=min_length, max_length=max_length), AfterValidator(check_printable))
+
+
 def check_text(value: str) -> str:
-    """Refuse blank text and characters that XML cannot carry (pydantic ``AfterValidator``)."""
+    """Refuse blank text and characters that must not print (pydantic ``AfterValidator``)."""
     if not value.strip():
         raise as_pydantic_error(InvalidInput("EMPTY_VALUE", "This field must not be blank.", "此欄位不可為空白。"))
-    if _NOT_XML.search(value):
-        raise as_pydantic_error(
-            InvalidInput(
-                "INVALID_CHARACTERS",
-                "The text contains control characters that an e-invoice cannot carry.",
-                "內容含有電子發票無法傳送的控制字元。",
-            )
-        )
-    return value
+    return check_printable(value)
 
 
 def decimal_field(code: str, label: str, label_zh: str, *, positive: bool) -> BeforeValidator:

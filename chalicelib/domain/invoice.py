@@ -28,7 +28,7 @@ from chalicelib.domain.amounts import AmountBlock, AmountLine, compute_invoice_a
 from chalicelib.domain.carriers import MOBILE_BARCODE, Carrier
 from chalicelib.domain.donation import validate_donation_code
 from chalicelib.domain.errors import InvalidInput, RuleViolation
-from chalicelib.domain.fields import check_text, decimal_field, fits_mig_decimal
+from chalicelib.domain.fields import check_printable, check_text, decimal_field, fits_mig_decimal
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.tax import (
     CustomsClearanceMark,
@@ -67,6 +67,7 @@ def _buyer_ubn(value: object) -> str | None:
 
 
 def _email(value: str) -> str:
+    check_printable(value)  # the regex lets a bidi override through, and the address is shown
     if not _EMAIL.fullmatch(value):
         raise as_pydantic_error(
             InvalidInput("INVALID_EMAIL", "This is not an e-mail address.", "電子郵件地址格式不正確。")

@@ -3,7 +3,10 @@
 Six digits are only 10^6 values, so a salted SHA-256 could be reversed in a second by whoever reads
 the table; the stored value is therefore an HMAC under a server-side key. The HMAC also binds the
 code to a ``context`` (purpose and account, e.g. ``"reset:24634102"``), so a code mailed for one
-purpose or account can never be replayed for another. Guessing is bounded by ``max_attempts``.
+purpose or account can never be replayed for another. Guessing is bounded by ``max_attempts``:
+callers claim each attempt in the database before checking it (one conditional update, see
+adapters.dynamo_merchants.claim_code_attempt) and pass the attempts made before it, so concurrent
+guesses cannot get more than ``max_attempts`` checked.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ ACCESS_TOKEN_TTL = timedelta(minutes=15)
 MIN_KEY_BYTES = 32
 # Tokens are issued and checked by our own functions, but Lambda hosts' clocks may differ slightly.
 _CLOCK_SKEW = timedelta(seconds=30)
+# The longest ``exp - iat`` a token may claim, whatever ``exp`` was signed: the lifetime is the
+# verifier's policy, so a token minted with a far ``exp`` (a faulty issuer, a stolen key) is refused.
+MAX_ACCESS_TOKEN_LIFETIME = ACCESS_TOKEN_TTL + _CLOCK_SKEW
 # Pinned: never taken from the token header (RFC 8725 §2.1), so "none" and HS/RS confusion fail.
 _ALGORITHM = "HS256"
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ", "jti", "sid"]
@@ -90,8 +93,8 @@ def issue_access_token(
         raise ValueError("subject and session_id must not be empty")
     issued = int(now.timestamp())
     expires_in = int(ttl.total_seconds())
-    if expires_in <= 0:
-        raise ValueError("ttl must be positive")
+    if expires_in <= 0 or ttl > ACCESS_TOKEN_TTL:
+        raise ValueError(f"ttl must be positive and at most {ACCESS_TOKEN_TTL}")
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "sub": subject,
@@ -153,6 +156,9 @@ def _scopes(payload: dict[str, Any]) -> frozenset[str]:
 def verify_access_token(token: str, key: bytes, now: datetime) -> AccessClaims:
     """The claims of a valid access token at ``now``; ``TokenInvalid`` for anything else.
 
+    A token must carry ``iat``, and may live (``exp - iat``) at most the access-token lifetime,
+    whatever ``exp`` its signature covers.
+
     ``TOKEN_EXPIRED`` is only reported for a token whose signature is good, so the code never
     tells a forger anything.
     """
@@ -175,6 +181,7 @@ def verify_access_token(token: str, key: bytes, now: datetime) -> AccessClaims:
         or not session_id
         or issued_at > now + _CLOCK_SKEW
         or expires_at <= issued_at
+        or expires_at - issued_at > MAX_ACCESS_TOKEN_LIFETIME
     ):
         raise TokenInvalid("INVALID_TOKEN")
     if now >= expires_at:

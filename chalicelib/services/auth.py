@@ -4,6 +4,12 @@ Merchants (營業人) sign in with their UBN, tax-office staff with a username; 
 access token and a rotating refresh token. Every session is a database item checked on each
 request, so logout, password change and reset end sessions: at once in the process that ended
 it, and within a few seconds in every other one (adapters.dynamo_accounts.SESSION_CHECK_SECONDS).
+
+Passwords are tried only with the leave of services.sign_in_guard (throttles per client IP and per
+IP and account, and a CAPTCHA after repeated failures of an account), never refused once tried
+right. A password for an account that does not exist is verified against a decoy hash, and the
+guard never reads the account, so a wrong UBN and a wrong password cost the same and get the same
+answers in the same order.
 """
 
 from __future__ import annotations
@@ -16,8 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from chalicelib.adapters.dynamo_accounts import Credential, DynamoCredentials, DynamoSessions, Session
-from chalicelib.domain.errors import RateLimited, Unauthenticated
-from chalicelib.security.lockout import is_locked
+from chalicelib.domain.errors import Unauthenticated
 from chalicelib.security.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from chalicelib.security.tokens import (
     Role,
@@ -28,8 +33,10 @@ from chalicelib.security.tokens import (
     verify_access_token,
     verify_refresh_secret,
 )
+from chalicelib.services.captcha import CaptchaAnswer
 from chalicelib.services.ports import AuditLog, Clock
 from chalicelib.services.principal import PASSWORD_CHANGE_SCOPE, Principal, owner_of
+from chalicelib.services.sign_in_guard import SignInGuard
 
 REFRESH_TOKEN_TTL = timedelta(days=30)
 
@@ -75,12 +82,14 @@ class AuthService:
         audit: AuditLog,
         clock: Clock,
         token_key: bytes,
+        guard: SignInGuard,
     ) -> None:
         self._credentials = credentials
         self._sessions = sessions
         self._audit = audit
         self._clock = clock
         self._token_key = token_key
+        self._guard = guard
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -114,38 +123,47 @@ class AuthService:
 
     # --- log in ---------------------------------------------------------------------------
 
-    def login(self, role: Role, subject: str, password: str, *, source: Mapping[str, Any]) -> TokenPair:
-        credential = self.check_password(role, subject, password, source=source)
+    def login(
+        self,
+        role: Role,
+        subject: str,
+        password: str,
+        *,
+        source: Mapping[str, Any],
+        captcha: CaptchaAnswer | None = None,
+    ) -> TokenPair:
+        credential = self.check_password(role, subject, password, source=source, captcha=captcha)
         scopes = frozenset({PASSWORD_CHANGE_SCOPE}) if credential.must_change_password else frozenset()
         pair = self.start_session(role, subject, scopes=scopes)
         self._audit.record(credential.owner, "login", f"{role.value}:{subject}", dict(source))
         return pair
 
-    def check_password(self, role: Role, subject: str, password: str, *, source: Mapping[str, Any]) -> Credential:
-        """The credential if ``password`` is right; lockout, failure counting and audit included."""
+    def check_password(
+        self,
+        role: Role,
+        subject: str,
+        password: str,
+        *,
+        source: Mapping[str, Any],
+        captcha: CaptchaAnswer | None = None,
+    ) -> Credential:
+        """The credential if ``password`` is right; throttling, the CAPTCHA gate and audit included."""
         owner = owner_of(role, subject)
+        admission = self._guard.admit(owner, source, captcha)
         credential = self._credentials.get(owner)
-        now = self._clock.now()
         if credential is None:
             verify_password(_decoy_hash(), password)
+            admission.failed()
             raise _invalid_credentials()
-        locked, wait = is_locked(credential.failures, credential.last_failure_at, now)
-        if locked:
-            self._audit.record(owner, "login_refused_locked", "anonymous", {**source, "retry_after": wait})
-            raise RateLimited(
-                "ACCOUNT_LOCKED",
-                f"Too many failed attempts; try again in {wait} seconds",
-                f"登入失敗次數過多，請於 {wait} 秒後再試",
-                retry_after=wait,
-            )
         if not verify_password(credential.password_hash, password):
-            failures = self._credentials.record_failure(owner, now)
-            self._audit.record(owner, "login_failed", "anonymous", {**source, "failures": failures})
+            admission.failed()
+            self._audit.record(owner, "login_failed", "anonymous", {**source, "captcha": captcha is not None})
             raise _invalid_credentials()
-        if credential.failures:
-            self._credentials.reset_failures(owner)
+        admission.succeeded()
         if needs_rehash(credential.password_hash) and not credential.must_change_password:
-            self._credentials.set_password(owner, hash_password(password), must_change_password=False, at=now)
+            self._credentials.set_password(
+                owner, hash_password(password), must_change_password=False, at=self._clock.now()
+            )
         return credential
 
     # --- tokens ---------------------------------------------------------------------------
@@ -199,9 +217,15 @@ class AuthService:
     # --- passwords ------------------------------------------------------------------------
 
     def change_password(
-        self, principal: Principal, current_password: str, new_password: str, *, source: Mapping[str, Any]
+        self,
+        principal: Principal,
+        current_password: str,
+        new_password: str,
+        *,
+        source: Mapping[str, Any],
+        captcha: CaptchaAnswer | None = None,
     ) -> TokenPair:
-        self.check_password(principal.role, principal.subject, current_password, source=source)
+        self.check_password(principal.role, principal.subject, current_password, source=source, captcha=captcha)
         return self.set_new_password(
             principal.role, principal.subject, new_password, source=source, actor=principal.actor
         )

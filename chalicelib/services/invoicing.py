@@ -1,9 +1,10 @@
 """Issuing e-invoices: validate, number, and commit everything in one transaction.
 
 One DynamoDB transaction writes the channel's number counter, the invoice, the period's running
-totals, the outbox entry (documents and delivery happen from it afterwards) and, when given, the
-idempotency record and the order-id record. So an invoice is never half-written, a number is
-never lost, and a retry finds the first invoice instead of making a second one.
+totals, the outbox entry (documents and delivery happen from it afterwards), the low-stock notice
+when this issue is the one to queue it and, when given, the idempotency record and the order-id
+record. So an invoice is never half-written, a number is never lost, and a retry finds the first
+invoice instead of making a second one; and nothing after the commit can fail the request.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft,
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.period import Period
 from chalicelib.domain.random_number import new_random_number
+from chalicelib.services import low_stock
 from chalicelib.services.invoice_building import invoice_codes, purchases_actions, totals_changes, totals_update
 from chalicelib.services.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem, view
 from chalicelib.services.merchant_profile import MerchantSettings
@@ -151,7 +153,7 @@ class InvoicingService:
             return self._transaction(ubn, record, settings, idem_id, fingerprint, issued_at)
 
         try:
-            self._numbering.take(
+            taken = self._numbering.take(
                 ubn,
                 channel,
                 invoice_type=draft.invoice_type,
@@ -170,6 +172,8 @@ class InvoicingService:
         record = built["record"]
         if self._notify_outbox is not None:
             self._notify_outbox(ubn, record.invoice_number, "issued")
+            if taken.low_stock_crossed:
+                self._notify_outbox(ubn, record.invoice_number, low_stock.EVENT)
         return Issued(record, replayed=False)
 
     def _read(
@@ -183,7 +187,8 @@ class InvoicingService:
             keys.append(_idempotency_key(idem_id))
         if draft.order_id:
             keys.append(self._invoices.order_key(ubn, draft.order_id))
-        profile, counter_item, *records = get_many(keys)
+        profile_item, counter_item, *records = get_many(keys)
+        profile = self._merchants.profile_from_item(ubn, profile_item)
         counter = as_counter(counter_item) if counter_item else None
         replay = self._replay_by_key(ubn, idem_id, fingerprint, item=records.pop(0)) if idem_id else None
         if replay is None and draft.order_id:

@@ -4,12 +4,13 @@ and are read-only here."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.fields import printable
 from chalicelib.domain.validation import as_pydantic_error, invalid_input_from
 from chalicelib.services.ports import AuditLog
 from chalicelib.services.receivers import MAX_EMAIL_LENGTH, check_email, in_model, public_receivers
@@ -40,10 +41,11 @@ class MerchantSettings(BaseModel):
 class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_in_charge: str | None = Field(default=None, max_length=30)
-    phone: str | None = Field(default=None, max_length=26)
+    # The address prints on every invoice as the seller's; all of them show on the console.
+    person_in_charge: Annotated[str, *printable(30)] | None = None
+    phone: Annotated[str, *printable(26)] | None = None
     email: str | None = Field(default=None, max_length=MAX_EMAIL_LENGTH)
-    address: str | None = Field(default=None, min_length=1, max_length=100)
+    address: Annotated[str, *printable(100, min_length=1)] | None = None
     settings: dict[str, Any] | None = None
 
     @model_validator(mode="before")

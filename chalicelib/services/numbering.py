@@ -4,6 +4,9 @@ The number comes from the channel's counter, which moves in the same DynamoDB tr
 writes the invoice; if anything in that transaction fails, the counter does not move and the
 next attempt gets the same number. Two writers on one counter race on a condition (the number
 they read); the loser reads again and takes the next one.
+
+Nothing happens after the commit that could fail the caller's request: the low-stock notice is an
+outbox item written in the same transaction (services/low_stock.py), sent later by the outbox.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from chalicelib.adapters.dynamo_tracks import Counter, DynamoTracks, NoNumbersLe
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.services import low_stock
 from chalicelib.services.ports import Clock
 
 # Contention on one counter is resolved by retrying; a few hundred tries covers even eight
@@ -26,7 +30,6 @@ from chalicelib.services.ports import Clock
 MAX_ATTEMPTS = 400
 
 ActionsFor = Callable[[InvoiceNumber, datetime], Iterable[dict[str, Any]]]
-LowStockNotifier = Callable[[str, str, str, int], None]  # ubn, period, channel, remaining
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class TakenNumber:
     issued_at: datetime
     channel: str
     remaining: int  # numbers left to this channel after this one
-    low_stock_crossed: bool  # this issue was the one that went below the merchant's threshold
+    low_stock_crossed: bool  # this issue queued the low-stock notice (outbox event ``low_stock``)
 
 
 def _no_numbers(period: Period, channel: str) -> NoNumbersLeft:
@@ -55,11 +58,9 @@ class NumberingService:
         tracks: DynamoTracks,
         clock: Clock,
         before_commit: Callable[[InvoiceNumber], None] | None = None,
-        low_stock: LowStockNotifier | None = None,
     ) -> None:
         self._tracks = tracks
         self._clock = clock
-        self._low_stock = low_stock
         # A test seam: runs after a number is chosen and before it is committed, so a test can
         # make the writer die exactly there.
         self._before_commit = before_commit
@@ -101,11 +102,15 @@ class NumberingService:
             if self._before_commit is not None:
                 self._before_commit(number)
             actions = list(actions_for(number, issued_at))
-            committed, seen = self._tracks.take(ubn, counter, issued_at.isoformat(), actions)
+            remaining = counter.remaining - 1
+            notice = None
+            if low_stock_threshold is not None and low_stock.is_due(counter, remaining, low_stock_threshold):
+                notice = number.value
+                created = issued_at.isoformat()
+                actions.append(low_stock.notice_action(ubn, counter, notice, remaining, low_stock_threshold, created))
+            committed, seen = self._tracks.take(ubn, counter, issued_at.isoformat(), actions, low_stock_notice=notice)
             if committed:
-                remaining = counter.remaining - 1
-                crossed = self._warn_once(ubn, counter, remaining, low_stock_threshold)
-                return TakenNumber(number, issued_at, channel, remaining, crossed)
+                return TakenNumber(number, issued_at, channel, remaining, notice is not None)
             _backoff(attempt)
         raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
 
@@ -115,17 +120,6 @@ class NumberingService:
         """``(table, key)`` of the counter ``take`` would use now, for a caller batching its reads."""
         now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
         return self._tracks.counter_key(ubn, Period.from_date(now.date()).code, invoice_type.value, channel)
-
-    def _warn_once(self, ubn: str, counter: Counter, remaining: int, threshold: int | None) -> bool:
-        """Tell the merchant once when a channel runs low; the flag on the counter makes it once
-        even when many tills cross the threshold at the same moment."""
-        if threshold is None or remaining >= threshold or counter.low_stock_notified:
-            return False
-        if not self._tracks.mark_low_stock_notified(ubn, counter):
-            return False
-        if self._low_stock is not None:
-            self._low_stock(ubn, counter.period, counter.channel, remaining)
-        return True
 
     @staticmethod
     def _next(counter: Counter, now: datetime) -> tuple[InvoiceNumber, datetime]:

@@ -27,6 +27,11 @@ Allowances (折讓) use the same items and machinery: an event starting with ``a
 (``allowance_issued``, ``allowance_cancelled``, written by services/allowances.py) names an allowance
 number in the item's ``invoice_number`` field, loads the allowance instead of an invoice, and has its
 own document steps (``g0501_xml``/``g0401_xml``, ``allowance_pdf``) before the same leased ``email``.
+
+The merchant's low-stock notice (event ``low_stock``, services/low_stock.py) is an item too, named
+by the invoice whose issue queued it, with one leased ``email`` step to the merchant's notice
+address. Only after it was sent is the channel's counter marked notified; a notice made out of
+date by newly assigned booklets is skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from chalicelib.adapters.dynamo_outbox import result_attribute
 from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
 from chalicelib.observability import logger
 from chalicelib.services import allowances as allowance_documents
+from chalicelib.services import low_stock
 from chalicelib.services.allowances import AllowanceRecord
 from chalicelib.services.invoice_documents import (
     Attachment,
@@ -55,7 +61,9 @@ from chalicelib.services.invoice_documents import (
     pdf_document,
 )
 from chalicelib.services.invoice_record import InvoiceRecord
+from chalicelib.services.low_stock import LowStockNotices
 from chalicelib.services.merchant_profile import MerchantSettings
+from chalicelib.services.notices import notice_address
 from chalicelib.services.ports import Clock
 
 if TYPE_CHECKING:
@@ -206,7 +214,21 @@ class _AllowanceRun:
         return str(self.item["steps"][step])
 
 
-_AnyRun = _Run | _AllowanceRun
+@dataclass
+class _NoticeRun:
+    """One pass over one low-stock notice item (nothing to render, no invoice to update)."""
+
+    ubn: str
+    number: str  # the invoice whose issue queued the notice
+    event: str
+    item: dict[str, Any]
+    profile: dict[str, Any] | None = None
+
+    def state(self, step: str) -> str:
+        return str(self.item["steps"][step])
+
+
+_AnyRun = _Run | _AllowanceRun | _NoticeRun
 
 
 @dataclass
@@ -225,13 +247,14 @@ class OutboxProcessor:
     # item then fails (and stays pending) instead of being skipped.
     allowances: AllowanceStore | None = None
     render_allowance: AllowanceRenderer | None = None
+    low_stock_notices: LowStockNotices | None = None
 
     def process(self, ubn: str, number: str, event: str) -> Outcome:
         item = self.outbox.get(ubn, number, event)
         if item is None:
             logger.warning("outbox item not found", extra={"ubn": ubn, "invoice_number": number, "event": event})
             return Outcome.MISSING
-        order = ALLOWANCE_STEP_ORDER if event.startswith(ALLOWANCE_PREFIX) else STEP_ORDER
+        order = _step_order(event)
         steps = [step for step in order if step in item["steps"]]
         unknown = set(item["steps"]) - set(order)
         if unknown:
@@ -239,14 +262,7 @@ class OutboxProcessor:
             raise ValueError(f"outbox steps this processor does not know: {sorted(unknown)}")
         if item.get("status") == DONE and "gsi1pk" not in item:
             return Outcome.ALREADY_DONE
-        run: _AnyRun
-        if event.startswith(ALLOWANCE_PREFIX):
-            run = self._allowance_run(ubn, number, event, item)
-        else:
-            record = self.invoices.get(ubn, number)
-            if record is None:  # written in one transaction with the item: this is a bug, not a race
-                raise LookupError(f"outbox item without its invoice: {ubn} {number}")
-            run = _Run(ubn, number, event, record, item)
+        run = self._start(ubn, number, event, item)
         for step in steps:
             if run.state(step) in FINISHED:
                 continue
@@ -256,12 +272,24 @@ class OutboxProcessor:
             except Exception as error:
                 self._record_failure(run, step, error)
                 raise
+        if isinstance(run, _NoticeRun):
+            self._notice_sent(run)
         self._publish(run)
         if isinstance(run, _AllowanceRun):
             self._refresh_invoice_pdfs(run)
         if not self.outbox.finish(ubn, number, event, steps, at=_stamp(self.clock.now())):
             logger.warning("outbox item changed while finishing", extra={"ubn": ubn, "invoice_number": number})
         return Outcome.DONE
+
+    def _start(self, ubn: str, number: str, event: str, item: dict[str, Any]) -> _AnyRun:
+        if event.startswith(ALLOWANCE_PREFIX):
+            return self._allowance_run(ubn, number, event, item)
+        if event == low_stock.EVENT:
+            return _NoticeRun(ubn, number, event, item)
+        record = self.invoices.get(ubn, number)
+        if record is None:  # written in one transaction with the item: this is a bug, not a race
+            raise LookupError(f"outbox item without its invoice: {ubn} {number}")
+        return _Run(ubn, number, event, record, item)
 
     def sweep(self, *, deadline: float | None = None, min_age: timedelta = SWEEP_MIN_AGE) -> dict[str, int]:
         """Process pending items older than ``min_age``, oldest first, until ``deadline``
@@ -293,6 +321,8 @@ class OutboxProcessor:
         """Do one step; False when another worker holds its lease."""
         if isinstance(run, _AllowanceRun):
             return self._allowance_step(run, step)
+        if isinstance(run, _NoticeRun):
+            return self._notice_step(run)
         if step in DOCUMENT_STEPS:
             self._document(run, step, DOCUMENT_STEPS[step])
             return True
@@ -391,6 +421,31 @@ class OutboxProcessor:
     def _prepare_sms(self, run: _Run, to: str) -> Callable[[], str]:
         text = invoice_sms(run.record)
         return lambda: self.texter.send(to, text)
+
+    # --- the low-stock notice ---------------------------------------------------------------------------
+
+    def _notice_step(self, run: _NoticeRun) -> bool:
+        notices = self._notices()
+        if not notices.current(run.item):
+            self._skip(run, "email", "more booklets were assigned since; a new notice follows if still low")
+            return True
+        to = notice_address(self._profile(run))
+        if not to:
+            self._skip(run, "email", "no address")
+            return True
+        raw = low_stock.notice_email(run.item, to=to, sender=self.mail_from, sent_at=self.clock.now())
+        return self._send_once(run, "email", to, lambda: self.mailer.send(to, raw))
+
+    def _notice_sent(self, run: _NoticeRun) -> None:
+        """Mark the counter once the mail went out. Here, not in the step: if this fails, the item
+        stays pending with its email done, and the retry marks the counter without mailing again."""
+        if run.state("email") == DONE and (run.item.get(result_attribute("email")) or {}).get("status") == "sent":
+            self._notices().sent(run.item)
+
+    def _notices(self) -> LowStockNotices:
+        if self.low_stock_notices is None:
+            raise RuntimeError("this outbox processor is not wired for low-stock notices")
+        return self.low_stock_notices
 
     # --- allowance steps ------------------------------------------------------------------------------
 
@@ -550,6 +605,8 @@ class OutboxProcessor:
         if isinstance(run, _AllowanceRun):
             self._publish_allowance(run)
             return
+        if isinstance(run, _NoticeRun):
+            return  # the result stays on the item: the merchant's notice belongs to no invoice
         artifacts: dict[str, Any] = {}
         delivery: dict[str, Any] = {}
         for step, state in run.item["steps"].items():
@@ -579,6 +636,14 @@ class OutboxProcessor:
         if run.profile is None:
             run.profile = self.merchants.get_profile(run.ubn) or {}
         return run.profile
+
+
+def _step_order(event: str) -> tuple[str, ...]:
+    if event.startswith(ALLOWANCE_PREFIX):
+        return ALLOWANCE_STEP_ORDER
+    if event == low_stock.EVENT:
+        return low_stock.STEP_ORDER
+    return STEP_ORDER
 
 
 def _allowance_state(record: InvoiceRecord) -> tuple[int, int | None, str]:

@@ -2,20 +2,31 @@
 
 The request answers the same, in about the same time, whether or not the UBN and email match,
 so nobody can learn which businesses have accounts or what their email is.
+
+Guessing a code is bounded twice, each bound taken as a slot before the code is checked (one
+conditional update each, so concurrent guesses cannot exceed them):
+- per code: DEFAULT_CODE_POLICY.max_attempts (5) attempts, then that code is dead;
+- per UBN: GUESSES_PER_HOUR attempts in the hour that starts with the first, whatever codes were
+  sent meanwhile, so asking for a new code every minute does not buy new guesses. It is counted for
+  every well-formed UBN, with or without an account or a pending code, so its 429
+  ``TOO_MANY_RESET_ATTEMPTS`` says nothing about which UBNs have accounts or asked for a reset.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamo_accounts import DynamoCredentials
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants, PendingCode
-from chalicelib.domain.errors import RuleViolation
+from chalicelib.adapters.dynamo_throttles import DynamoThrottles
+from chalicelib.domain.errors import RateLimited, RuleViolation
 from chalicelib.domain.ubn import is_valid_ubn
 from chalicelib.security.codes import DEFAULT_CODE_POLICY, CodeOutcome, check_code, new_code
 from chalicelib.security.passwords import check_password_policy
+from chalicelib.security.throttling import Limit
 from chalicelib.security.tokens import Role
 from chalicelib.services.auth import AuthService, TokenPair
 from chalicelib.services.ports import AuditLog, Clock, Mailer
@@ -27,6 +38,8 @@ PURPOSE = "reset"
 RESPONSE_FLOOR_SECONDS = 0.6
 # A new code is not sent more often than this, so the endpoint cannot be used to flood a mailbox.
 RESEND_INTERVAL_SECONDS = 60
+#: Code guesses per UBN in the hour that starts with the first; a new code does not reset it.
+GUESSES_PER_HOUR = Limit("reset-guesses", 10, timedelta(hours=1))
 
 _SUBJECT = "電子發票平台 重設密碼驗證碼 / Password reset code"
 _BODY = (
@@ -58,6 +71,7 @@ class PasswordResetService:
         audit: AuditLog,
         clock: Clock,
         code_key: bytes,
+        throttles: DynamoThrottles,
     ) -> None:
         self._auth = auth
         self._merchants = merchants
@@ -66,6 +80,7 @@ class PasswordResetService:
         self._audit = audit
         self._clock = clock
         self._code_key = code_key
+        self._throttles = throttles
 
     def forgot(self, ubn: str, email: str, *, source: Mapping[str, Any]) -> None:
         started = time.monotonic()
@@ -103,23 +118,35 @@ class PasswordResetService:
         self._audit.record(merchant_owner(ubn), "password_reset_requested", "anonymous", dict(source))
 
     def reset(self, ubn: str, code: str, new_password: str, *, source: Mapping[str, Any]) -> TokenPair:
-        pending = self._merchants.get_code(ubn, PURPOSE) if is_valid_ubn(ubn) else None
+        if not is_valid_ubn(ubn):
+            raise _invalid_code()
+        # Before any guess is spent: a weak new password costs no attempt.
+        check_password_policy(new_password, ubn)
+        now = self._clock.now()
+        wait = self._throttles.claim_rolling(GUESSES_PER_HOUR, merchant_owner(ubn), now)
+        if wait is not None:
+            raise RateLimited(
+                "TOO_MANY_RESET_ATTEMPTS",
+                f"Too many reset codes tried for this UBN; try again in {wait} seconds",
+                f"此統一編號嘗試驗證碼次數過多，請於 {wait} 秒後再試",
+                "code",
+                retry_after=wait,
+            )
+        pending = self._merchants.get_code(ubn, PURPOSE)
         if pending is None:
+            raise _invalid_code()
+        attempts = self._merchants.claim_code_attempt(ubn, pending, DEFAULT_CODE_POLICY.max_attempts)
+        if attempts is None:
             raise _invalid_code()
         outcome = check_code(
             code,
             pending.code_hash,
             pending.expires_at,
-            pending.attempts,
-            self._clock.now(),
+            attempts,
+            now,
             key=self._code_key,
             context=f"{PURPOSE}:{ubn}",
         )
-        if outcome is not CodeOutcome.OK:
-            if outcome is CodeOutcome.WRONG:
-                self._merchants.count_code_attempt(ubn, PURPOSE)
-            raise _invalid_code()
-        check_password_policy(new_password, ubn)
-        if not self._merchants.delete_code(ubn, PURPOSE):
+        if outcome is not CodeOutcome.OK or not self._merchants.delete_code(ubn, PURPOSE):
             raise _invalid_code()
         return self._auth.set_new_password(Role.MERCHANT, ubn, new_password, source=source, actor="password_reset")

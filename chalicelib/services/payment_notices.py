@@ -10,7 +10,6 @@ issuing is idempotent by ``order_id``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.adapters.dynamo import dynamodb, get, to_item
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation, Unauthenticated
+from chalicelib.security.sealing import Sealer
 from chalicelib.services.pending_invoices import ISSUED, PendingInvoiceService
 from chalicelib.services.ports import Clock
 from chalicelib.settings import get_settings
@@ -58,19 +58,14 @@ class WebhookSecrets:
     returned by ``GET /v1/merchant`` and validated strictly on every issue."""
 
     def __init__(self, key: bytes) -> None:
-        # cryptography loads here, for the webhook routes only, not on every cold start.
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        self._aead = AESGCM(key)
+        self._sealer = Sealer(key)
 
     def rotate(self, ubn: str, at: str) -> str:
         secret = "whsec_" + secrets.token_urlsafe(32)
-        nonce = secrets.token_bytes(12)
-        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), ubn.encode())
         item = {
             "pk": f"MERCHANT#{ubn}",
             "sk": SECRET_SK,
-            "sealed": base64.b64encode(sealed).decode(),
+            "sealed": self._sealer.seal(secret.encode(), ubn),
             "rotated_at": at,
         }
         dynamodb().put_item(TableName=get_settings().merchants_table, Item=to_item(item))
@@ -78,15 +73,7 @@ class WebhookSecrets:
 
     def read(self, ubn: str) -> bytes | None:
         item = get(get_settings().merchants_table, f"MERCHANT#{ubn}", SECRET_SK)
-        if not item:
-            return None
-        from cryptography.exceptions import InvalidTag
-
-        try:
-            sealed = base64.b64decode(str(item["sealed"]))
-            return self._aead.decrypt(sealed[:12], sealed[12:], ubn.encode())
-        except (InvalidTag, ValueError, KeyError):
-            return None
+        return self._sealer.open(item.get("sealed"), ubn) if item else None
 
 
 class PaymentNotice(BaseModel):

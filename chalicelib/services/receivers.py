@@ -1,7 +1,9 @@
 """Receivers (發票接收): where a merchant's invoices and notices go, each confirmed by a code.
 
 A receiver is only used once its owner proved control of it: a 6-digit code goes to the new
-email (SES) or mobile number (SNS), expires after 10 minutes and allows 5 attempts.
+email (SES) or mobile number (SNS), expires after 10 minutes and allows 5 attempts. Each attempt
+is claimed (one conditional update) before the code is checked, so concurrent guesses cannot get
+more than 5 checked.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants, PendingCode
 from chalicelib.domain.errors import InvalidInput, RateLimited, RuleViolation
+from chalicelib.domain.printable_text import printable_text
 from chalicelib.domain.validation import as_pydantic_error
 from chalicelib.security.codes import DEFAULT_CODE_POLICY, CodeOutcome, check_code, new_code
 from chalicelib.services.ports import AuditLog, Clock, Mailer, SmsSender
@@ -41,6 +44,7 @@ def normalise_mobile(value: str, field: str | None = "mobile") -> str:
 
 
 def check_email(value: str, field: str | None = "email") -> str:
+    printable_text(value, field)  # the pattern lets a bidi override through, and the address is shown
     if len(value) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(value):
         raise InvalidInput(
             "INVALID_EMAIL",
@@ -152,18 +156,23 @@ class ReceiverService:
                 "沒有待驗證的接收方式，請先設定（PUT /v1/merchant/receivers）",
                 "channel",
             )
+        now = self._clock.now()
+        if now >= pending.expires_at:
+            raise _expired()
+        attempts = self._merchants.claim_code_attempt(ubn, pending, DEFAULT_CODE_POLICY.max_attempts)
+        if attempts is None:
+            raise _too_many_attempts()
         outcome = check_code(
             code,
             pending.code_hash,
             pending.expires_at,
-            pending.attempts,
-            self._clock.now(),
+            attempts,
+            now,
             key=self._code_key,
             context=f"{purpose}:{ubn}:{pending.target}",
         )
         _raise_for(outcome)
         if outcome is not CodeOutcome.OK:
-            self._merchants.count_code_attempt(ubn, purpose)
             raise RuleViolation("WRONG_CODE", "The code is not correct", "驗證碼不正確", "code")
         if not self._merchants.delete_code(ubn, purpose):
             raise RuleViolation("NO_PENDING_VERIFICATION", "This code was already used", "此驗證碼已使用", "code")
@@ -184,19 +193,25 @@ class ReceiverService:
         return dict(updated.get("receivers") or {})
 
 
+def _expired() -> RuleViolation:
+    return RuleViolation("CODE_EXPIRED", "The code has expired; request a new one", "驗證碼已過期，請重新取得", "code")
+
+
+def _too_many_attempts() -> RateLimited:
+    return RateLimited(
+        "TOO_MANY_ATTEMPTS",
+        "Too many wrong codes; request a new one",
+        "驗證碼錯誤次數過多，請重新取得",
+        "code",
+        retry_after=60,
+    )
+
+
 def _raise_for(outcome: CodeOutcome) -> None:
     if outcome is CodeOutcome.EXPIRED:
-        raise RuleViolation(
-            "CODE_EXPIRED", "The code has expired; request a new one", "驗證碼已過期，請重新取得", "code"
-        )
+        raise _expired()
     if outcome is CodeOutcome.TOO_MANY_ATTEMPTS:
-        raise RateLimited(
-            "TOO_MANY_ATTEMPTS",
-            "Too many wrong codes; request a new one",
-            "驗證碼錯誤次數過多，請重新取得",
-            "code",
-            retry_after=60,
-        )
+        raise _too_many_attempts()
 
 
 def public_receivers(receivers: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -105,28 +105,35 @@ def register_business(client: ApiClient, staff_headers: dict[str, str], ubn: str
     return name
 
 
+def sign_up_merchant(
+    client: ApiClient, staff_headers: dict[str, str], email: str | None = None, mobile: str | None = None
+) -> Merchant:
+    """A merchant signed up the tax-office way: registry record, initial password, activation."""
+    ubn = random_ubn()
+    name = register_business(client, staff_headers, ubn)
+    issued = post_json(client, f"/v1/admin/merchants/{ubn}/credentials", {}, staff_headers)
+    assert issued.status_code == 201, issued.body
+    receivers = {k: v for k, v in (("email", email), ("mobile", mobile)) if v}
+    activated = post_json(
+        client,
+        "/v1/registrations/account",
+        {
+            "ubn": ubn,
+            "initial_password": body_of(issued)["initial_password"],
+            "new_password": MERCHANT_PASSWORD,
+            "receivers": receivers,
+        },
+    )
+    assert activated.status_code == 201, activated.body
+    return Merchant(ubn=ubn, name=name, password=MERCHANT_PASSWORD, tokens=body_of(activated))
+
+
 @pytest.fixture
 def new_merchant(client: ApiClient, staff_headers: dict[str, str]) -> Callable[..., Merchant]:
-    """A merchant signed up the tax-office way: registry record, initial password, activation."""
+    """Signs up a new merchant each call (``sign_up_merchant``)."""
 
     def make(email: str | None = None, mobile: str | None = None) -> Merchant:
-        ubn = random_ubn()
-        name = register_business(client, staff_headers, ubn)
-        issued = post_json(client, f"/v1/admin/merchants/{ubn}/credentials", {}, staff_headers)
-        assert issued.status_code == 201, issued.body
-        receivers = {k: v for k, v in (("email", email), ("mobile", mobile)) if v}
-        activated = post_json(
-            client,
-            "/v1/registrations/account",
-            {
-                "ubn": ubn,
-                "initial_password": body_of(issued)["initial_password"],
-                "new_password": MERCHANT_PASSWORD,
-                "receivers": receivers,
-            },
-        )
-        assert activated.status_code == 201, activated.body
-        return Merchant(ubn=ubn, name=name, password=MERCHANT_PASSWORD, tokens=body_of(activated))
+        return sign_up_merchant(client, staff_headers, email, mobile)
 
     return make
 

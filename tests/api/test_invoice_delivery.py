@@ -126,10 +126,12 @@ def test_issued_invoice_reaches_s3_and_the_buyer(client, local_aws, delivering_i
 
     mobile = payload["buyer"].get("mobile")
     if mobile:
-        texts = _sms_to(local_aws, "+886" + mobile[1:])
-        assert len(texts) == 1
+        # Other tests text the same sample mobile (a sign-in code, say): count this invoice's texts.
         shown = number if not payload.get("donation_code") else number[:-3]
-        assert shown[:2] in texts[0] and shown[2:] in texts[0].replace("-", "")
+        texts = [
+            t for t in _sms_to(local_aws, "+886" + mobile[1:]) if shown[:2] in t and shown[2:] in t.replace("-", "")
+        ]
+        assert len(texts) == 1
 
     # delivering again sends nothing twice
     _deliver(client, merchant.ubn, number)

@@ -145,3 +145,22 @@ def test_invoice_queries_never_fail_with_a_server_error(client, fuzz_merchant, q
 
     response = client.http.get(f"/v1/invoices?{urlencode(query)}", headers=fuzz_merchant)
     _assert_client_error_or_success(response)
+
+
+@pytest.mark.parametrize("depth", [33, 990, 100_000])
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_deeply_nested_json_is_refused_before_it_is_parsed(client, fuzz_merchant, depth, opener):
+    closer = "]" if opener == "[" else "}"
+    body = opener * depth + "1" + closer * depth
+    for path, headers in (("/v1/auth/login", {}), ("/v1/invoices", fuzz_merchant), ("/v1/allowances", fuzz_merchant)):
+        response = client.http.post(path, headers={"Content-Type": "application/json", **headers}, body=body)
+        assert response.status_code == 400, (path, response.body[:200])
+        assert body_of(response)["error"]["code"] == "JSON_TOO_DEEP"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client):
+    # A description full of brackets is text, not structure: the login is judged on its fields.
+    payload = '{"ubn": "' + "[" * 40 + '", "password": "' + "{" * 40 + '\\""}'
+    response = client.http.post("/v1/auth/login", headers={"Content-Type": "application/json"}, body=payload)
+    assert response.status_code == 400
+    assert body_of(response)["error"]["field"] == "ubn"

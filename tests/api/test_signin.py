@@ -114,18 +114,17 @@ def test_wrong_password_and_unknown_ubn_get_the_same_answer(client, new_merchant
     assert body_of(wrong)["error"]["code"] == "INVALID_CREDENTIALS"
 
 
-def test_repeated_failures_lock_the_account_with_a_growing_delay(client, new_merchant):
+def test_repeated_failures_ask_for_a_captcha_instead_of_locking_the_account(client, new_merchant):
     merchant = new_merchant()
-    for _ in range(4):
+    for _ in range(5):
         assert _login(client, merchant.ubn, "wrong-password-123").status_code == 401
-    locked = _login(client, merchant.ubn, merchant.password)
-    assert locked.status_code == 429
-    assert body_of(locked)["error"]["code"] == "ACCOUNT_LOCKED"
-    assert int(locked.headers["Retry-After"]) >= 1
+    gated = _login(client, merchant.ubn, merchant.password)
+    assert gated.status_code == 401
+    assert body_of(gated)["error"]["code"] == "CAPTCHA_REQUIRED"
+    assert body_of(gated)["error"]["field"] == "captcha_answer"
     audit = body_of(client.http.get("/v1/merchant/audit-log", headers=merchant.headers))["items"]
     events = [entry["event"] for entry in audit]
-    assert events.count("login_failed") == 4
-    assert "login_refused_locked" in events
+    assert events.count("login_failed") == 5
 
 
 def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_session(client, new_merchant):

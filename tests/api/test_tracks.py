@@ -9,6 +9,7 @@ from datetime import datetime
 from lxml import etree
 
 from chalicelib.api import deps
+from chalicelib.api.outbox_events import processor
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from tests.api.conftest import body_of, post_json, random_ubn
 
@@ -267,8 +268,19 @@ def test_low_stock_is_emailed_once(client, staff_headers, new_merchant):
         body=json.dumps({"assignments": [{"channel": "online", "booklets": 1}]}),
     )
     service = deps.numbering_service()
-    for _ in range(5):
+    taken = [
         service.take(merchant.ubn, "online", actions_for=lambda number, at: [], low_stock_threshold=48)
-    mails = [m for m in body_of(client.http.get("/local/outbox"))["emails"] if email in m["to"]]
+        for _ in range(5)
+    ]
+    crossed = [t.number.value for t in taken if t.low_stock_crossed]
+    assert crossed == [taken[2].number.value]  # 47 left after the third
+    assert _mails_to(client, email) == []  # issuing sends nothing itself: the outbox does
+    for number in crossed * 2:  # a second delivery of the same item sends nothing more
+        processor().process(merchant.ubn, number, "low_stock")
+    mails = _mails_to(client, email)
     assert len(mails) == 1
     assert "47" in mails[0]["body"]
+
+
+def _mails_to(client, address):
+    return [m for m in body_of(client.http.get("/local/outbox"))["emails"] if address in m["to"]]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.clock import SystemClock
-from chalicelib.adapters.dynamo import dynamodb, to_item
+from chalicelib.adapters.dynamo import dynamodb, from_item, to_item
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.invoice_number import InvoiceNumber, TrackRange
@@ -203,14 +203,42 @@ def test_an_invoice_dated_in_another_period_gets_no_number_from_this_one(local_a
         service.take(ubn, "api", actions_for=_invoice_put(ubn), at=next_period_day)
 
 
-def test_low_stock_warning_is_sent_once(local_aws):
+def _low_stock_notices(ubn: str) -> list[dict[str, Any]]:
+    response = dynamodb().query(
+        TableName=get_settings().invoices_table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :outbox)",
+        ExpressionAttributeValues={":pk": {"S": f"MERCHANT#{ubn}"}, ":outbox": {"S": "OUTBOX#"}},
+        ConsistentRead=True,
+    )
+    return [from_item(item) for item in response["Items"] if item["event"]["S"] == "low_stock"]
+
+
+def test_low_stock_notice_is_queued_once_with_the_invoice(local_aws):
     ubn, _, tracks = _setup({"api": 1})
-    warnings: list[tuple[str, str, str, int]] = []
-    service = NumberingService(tracks=tracks, clock=SystemClock(), low_stock=lambda *args: warnings.append(args))
+    service = NumberingService(tracks=tracks, clock=SystemClock())
     results = [service.take(ubn, "api", actions_for=_invoice_put(ubn), low_stock_threshold=45) for _ in range(10)]
     assert [r.low_stock_crossed for r in results].count(True) == 1
     assert results[5].low_stock_crossed  # 44 left after the sixth invoice
-    assert warnings == [(ubn, _period().code, "api", 44)]
+    [notice] = _low_stock_notices(ubn)
+    assert notice["invoice_number"] == results[5].number.value
+    assert (notice["period"], notice["channel"], notice["remaining"]) == (_period().code, "api", 44)
+    assert notice["steps"] == {"email": "pending"}
+    counter = tracks.counter(ubn, _period().code, "07", "api")
+    assert counter is not None
+    assert counter.low_stock_notice == results[5].number.value
+    assert counter.low_stock_notified is False  # set by the outbox once the mail went out
+
+
+def test_two_issuers_that_read_the_same_counter_queue_one_notice(local_aws):
+    ubn, track_range, tracks = _setup({"api": 1})
+    service = NumberingService(tracks=tracks, clock=SystemClock())
+    # Both saw the counter before either committed: 50 left, threshold 50, nothing queued.
+    stale = tracks.counter(ubn, track_range.period.code, "07", "api")
+    first = service.take(ubn, "api", actions_for=_invoice_put(ubn), low_stock_threshold=50, counter=stale)
+    second = service.take(ubn, "api", actions_for=_invoice_put(ubn), low_stock_threshold=50, counter=stale)
+    assert (first.low_stock_crossed, second.low_stock_crossed) == (True, False)
+    assert first.number != second.number
+    assert [n["invoice_number"] for n in _low_stock_notices(ubn)] == [first.number.value]
 
 
 def test_two_concurrent_overlapping_allocations_one_wins(local_aws):

@@ -73,6 +73,16 @@ def test_functions_run_with_the_stage_policy_naming_its_own_resources(packaged):
     assert ARTIFACTS.name("dev") in text
 
 
+def test_deployed_functions_read_the_root_secret_from_the_stage_parameter_they_may_read(packaged):
+    resources = json.loads((packaged / "sam.json").read_text())["Resources"]
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["SECRET_KEY_PARAMETER"] == "/einvoice/dev/secret-key"
+    assert "SECRET_KEY" not in variables
+    statements = resources["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    granted = [(s["Action"], s["Resource"]) for s in statements if "ssm:GetParameter" in s["Action"]]
+    assert granted == [(["ssm:GetParameter"], "arn:aws:ssm:*:*:parameter/einvoice/dev/secret-key")]
+
+
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_policy_files_are_generated_from_the_resource_definitions(stage):
     committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())

@@ -14,16 +14,18 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from chalicelib.documents.mig._errors import FIELD_CHARSET, FIELD_ENUM, FIELD_PATTERN, FIELD_TYPE, custom
+from chalicelib.domain.printable_text import first_refused, refused_text_error
 
 T = TypeVar("T")
 
-# XML 1.0 `Char` production: anything else cannot be written into an XML document at all.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-
-def _xml_chars(value: str) -> str:
-    if _NOT_XML_CHAR.search(value):
-        raise custom(FIELD_CHARSET, "contains a character that XML cannot carry", "含有 XML 無法表示的字元")
+def _printable(value: str) -> str:
+    # The domain's rule for text that prints (it also refuses everything XML 1.0 cannot carry), so
+    # an incoming message cannot bring in what the JSON API refuses, and none is ever written.
+    refused = first_refused(value)
+    if refused is not None:
+        error = refused_text_error(*refused)
+        raise custom(FIELD_CHARSET, error.message, error.message_zh)
     return value
 
 
@@ -40,25 +42,25 @@ def _text(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(min_length=min_length, max_length=max_length)
 
 
-_XML = AfterValidator(_xml_chars)
+_PRINTABLE = AfterValidator(_printable)
 
-Text2 = Annotated[str, _text(2), _XML]
-Text4 = Annotated[str, _text(4), _XML]
-Text6 = Annotated[str, _text(6), _XML]
-Text10 = Annotated[str, _text(10), _XML]
-Text16 = Annotated[str, _text(16), _XML]
-Text20 = Annotated[str, _text(20), _XML]
-Text26 = Annotated[str, _text(26), _XML]
-Text30 = Annotated[str, _text(30), _XML]
-Text40 = Annotated[str, _text(40), _XML]
-Text50 = Annotated[str, _text(50), _XML]
-Text60 = Annotated[str, _text(60), _XML]
-Text80 = Annotated[str, _text(80), _XML]
-Text100 = Annotated[str, _text(100), _XML]
-Text120 = Annotated[str, _text(120), _XML]
-Text200 = Annotated[str, _text(200), _XML]
-Text400 = Annotated[str, _text(400), _XML]
-Text500 = Annotated[str, _text(500), _XML]
+Text2 = Annotated[str, _text(2), _PRINTABLE]
+Text4 = Annotated[str, _text(4), _PRINTABLE]
+Text6 = Annotated[str, _text(6), _PRINTABLE]
+Text10 = Annotated[str, _text(10), _PRINTABLE]
+Text16 = Annotated[str, _text(16), _PRINTABLE]
+Text20 = Annotated[str, _text(20), _PRINTABLE]
+Text26 = Annotated[str, _text(26), _PRINTABLE]
+Text30 = Annotated[str, _text(30), _PRINTABLE]
+Text40 = Annotated[str, _text(40), _PRINTABLE]
+Text50 = Annotated[str, _text(50), _PRINTABLE]
+Text60 = Annotated[str, _text(60), _PRINTABLE]
+Text80 = Annotated[str, _text(80), _PRINTABLE]
+Text100 = Annotated[str, _text(100), _PRINTABLE]
+Text120 = Annotated[str, _text(120), _PRINTABLE]
+Text200 = Annotated[str, _text(200), _PRINTABLE]
+Text400 = Annotated[str, _text(400), _PRINTABLE]
+Text500 = Annotated[str, _text(500), _PRINTABLE]
 
 #: 統一編號 (UBN): 8 digits, digits only in MIG 4.1.
 Ban = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")]

@@ -126,6 +126,16 @@ CASES: list[tuple[str, Path, Any, str, str]] = [
         "Details.ProductItem[0].Description",
     ),
     ("F0401", ("details", 0, "description"), "", "MIG_FIELD_REQUIRED", "Details.ProductItem[0].Description"),
+    # Text that prints: bidi overrides, BOMs and line breaks are refused like in the JSON API.
+    (
+        "F0401",
+        ("details", 0, "description"),
+        "咖啡\u202e",
+        "MIG_FIELD_CHARSET",
+        "Details.ProductItem[0].Description",
+    ),
+    ("F0401", ("main", "buyer", "name"), "\ufeff消費者", "MIG_FIELD_CHARSET", "Main.Buyer.Name"),
+    ("F0401", ("main", "main_remark"), "line\nbreak", "MIG_FIELD_CHARSET", "Main.MainRemark"),
     (
         "F0401",
         ("details", 0, "quantity"),

@@ -130,7 +130,32 @@ def test_whitespace_around_fields_and_blank_lines_are_ignored():
 def test_control_characters_in_a_name_are_rejected():
     parsed = parse_registry_csv(csv_bytes(HEADER, row("地址", "24634102", "", "商\x00行")))
     assert parsed.records == []
-    assert parsed.rejected[0].reason_zh == "營業人名稱或地址含有控制字元"
+    assert parsed.rejected[0].reason_zh.startswith("營業人名稱：")
+    assert "U+0000" in parsed.rejected[0].reason_zh
+
+
+@pytest.mark.parametrize(
+    ("address", "name", "column", "point"),
+    [
+        ("地址", "範例\u202e商行", "營業人名稱", "U+202E"),  # RIGHT-TO-LEFT OVERRIDE
+        ("臺北市\ufeff中正區", "範例商行", "營業地址", "U+FEFF"),  # a BOM left by pasting files together
+    ],
+)
+def test_bidi_and_bom_characters_reject_the_row_naming_the_column(address, name, column, point):
+    parsed = parse_registry_csv(
+        csv_bytes(HEADER, row(address, "24634102", "", name), row("地址", "04595257", "", "另一商號"))
+    )
+    assert [r.ubn for r in parsed.records] == ["04595257"]
+    [rejected] = parsed.rejected
+    assert (rejected.line, rejected.ubn) == (2, "24634102")
+    assert column in rejected.reason and point in rejected.reason
+    assert point in rejected.reason_zh
+
+
+def test_cjk_extension_and_private_use_names_are_imported():
+    # 𠀋 (Ext B) and U+E000 (a 造字 in the private-use area) are real characters of real names
+    parsed = parse_registry_csv(csv_bytes(HEADER, row("地址", "24634102", "", "𠀋\ue000商行")))
+    assert [r.name for r in parsed.records] == ["𠀋\ue000商行"]
 
 
 def test_over_long_names_are_rejected_like_a_manual_entry_would_be():

@@ -168,6 +168,30 @@ def test_well_signed_tokens_with_bad_claims_are_invalid(claims: dict[str, Any]) 
     assert _code(jwt.encode(claims, KEY, algorithm="HS256")) == "INVALID_TOKEN"
 
 
+def test_a_correctly_signed_token_that_expires_in_a_year_is_refused() -> None:
+    # Signed with the platform's own key: only the lifetime it claims is wrong.
+    year_long = _claims(exp=int((NOW + timedelta(days=365)).timestamp()))
+    token = jwt.encode(year_long, KEY, algorithm="HS256")
+    assert _code(token, now=NOW + timedelta(minutes=1)) == "INVALID_TOKEN"
+
+
+def test_a_correctly_signed_token_living_longer_than_fifteen_minutes_is_refused() -> None:
+    issued = int(NOW.timestamp())
+    assert _code(jwt.encode(_claims(exp=issued + 16 * 60), KEY, algorithm="HS256")) == "INVALID_TOKEN"
+    # Fifteen minutes exactly is what the platform issues.
+    verify_access_token(jwt.encode(_claims(exp=issued + 15 * 60), KEY, algorithm="HS256"), KEY, NOW)
+
+
+def test_a_correctly_signed_token_without_iat_is_refused_even_with_a_short_exp() -> None:
+    token = jwt.encode(_claims(iat=None, exp=int(NOW.timestamp()) + 60), KEY, algorithm="HS256")
+    assert _code(token) == "INVALID_TOKEN"
+
+
+def test_tokens_cannot_be_issued_for_longer_than_fifteen_minutes() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        issue_access_token(subject="x", role=Role.STAFF, key=KEY, now=NOW, session_id="s1", ttl=timedelta(minutes=16))
+
+
 def test_keys_shorter_than_32_bytes_are_refused() -> None:
     with pytest.raises(ValueError):
         issue_access_token(subject="x", role=Role.STAFF, key=b"k" * 31, now=NOW, session_id="s1")
