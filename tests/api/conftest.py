@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -74,9 +75,12 @@ def random_ubn() -> str:
 def staff_headers(client: ApiClient) -> dict[str, str]:
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamo_accounts import DynamoCredentials
+    from chalicelib.domain.errors import Conflict
     from chalicelib.services.staff import create_staff
 
-    create_staff(STAFF_USERNAME, STAFF_PASSWORD, credentials=DynamoCredentials(), clock=SystemClock())
+    # tests/web and tests/browser share this fixture: the first of them creates the officer.
+    with contextlib.suppress(Conflict):
+        create_staff(STAFF_USERNAME, STAFF_PASSWORD, credentials=DynamoCredentials(), clock=SystemClock())
     response = post_json(client, "/v1/auth/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD})
     assert response.status_code == 200, response.body
     return {"Authorization": f"Bearer {body_of(response)['access_token']}"}

@@ -1,0 +1,34 @@
+"""Every console area, for app.py to register."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib.web import (
+    assets,
+    auth_pages,
+    dashboard,
+    filing_pages,
+    inbox_pages,
+    invoice_pages,
+    issue_pages,
+    settings_pages,
+    staff_pages,
+    track_pages,
+)
+
+CONSOLE_BLUEPRINTS: list[Blueprint] = [
+    module.bp
+    for module in (
+        assets,
+        auth_pages,
+        dashboard,
+        settings_pages,
+        track_pages,
+        issue_pages,
+        invoice_pages,
+        inbox_pages,
+        filing_pages,
+        staff_pages,
+    )
+]
