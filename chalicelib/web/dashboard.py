@@ -1,4 +1,4 @@
-"""個人專區 (the merchant's dashboard) and the staff home page."""
+"""個人專區: the merchant's dashboard."""
 
 from __future__ import annotations
 
@@ -12,8 +12,3 @@ bp = Blueprint(__name__)
 @page(bp, "/console", auth="merchant")
 def dashboard(ctx: PageContext) -> Response:
     return ctx.render("dashboard.html")
-
-
-@page(bp, "/staff", auth="staff")
-def staff_home(ctx: PageContext) -> Response:
-    return ctx.render("staff_home.html")
