@@ -23,6 +23,7 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.api.errors import JSON_CONTENT_TYPE, error_body
+from infra.demo_cert import ensure_demo_certificate, trusted_with_demo_ca
 from infra.gateway import GatewayResponsesLocalGateway
 from infra.local import ROOT, LocalStack
 from infra.outbox_worker import OutboxWorker
@@ -130,6 +131,9 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> 
         os.environ.update(stack.environment())
         # The root secret is generated once and kept, so tokens survive a restart.
         os.environ.setdefault("SECRET_KEY", remembered_secret(ROOT / ".data" / "secret-key", 32))
+        if stage == "local":  # the demo 工商憑證's CA (infra/demo_cert.py) is trusted on this stage only
+            demo = ensure_demo_certificate(ROOT / ".data")
+            os.environ["TRUSTED_CA_PEMS"] = trusted_with_demo_ca(demo, os.environ.get("TRUSTED_CA_PEMS"))
         server = local_server(port, stage)
         for line in seed_demo(stack, ROOT / ".data"):
             print(line, flush=True)

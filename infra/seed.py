@@ -24,6 +24,7 @@ from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
 from chalicelib.security.passwords import hash_password
 from chalicelib.services.staff import create_staff
+from infra.demo_cert import DEMO_CERT_NAME, DEMO_CERT_UBN, ensure_demo_certificate
 from infra.local import LocalStack
 
 DEMO_UBN = "12345675"
@@ -93,7 +94,35 @@ def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
             at=now,
         )
     yield f"  Merchant   UBN {DEMO_UBN!r}, password {merchant_password!r}  (POST /v1/auth/login)"
+    yield from _seed_certificate_demo(registry, merchants, data_dir, clock.now())
     yield from _seed_tracks(clock.now())
+
+
+def _seed_certificate_demo(
+    registry: DynamoTaxRegistry, merchants: DynamoMerchants, data_dir: Path, now: datetime
+) -> Iterator[str]:
+    """A second registered business, without an account, that signs up with the demo 工商憑證."""
+    if registry.get(DEMO_CERT_UBN) is None:
+        registry.put(
+            TaxRegistration(
+                ubn=DEMO_CERT_UBN,
+                name=DEMO_CERT_NAME,
+                address="臺北市大安區信義路三段 100 號",
+                status=RegistrationStatus.ACTIVE,
+            ),
+            actor="seed",
+            at=now,
+        )
+    demo = ensure_demo_certificate(data_dir)
+    if merchants.get_profile(DEMO_CERT_UBN) is not None:
+        yield f"  Cert demo  UBN {DEMO_CERT_UBN!r} signed up with the demo certificate: sign in with its password"
+        return
+    root = data_dir.parent
+    yield (
+        f"  Cert demo  UBN {DEMO_CERT_UBN!r} (no account yet): sign up at /signup/certificate with "
+        f"{demo.certificate.relative_to(root)} and key {demo.key.relative_to(root)}"
+    )
+    yield f"             (choose the key in the page, or sign the challenge: {demo.sign_command(root)})"
 
 
 def _seed_tracks(now: datetime) -> Iterator[str]:

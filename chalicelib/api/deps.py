@@ -41,6 +41,8 @@ from chalicelib.services.tracks import TrackService
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_filings import DynamoFilings
     from chalicelib.services.filings import FilingService
+    from chalicelib.services.payment_notices import WebhookSecrets
+    from chalicelib.services.pending_invoices import PendingInvoiceService
     from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
     from chalicelib.services.reconciliation import Reconciler
 
@@ -178,6 +180,20 @@ def allowance_service() -> AllowanceService:
         clock=clock,
         notify_outbox=notify_outbox,
     )
+
+
+def pending_invoice_service() -> PendingInvoiceService:
+    from chalicelib.services.pending_invoices import DynamoPendingInvoices, PendingInvoiceService
+
+    return PendingInvoiceService(
+        store=DynamoPendingInvoices(), invoicing=invoicing_service(), merchants=merchants(), clock=clock
+    )
+
+
+def webhook_secrets() -> WebhookSecrets:
+    from chalicelib.services.payment_notices import WebhookSecrets
+
+    return WebhookSecrets(derived_key("webhook-secrets"))
 
 
 # --- tax filing (imported on first use: most requests never file a return) --------------------------

@@ -38,7 +38,7 @@ class MigResponse(BaseModel):
     results: list[MigResult]
 
 
-def _intake() -> MigIntake:
+def mig_intake() -> MigIntake:
     from chalicelib.adapters.dynamo_tracks import DynamoTracks
     from chalicelib.services.mig_intake import MigIntake, Wiring
 
@@ -112,9 +112,9 @@ def mig_message(message_type: str, principal: Principal) -> Response:
             "可用的訊息類型：F0401、F0501、F0701、G0401、G0501",
             "message_type",
         )
-    intake = _intake()
+    intake = mig_intake()
     message = intake.parse(message_type, _body())  # InvalidInput (400) names the MIG field
-    number = _number_of(message)
+    number = number_of(message)
     try:
         if isinstance(message, Invoice):
             issued = intake.f0401(principal.ubn, message, actor=principal.actor, voider=deps.lifecycle_service())
@@ -132,14 +132,14 @@ def mig_message(message_type: str, principal: Principal) -> Response:
             done = intake.cancel_invoice(principal.ubn, message, deps.lifecycle_service(), actor=principal.actor)
         else:
             assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has five types
-            done = intake.cancel_allowance(principal.ubn, message, _cancel_allowance, actor=principal.actor)
+            done = intake.cancel_allowance(principal.ubn, message, cancel_allowance, actor=principal.actor)
     except DomainError as error:
         # A refused message is still answered per message, as Turnkey answers: its field and reason.
-        return _answer(message_type, rejected(number, _mig_field(error)), status_for(error))
+        return _answer(message_type, rejected(number, mig_field(error)), status_for(error))
     return _answer(message_type, MessageResult(invoice_number=done, status="accepted"), 200)
 
 
-def _number_of(message: MigMessage) -> str | None:
+def number_of(message: MigMessage) -> str | None:
     from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice
 
     if isinstance(message, Invoice):
@@ -155,13 +155,13 @@ def _number_of(message: MigMessage) -> str | None:
     return None
 
 
-def _cancel_allowance(ubn: str, number: str, reason: str, remark: str | None, *, actor: str) -> Any:
+def cancel_allowance(ubn: str, number: str, reason: str, remark: str | None, *, actor: str) -> Any:
     from chalicelib.services.allowances import CancelRequest
 
     return deps.allowance_service().cancel(ubn, number, CancelRequest(reason=reason, remark=remark), actor=actor)
 
 
-def _mig_field(error: DomainError) -> DomainError:
+def mig_field(error: DomainError) -> DomainError:
     """Errors of the JSON rules name JSON fields; the ERP only knows MIG names."""
     if error.field and not error.field.startswith(("Main.", "Details.", "Amount.")):
         mapped = _JSON_TO_MIG.get(error.field.split(".")[0].split("[")[0])

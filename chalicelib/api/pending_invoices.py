@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.keys import derived_key
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response
 from chalicelib.api.invoices import issued_response
@@ -19,7 +18,7 @@ from chalicelib.api.routing import operation
 from chalicelib.domain.fields import printable
 from chalicelib.services.invoice_record import InvoiceView
 from chalicelib.services.payment_notices import NoticeResult, PaymentNotice, PaymentNoticeService, WebhookSecrets
-from chalicelib.services.pending_invoices import DynamoPendingInvoices, PendingInvoiceService, PendingView, not_found
+from chalicelib.services.pending_invoices import PendingInvoiceService, PendingView, not_found
 from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)
@@ -40,16 +39,11 @@ class WebhookSecretView(BaseModel):
 
 
 def _service() -> PendingInvoiceService:
-    return PendingInvoiceService(
-        store=DynamoPendingInvoices(),
-        invoicing=deps.invoicing_service(),
-        merchants=deps.merchants(),
-        clock=deps.clock,
-    )
+    return deps.pending_invoice_service()
 
 
 def _secrets() -> WebhookSecrets:
-    return WebhookSecrets(derived_key("webhook-secrets"))
+    return deps.webhook_secrets()
 
 
 def _pending_id(pending_id: str) -> str:

@@ -446,6 +446,14 @@ class FilingService:
         inputs = self._filings.inputs(ubn, period.code, period.previous().code)
         return self._compute(inputs, previous_credit=None, other=None)
 
+    def preview(
+        self, ubn: str, period: Period, *, previous_credit: int | None, other: OtherPurchases | None
+    ) -> TaxReturn:
+        """What a submission with these inputs would file now (the confirmation shows it): the same
+        rule as ``submit``, the previous return's credit when ``previous_credit`` is None."""
+        inputs = self._filings.inputs(ubn, period.code, period.previous().code)
+        return self._compute(inputs, previous_credit=previous_credit, other=other)
+
     def _compute(
         self, inputs: Mapping[str, Any], *, previous_credit: int | None, other: OtherPurchases | None
     ) -> TaxReturn:

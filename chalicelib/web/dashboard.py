@@ -1,14 +1,57 @@
-"""個人專區: the merchant's dashboard."""
+"""個人專區: the merchant's dashboard. Who the merchant is, the current period (期別) and its
+deadlines, the numbers left per issuing channel, the latest invoices and what is missing before
+the first invoice can be issued."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import deps
+from chalicelib.services.invoice_query import InvoiceQuery, find_invoices
+from chalicelib.services.merchant_profile import MerchantView, view
 from chalicelib.web.pages import PageContext, page
+from chalicelib.web.track_summary import Stock, channel_label, current_period, period_title, stock_of
 
 bp = Blueprint(__name__)
+
+RECENT_INVOICES = 5
+
+
+def _announcements() -> list[dict[str, Any]]:
+    """Notices from the platform to its merchants. There is no announcements service yet: the
+    dashboard shows its empty state until one exists (nothing is made up meanwhile)."""
+    return []
+
+
+def _missing_setup(ctx: PageContext, profile: MerchantView, stock: Stock) -> list[tuple[str, str]]:
+    """What stops the merchant from issuing online, each with the page that fixes it."""
+    missing = []
+    if not profile.address:
+        missing.append((ctx.t("設定營業地址", "Set your business address"), "/console/settings/profile"))
+    if not profile.settings.qr_aes_key_set:
+        missing.append((ctx.t("設定 QR Code 加密金鑰", "Set your QR-code AES key"), "/console/settings/qr-key"))
+    if not any(c.channel == "online" and c.remaining for c in stock.by_channel):
+        missing.append((ctx.t("為線上開立指派字軌", "Assign track booklets to online issuing"), "/console/tracks"))
+    return missing
 
 
 @page(bp, "/console", auth="merchant")
 def dashboard(ctx: PageContext) -> Response:
-    return ctx.render("dashboard.html")
+    profile = view(deps.profile_service().get(ctx.ubn))
+    period = current_period()
+    stock = stock_of(deps.track_service().overview(ctx.ubn, period))
+    recent = find_invoices(ctx.ubn, InvoiceQuery(limit=RECENT_INVOICES), deps.cursor_codec()).items
+    return ctx.render(
+        "dashboard.html",
+        profile=profile,
+        period=period,
+        period_text=period_title(period, ctx.lang),
+        stock=stock,
+        low_stock=profile.settings.low_stock_threshold,
+        channel_label=lambda channel: channel_label(channel, ctx.t),
+        recent=recent,
+        announcements=_announcements(),
+        missing=_missing_setup(ctx, profile, stock),
+    )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice.app import Blueprint, Request, Response
@@ -155,7 +155,13 @@ class PageContext:
             "errors": {},
             "values": {},
             "htmx_headers": json.dumps({"X-CSRF-Token": self.csrf}),
+            "other_lang_query": self.other_lang_query(),
         }
+
+    def other_lang_query(self) -> str:
+        """The current page's query with the other language: a search keeps its filters on switching."""
+        other = "zh-TW" if self.lang == "en" else "en"
+        return "?" + urlencode({**{k: v for k, v in self.query.items() if k != "lang"}, "lang": other})
 
 
 def _language(request: Request, stored: str | None) -> tuple[Lang, bool]:
@@ -290,6 +296,17 @@ def _failure_page(ctx: PageContext, exc: Exception) -> Response:
     return error_page(ctx, 500, "系統發生錯誤", "Something went wrong on our side")
 
 
+@dataclass(frozen=True)
+class PageRoute:
+    path: str
+    methods: tuple[str, ...]
+    auth: PageAuth
+
+
+#: Every console page with who may open it; tests walk it against a hand-written table.
+PAGES: list[PageRoute] = []
+
+
 def page(
     bp: Blueprint,
     path: str,
@@ -301,6 +318,8 @@ def page(
     """Register a console page. Every page states who may see it, as every API route does."""
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
+        PAGES.append(PageRoute(path, tuple(methods), auth))
+
         @functools.wraps(fn)
         def view(**path_params: str) -> Response:
             request = bp.current_request

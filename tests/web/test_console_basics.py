@@ -60,3 +60,9 @@ def test_signing_out_ends_the_session(signed_in) -> None:
     assert browser.get("/console").status_code == 303
     browser.cookies = kept  # the old cookies replayed after sign-out open nothing
     assert browser.get("/console").status_code == 303
+
+
+def test_switching_language_keeps_the_page_and_its_query(signed_in) -> None:
+    browser, _ = signed_in()
+    page = text_of(browser.get("/console/invoices?buyer_ubn=22099131&period=11401"))
+    assert 'href="?buyer_ubn=22099131&amp;period=11401&amp;lang=en"' in page
