@@ -22,6 +22,7 @@ from chalicelib.security.tokens import Role
 from chalicelib.settings import get_settings
 
 QR_KEY = "FE05F029154F6AA67A78B338ED2F6601"
+BENCH_PASSWORD = "Bench-password-123"  # noqa: S105 - the benchmark merchants' sign-in, local only
 
 # The body the issuing benchmarks send: a B2C invoice on a mobile barcode carrier, one item, no
 # e-mail, so the transaction holds exactly four items (counter, invoice, totals, outbox).
@@ -71,7 +72,7 @@ def issuing_merchant(channels: Mapping[str, int]) -> Fleet:
             "status": "active",
             "settings": {"qr_aes_key": QR_KEY, "email_buyer": False, "low_stock_threshold": 0},
         },
-        password_hash=hash_password("Bench-password-123"),
+        password_hash=hash_password(BENCH_PASSWORD),
         must_change_password=False,
         at=now,
     )

@@ -8,7 +8,7 @@ import sys
 
 from bench.harness import Figure, checks_text, machine, write_results
 
-BENCHMARKS = ("throughput", "issuing", "pdf", "cold_start", "mig_xml", "query", "filing")
+BENCHMARKS = ("throughput", "issuing", "pdf", "cold_start", "mig_xml", "query", "filing", "console")
 
 
 def main(argv: list[str]) -> int:
