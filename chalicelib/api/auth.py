@@ -219,6 +219,7 @@ def change_password(body: PasswordChangeRequest, principal: Principal) -> Respon
     pair = deps.auth_service().change_password(
         principal, body.current_password, body.new_password, source=source, captcha=body.captcha()
     )
+    deps.registration_service().initial_password_replaced(principal)
     return _tokens(pair)
 
 

@@ -1,6 +1,6 @@
 """OpenAPI 3.1 built from the registered routes and their pydantic models.
 
-Every Chalice route appears; routes declared with ``operation`` carry their request, query and
+Every Chalice route appears but the web console's pages; routes declared with ``operation`` carry their request, query and
 response schemas, so the document grows with the code and cannot drift from it.
 """
 
@@ -143,7 +143,10 @@ def build_openapi(app: Chalice, server_url: str | None = None) -> dict[str, Any]
         paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, refs, schemas)
         documented.add((op.path, op.method.upper()))
     for path, methods in app.routes.items():
-        for method in methods:
+        for method, entry in methods.items():
+            # The web console's pages are HTML for people, not part of the API (docs/console.md).
+            if getattr(entry.view_function, "is_console_page", False):
+                continue
             if (path, method) not in documented:
                 paths.setdefault(path, {})[method.lower()] = {
                     "summary": path,

@@ -25,7 +25,7 @@ from chalicelib.security.passwords import check_password_policy, hash_password
 from chalicelib.security.tokens import Role
 from chalicelib.services.auth import AuthService, TokenPair
 from chalicelib.services.ports import AuditLog, Clock, TaxRegistryReader
-from chalicelib.services.principal import merchant_owner
+from chalicelib.services.principal import Principal, merchant_owner
 from chalicelib.services.receivers import ReceiverService, ReceiversInput
 
 _INITIAL_ALPHABET = string.ascii_letters + string.digits
@@ -140,6 +140,13 @@ class RegistrationService:
         if receivers.email or receivers.mobile:
             self._receivers.set_receivers(ubn, receivers, actor=f"merchant:{ubn}")
         return pair
+
+    def initial_password_replaced(self, principal: Principal) -> None:
+        """A merchant who signed in with the tax office's initial password has just chosen its own
+        (``POST /v1/auth/password`` or the console's password page): the account is now in use,
+        as after ``activate_account``."""
+        if principal.role is Role.MERCHANT and principal.must_change_password:
+            self._merchants.update_profile(principal.subject, {"status": "active"})
 
     # --- business certificate --------------------------------------------------------------
 

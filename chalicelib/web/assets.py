@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from importlib import resources
 
 from chalice.app import Blueprint, Response
@@ -15,7 +16,13 @@ _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=ut
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,80}")
 
 
+def _console_page(fn: Callable[..., Response]) -> Callable[..., Response]:
+    fn.is_console_page = True  # type: ignore[attr-defined]  # left out of the API's OpenAPI
+    return fn
+
+
 @bp.route("/static/{name}", methods=["GET"])
+@_console_page
 def static_file(name: str) -> Response:
     suffix = name[name.rfind(".") :] if "." in name else ""
     folder = resources.files("chalicelib.web").joinpath("static")

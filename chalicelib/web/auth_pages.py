@@ -263,6 +263,7 @@ def _password_page(ctx: PageContext, role: Role) -> Response:
         return _password_form(ctx, role, problems, 422, picture=captcha is not None)
     try:
         pair = deps.auth_service().change_password(principal, current, new, source=ctx.source(), captcha=captcha)
+        deps.registration_service().initial_password_replaced(principal)
     except DomainError as exc:
         status, headers = _status(exc)
         errors = _password_errors(ctx, exc, "current_password")

@@ -330,6 +330,7 @@ def page(
             except Exception as exc:  # every failure becomes a page, never a stack trace
                 return _finish(ctx, _failure_page(ctx, exc))
 
+        view.is_console_page = True  # type: ignore[attr-defined]  # left out of the API's OpenAPI
         # application/json too: Chalice assumes it for a request without Content-Type (every GET).
         bp.route(path, methods=list(methods), content_types=[*FORM_TYPES, "application/json"])(view)
         return view

@@ -52,6 +52,7 @@ def test_tax_office_account_must_replace_the_initial_password_before_anything_wo
     profile = client.http.get("/v1/merchant", headers=_bearer(body_of(changed)))
     assert profile.status_code == 200
     assert body_of(profile)["ubn"] == ubn
+    assert body_of(profile)["status"] == "active"  # in use now, as after the activation route
     # the initial password is gone for good
     assert _login(client, ubn, initial).status_code == 401
 

@@ -78,6 +78,15 @@ def test_a_merchant_page_in_english_has_no_chinese_labels(signed_in, path: str) 
     assert _chinese_left(text_of(response), {merchant.name}) == [], path
 
 
+@pytest.mark.parametrize("path", _plain_pages("public"))
+def test_a_page_for_strangers_in_english_has_no_chinese_labels(console: Console, path: str) -> None:
+    response = console.get(f"{path}?lang=en")
+    if response.status_code in (301, 302, 303):
+        return
+    assert response.status_code == 200, (path, response.status_code)
+    assert _chinese_left(text_of(response), set()) == [], path
+
+
 @pytest.mark.parametrize("path", _plain_pages("staff"))
 def test_a_staff_page_in_english_has_no_chinese_labels(client, staff_headers, path: str) -> None:
     browser = Console(client)
