@@ -1,7 +1,8 @@
 """OpenAPI 3.1 built from the registered routes and their pydantic models.
 
-Every Chalice route appears but the web console's pages; routes declared with ``operation`` carry their request, query and
-response schemas, so the document grows with the code and cannot drift from it.
+Every Chalice route appears but the web console's pages; routes declared with ``operation`` carry
+their request, query and response schemas, so the document grows with the code and cannot drift
+from it.
 """
 
 from __future__ import annotations
