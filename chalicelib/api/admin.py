@@ -142,8 +142,9 @@ def import_registry(query: ImportQuery, principal: Principal) -> ImportResult:
 )
 def issue_credentials(ubn: str, principal: Principal) -> Response:
     validate_ubn(ubn, "ubn")
-    password = deps.registration_service().issue_initial_credentials(ubn, actor=principal.actor)
-    deps.audit_log().record(principal.owner, "merchant_credentials_issued", principal.actor, {"ubn": ubn})
+    password = deps.registration_service().issue_initial_credentials(
+        ubn, actor=principal.actor, issued_by=principal.owner
+    )
     record = DynamoTaxRegistry().get(ubn)
     body = InitialCredentials(
         ubn=ubn,

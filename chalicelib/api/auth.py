@@ -128,7 +128,7 @@ def staff_login(body: StaffLoginRequest) -> Response:
 
 class CaptchaResponse(BaseModel):
     captcha_id: str = Field(description="Send back as captcha_id with the sign-in")
-    image: str = Field(description="The challenge as a data: URL (SVG) for an <img src>")
+    image: str = Field(description="The challenge as a data: URL (PNG) for an <img src>")
     expires_in: int = Field(description="Seconds the challenge can be answered; it answers one attempt")
 
 
@@ -138,7 +138,7 @@ class CaptchaResponse(BaseModel):
     "POST",
     summary="A CAPTCHA challenge for signing in after CAPTCHA_REQUIRED",
     description=(
-        "Five characters drawn distorted in an SVG image; a person types them as `captcha_answer`. "
+        "Five characters drawn distorted in a PNG image; a person types them as `captcha_answer`. "
         "Each challenge answers one sign-in attempt, right or wrong. 429 `TOO_MANY_REQUESTS` with "
         f"`Retry-After` after {throttling.CAPTCHAS_PER_SOURCE.attempts} challenges from one client IP within "
         f"{_minutes(throttling.CAPTCHAS_PER_SOURCE)} minutes."

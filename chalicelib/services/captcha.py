@@ -26,7 +26,7 @@ _ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 @dataclass(frozen=True)
 class Challenge:
     captcha_id: str
-    image: str  # a data: URL of the SVG
+    image: str  # a data: URL of the PNG
     expires_in: int
 
 
@@ -68,7 +68,7 @@ class CaptchaService:
         self._store.put(captcha_id, answer_hash, now + captcha.TTL)
         return Challenge(
             captcha_id=captcha_id,
-            image=captcha.data_url(captcha.render_svg(answer)),
+            image=captcha.data_url(captcha.render_png(answer)),
             expires_in=int(captcha.TTL.total_seconds()),
         )
 

@@ -95,8 +95,9 @@ class RegistrationService:
 
     # --- tax-office issued accounts --------------------------------------------------------
 
-    def issue_initial_credentials(self, ubn: str, *, actor: str) -> str:
-        """Create the account with a one-time initial password, returned once and never stored."""
+    def issue_initial_credentials(self, ubn: str, *, actor: str, issued_by: str | None = None) -> str:
+        """Create the account with a one-time initial password, returned once and never stored.
+        ``issued_by`` (the officer's owner key) gets the issue in its own audit trail too."""
         validate_ubn(ubn, "ubn")
         record = _registered(self._registry, ubn)
         password = _initial_password()
@@ -107,6 +108,8 @@ class RegistrationService:
             at=self._clock.now(),
         )
         self._audit.record(merchant_owner(ubn), "initial_credentials_issued", actor, {})
+        if issued_by is not None:
+            self._audit.record(issued_by, "merchant_credentials_issued", actor, {"ubn": ubn})
         return password
 
     def activate_account(

@@ -246,10 +246,9 @@ def issue_credentials(ctx: PageContext, ubn: str) -> Response:
     staff = _staff(ctx)
     entry = tax_registry_service().get(ubn)
     try:
-        password = deps.registration_service().issue_initial_credentials(ubn, actor=staff.actor)
+        password = deps.registration_service().issue_initial_credentials(ubn, actor=staff.actor, issued_by=staff.owner)
     except DomainError as exc:
         return _business(ctx, ubn, 422, issue_error=ctx.field_errors(exc)[exc.field or "_"])
-    deps.audit_log().record(staff.owner, "merchant_credentials_issued", staff.actor, {"ubn": ubn})
     return _render(ctx, "staff/credentials.html", entry=entry, password=password, sign_in_address=_sign_in_address(ctx))
 
 

@@ -48,7 +48,7 @@ def test_after_five_wrong_passwords_the_picture_code_lets_the_owner_in(
     _try_password(phone, merchant.ubn, merchant.password)
     picture = phone.get_by_role("img", name=re.compile("圖形驗證碼"))
     expect(picture).to_be_visible()
-    assert picture.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    assert picture.get_attribute("src").startswith("data:image/png;base64,")
     expect(phone.get_by_text("登入失敗次數過多")).to_be_visible()
     screenshot(phone, "auth-login-picture-code-375")
     _fits_a_phone(phone)

@@ -59,7 +59,7 @@ def captcha_id_of(response: Any) -> str:
 
 
 def shows_picture(response: Any) -> bool:
-    return '<img src="data:image/svg+xml;base64,' in text_of(response) and 'for="f-captcha_answer"' in text_of(response)
+    return '<img src="data:image/png;base64,' in text_of(response) and 'for="f-captcha_answer"' in text_of(response)
 
 
 def _fail_five_times(console: Console, path: str, form: dict[str, str]) -> None:
