@@ -33,6 +33,7 @@ from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
 from chalicelib.services.ports import Clock
+from chalicelib.services.received import ReceivedInvoices
 from chalicelib.services.receivers import ReceiverService
 from chalicelib.services.registration import RegistrationService
 from chalicelib.services.sign_in_guard import SignInGuard
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from chalicelib.services.pending_invoices import PendingInvoiceService
     from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
     from chalicelib.services.reconciliation import Reconciler
+    from chalicelib.services.staff_overview import StaffOverview
 
 clock = SystemClock()
 
@@ -143,6 +145,10 @@ def cursor_codec() -> CursorCodec:
     return CursorCodec(derived_key("cursors"))
 
 
+def received_invoices() -> ReceivedInvoices:
+    return ReceivedInvoices(invoices=invoices(), cursors=cursor_codec())
+
+
 def notify_outbox(ubn: str, number: str, event: str) -> None:
     """Wake the outbox worker for a committed change; never fails the request (the sweeper catches up)."""
     from chalicelib.adapters.sqs_outbox import notify_outbox as send
@@ -236,6 +242,21 @@ def period_jobs() -> PeriodJobs:
         reconciler=reconciler(),
         blank_numbers=blank_number_filing(),
         mailer=SesMailer(),
+        clock=rules_clock(),
+    )
+
+
+def staff_overview() -> StaffOverview:
+    """What the tax office's screens read across merchants (with the period-job machinery it names)."""
+    from chalicelib.adapters.dynamo_period_ranges import DynamoPeriodRanges
+    from chalicelib.services.staff_overview import StaffOverview
+
+    return StaffOverview(
+        period_ranges=DynamoPeriodRanges(),
+        merchant_ranges=DynamoTracks(),
+        profiles=merchants(),
+        credentials=DynamoCredentials(),
+        jobs=filings(),
         clock=rules_clock(),
     )
 

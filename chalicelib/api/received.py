@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import deps
 from chalicelib.api.errors import xml_response
 from chalicelib.api.invoices import DownloadLink, PdfQuery, artifact_link
 from chalicelib.api.routing import operation
-from chalicelib.domain.errors import NotFound
 from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView
 from chalicelib.services.principal import Principal
-from chalicelib.services.received import ReceivedInvoices, ReceivedPage, ReceivedQuery, buyer_view
+from chalicelib.services.received import ReceivedPage, ReceivedQuery, buyer_view
 
 bp = Blueprint(__name__)
 TAG = "Received invoices"
-_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
-_UBN = re.compile(r"[0-9]{8}")
-
-
-def _service() -> ReceivedInvoices:
-    return ReceivedInvoices(invoices=deps.invoices(), cursors=deps.cursor_codec())
 
 
 def _received(principal: Principal, seller_ubn: str, invoice_number: str) -> InvoiceRecord:
-    if not (_UBN.fullmatch(seller_ubn) and _NUMBER.fullmatch(invoice_number)):
-        # Malformed keys cannot name an invoice: the same 404 as any invoice that is not the caller's.
-        raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票")
-    return _service().get(principal.ubn, seller_ubn, invoice_number)
+    return deps.received_invoices().get(principal.ubn, seller_ubn, invoice_number)
 
 
 @operation(
@@ -43,7 +31,7 @@ def _received(principal: Principal, seller_ubn: str, invoice_number: str) -> Inv
     scope="invoices:read",
 )
 def list_received(query: ReceivedQuery, principal: Principal) -> ReceivedPage:
-    return _service().find(principal.ubn, query)
+    return deps.received_invoices().find(principal.ubn, query)
 
 
 @operation(

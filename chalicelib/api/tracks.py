@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -14,7 +12,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.validation import as_pydantic_error
 from chalicelib.services.principal import Principal
-from chalicelib.services.tracks import ChannelAssignment, RangeView
+from chalicelib.services.tracks import BlankReport, ChannelAssignment, RangeView, blank_summary
 
 bp = Blueprint(__name__)
 TAG = "Tracks"
@@ -70,6 +68,19 @@ class AllocationRequest(BaseModel):
 class AllocationResponse(RangeView):
     ubn: str
     created: bool = Field(description="False when exactly this range was already allocated (a harmless retry)")
+
+
+def allocate_range(body: AllocationRequest, actor: str) -> tuple[RangeView, bool]:
+    """配號, for this route and the tax office's allocation page: the range, and whether it is new."""
+    return deps.track_service().allocate(
+        ubn=body.ubn,
+        period=body.period,
+        invoice_type=body.invoice_type,
+        track=body.track,
+        begin_no=body.begin_no,
+        end_no=body.end_no,
+        actor=actor,
+    )
 
 
 def _current_period(value: str | None) -> Period:
@@ -157,27 +168,13 @@ def assign_channels(track_id: str, body: ChannelAssignment, principal: Principal
 )
 def blank_report(query: BlankReportQuery, principal: Principal) -> Response:
     period = _current_period(query.period)
-    reports = deps.track_service().blank_report(principal.ubn, period)
+    service = deps.track_service()
+    reports = service.blank_report(principal.ubn, period)
     if query.track:
         reports = [r for r in reports if r.track == query.track]
-    closed = period.last_day < deps.clock.now().astimezone(TAIWAN_TZ).date()
-    summary: dict[str, Any] = {
-        "period": period.code,
-        "final": closed,
-        "due_by": period.blank_number_deadline.isoformat(),
-        "reports": [
-            {
-                "invoice_type": r.invoice_type,
-                "track": r.track,
-                "ranges": [
-                    {"begin_no": f"{x.begin:08d}", "end_no": f"{x.end:08d}", "count": x.count} for x in r.ranges
-                ],
-            }
-            for r in reports
-        ],
-    }
+    closed = service.period_ended(period)
     if query.format == "json":
-        return json_response(summary)
+        return json_response(blank_summary(period, reports, final=closed))
     if len(reports) != 1:
         tracks = ", ".join(sorted({r.track for r in reports})) or "none"
         raise ApiError(
@@ -187,12 +184,16 @@ def blank_report(query: BlankReportQuery, principal: Principal) -> Response:
             f"每個字軌一個 E0402 檔：請指定 track=（{tracks}），或使用 format=json",
             "track",
         )
-    report = reports[0]
+    return e0402_download(period, reports[0], final=closed)
+
+
+def e0402_download(period: Period, report: BlankReport, *, final: bool) -> Response:
+    """One track's E0402 file as a download; the header says whether the period's report is final."""
     return xml_response(
         report.xml,
         f"E0402-{period.code}-{report.track}.xml",
         attachment=True,
-        headers={"X-Report-Final": "true" if closed else "false"},
+        headers={"X-Report-Final": "true" if final else "false"},
     )
 
 
@@ -209,14 +210,6 @@ def blank_report(query: BlankReportQuery, principal: Principal) -> Response:
     errors=(409, 422),
 )
 def allocate(body: AllocationRequest, principal: Principal) -> Response:
-    view, created = deps.track_service().allocate(
-        ubn=body.ubn,
-        period=body.period,
-        invoice_type=body.invoice_type,
-        track=body.track,
-        begin_no=body.begin_no,
-        end_no=body.end_no,
-        actor=principal.actor,
-    )
+    view, created = allocate_range(body, principal.actor)
     payload = {**view.model_dump(mode="json"), "ubn": body.ubn, "created": created}
     return json_response(payload, 201 if created else 200)

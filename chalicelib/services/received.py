@@ -8,6 +8,7 @@ merchant nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,6 +22,8 @@ from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView, view
 # A filtered page may need several index pages; bound the work one request may do.
 MAX_EVALUATED = 2_000
 _KEY_NAMES = ("pk", "sk", "gsi2pk", "gsi2sk")
+_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
+_UBN = re.compile(r"[0-9]{8}")
 
 
 def buyer_key(ubn: str) -> str:
@@ -112,7 +115,9 @@ class ReceivedInvoices:
         return ReceivedPage(items=[buyer_view(r) for r in records], next_cursor=self._cursors.encode(owner, last_key))
 
     def get(self, ubn: str, seller_ubn: str, invoice_number: str) -> InvoiceRecord:
-        item = self._invoices.get_raw(seller_ubn, invoice_number)
+        # Malformed keys name no invoice: the same answer as any invoice that is not the caller's.
+        well_formed = _UBN.fullmatch(seller_ubn) and _NUMBER.fullmatch(invoice_number)
+        item = self._invoices.get_raw(seller_ubn, invoice_number) if well_formed else None
         # Its buyer and its seller may read it; anyone else gets the answer of a missing invoice.
         if item is None or (item.get("gsi2pk") != buyer_key(ubn) and seller_ubn != ubn):
             raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票")

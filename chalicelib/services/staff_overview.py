@@ -14,6 +14,7 @@ from chalicelib.domain.ubn import validate_ubn
 from chalicelib.services.period_close import JOBS
 from chalicelib.services.ports import Clock
 from chalicelib.services.principal import merchant_owner
+from chalicelib.services.tracks import stored_range
 
 #: A period's list shows this many ranges at most; narrow it by track or UBN to see the rest.
 LIST_LIMIT = 200
@@ -87,12 +88,7 @@ class JobState:
 def _allocated(item: dict[str, Any]) -> AllocatedRange:
     return AllocatedRange(
         ubn=str(item.get("ubn") or str(item["pk"]).removeprefix("MERCHANT#")),
-        period=str(item["period"]),
-        invoice_type=str(item["invoice_type"]),
-        track=str(item["track"]),
-        begin_no=f"{int(item['begin']):08d}",
-        end_no=f"{int(item['end']):08d}",
-        source=str(item.get("source") or "allocation"),
+        **stored_range(item),
         allocated_by=item.get("allocated_by"),
         allocated_at=item.get("allocated_at"),
     )

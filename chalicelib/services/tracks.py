@@ -262,6 +262,11 @@ class TrackService:
         counters = self._tracks.items(ubn, "COUNTER", period.code)
         return [_range_view(r, booklets, counters) for r in ranges]
 
+    def period_ended(self, period: Period) -> bool:
+        """Whether ``period`` is over: none of its numbers can be used any more, so its blank-number
+        report is final."""
+        return period.last_day < self._clock.now().astimezone(TAIWAN_TZ).date()
+
     def blank_report(self, ubn: str, period: Period) -> list[BlankReport]:
         uses = [
             BookletUse(r.invoice_type, r.track, int(v.begin_no), int(v.end_no), int(v.begin_no) + v.used)
@@ -307,6 +312,25 @@ class TrackService:
         raise _not_found()
 
 
+def blank_summary(period: Period, reports: Sequence[BlankReport], *, final: bool) -> dict[str, Any]:
+    """The blank-number reports of a period as one JSON summary (E0402's ranges, by track)."""
+    return {
+        "period": period.code,
+        "final": final,
+        "due_by": period.blank_number_deadline.isoformat(),
+        "reports": [
+            {
+                "invoice_type": r.invoice_type,
+                "track": r.track,
+                "ranges": [
+                    {"begin_no": f"{x.begin:08d}", "end_no": f"{x.end:08d}", "count": x.count} for x in r.ranges
+                ],
+            }
+            for r in reports
+        ],
+    }
+
+
 def _invoice_type(value: str) -> InvoiceType:
     try:
         return InvoiceType(value)
@@ -325,6 +349,18 @@ def _parse_allocation_file(data: bytes, content_type: str) -> Sequence[Allocatio
     if kind in {"application/xml", "text/xml"}:
         return parse_e0501(data)
     return parse_allocation_csv(data)
+
+
+def stored_range(item: dict[str, Any]) -> dict[str, str]:
+    """What every view of a stored range (its RANGE item) shows of it, numbers as 8 digits."""
+    return {
+        "period": str(item["period"]),
+        "invoice_type": str(item["invoice_type"]),
+        "track": str(item["track"]),
+        "begin_no": f"{int(item['begin']):08d}",
+        "end_no": f"{int(item['end']):08d}",
+        "source": str(item.get("source") or "allocation"),
+    }
 
 
 def _range_view(item: dict[str, Any], booklets: list[dict[str, Any]], counters: list[dict[str, Any]]) -> RangeView:
@@ -366,12 +402,7 @@ def _range_view(item: dict[str, Any], booklets: list[dict[str, Any]], counters: 
     used_total = sum(v.used for v in views)
     return RangeView(
         track_id=item["range_id"],
-        period=item["period"],
-        invoice_type=item["invoice_type"],
-        track=item["track"],
-        begin_no=f"{int(item['begin']):08d}",
-        end_no=f"{int(item['end']):08d}",
-        source=item.get("source", "allocation"),
+        **stored_range(item),
         booklets=views,
         used=used_total,
         remaining=len(views) * BOOKLET_SIZE - used_total,

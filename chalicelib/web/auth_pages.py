@@ -12,6 +12,8 @@ Each form calls the use case its JSON route calls, validated by the same request
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from chalice.app import Blueprint, Response
@@ -55,8 +57,8 @@ def _confirmation_error(ctx: PageContext, new_password: str) -> dict[str, str]:
 
 def _error_of(ctx: PageContext, error: DomainError, renamed: dict[str, str] | None = None) -> dict[str, str]:
     """The error keyed by the form input it belongs to (``renamed`` maps service fields to inputs)."""
-    field = error.field or "_"
-    return {(renamed or {}).get(field, field): error_text(error, ctx.lang)}
+    name = error.field or "_"
+    return {(renamed or {}).get(name, name): error_text(error, ctx.lang)}
 
 
 def _validation_error(ctx: PageContext, exc: ValidationError, renamed: dict[str, str] | None = None) -> dict[str, str]:
@@ -126,6 +128,30 @@ def _needs_picture(ctx: PageContext, error: DomainError) -> bool:
     return error.code in _CAPTCHA_CODES or (error.code == _BAD_CREDENTIALS and bool(ctx.form.get("captcha_id")))
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """How a password form comes back: its errors, the status and headers, and whether it shows a
+    new picture code."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    headers: dict[str, str] | None = None
+    picture: bool = False
+
+
+def _refused(ctx: PageContext, error: DomainError, password_field: str) -> _Answer:
+    """A refused password (sign-in or change): why, and a new picture when the guard asks for one."""
+    status, headers = _status(error)
+    return _Answer(_password_errors(ctx, error, password_field), status, headers, _needs_picture(ctx, error))
+
+
+def _picture_form(ctx: PageContext, template: str, answer: _Answer, **variables: Any) -> Response:
+    """The form, with a fresh picture when one is due (if none may be drawn now, the errors say why)."""
+    errors = dict(answer.errors)
+    picture = _new_picture(ctx, errors) if answer.picture else None
+    return ctx.render(template, answer.status, answer.headers, errors=errors, picture=picture, **variables)
+
+
 @page(bp, "/captcha/new", ("POST",), auth="public")
 def new_captcha(ctx: PageContext) -> Response:
     """A new picture for a sign-in form, swapped in by htmx (the form's own "new picture" submit
@@ -154,32 +180,15 @@ def captcha_audio(ctx: PageContext, captcha_id: str) -> Response:
 # --- sign-in and sign-out --------------------------------------------------------------------------
 
 
-def _sign_in_form(
-    ctx: PageContext,
-    role: Role,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-    *,
-    picture: bool = False,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    errors = dict(errors or {})
+def _sign_in_form(ctx: PageContext, role: Role, answer: _Answer = _Answer()) -> Response:
     template = "login.html" if role is Role.MERCHANT else "staff_login.html"
     values = {k: ctx.form.get(k) for k in ("ubn", "username")}
-    return ctx.render(
-        template,
-        status=status,
-        headers=headers,
-        errors=errors,
-        values=values,
-        picture=_new_picture(ctx, errors) if picture else None,
-        next=ctx.query.get("next") or ctx.form.get("next"),
-    )
+    return _picture_form(ctx, template, answer, values=values, next=ctx.query.get("next") or ctx.form.get("next"))
 
 
 def _sign_in(ctx: PageContext, role: Role) -> Response:
     if ctx.form.get("new_captcha"):
-        return _sign_in_form(ctx, role, picture=True)
+        return _sign_in_form(ctx, role, _Answer(picture=True))
     subject_field = "ubn" if role is Role.MERCHANT else "username"
     subject = ctx.form.get(subject_field).strip()
     password = ctx.form.get("password")
@@ -188,32 +197,30 @@ def _sign_in(ctx: PageContext, role: Role) -> Response:
     if captcha is not None and not captcha.answer.strip():
         missing.setdefault("captcha_answer", ctx.t("請輸入圖中的字元", "Type the characters in the picture"))
     if missing:
-        return _sign_in_form(ctx, role, missing, 422, picture=captcha is not None)
+        return _sign_in_form(ctx, role, _Answer(missing, 422, picture=captcha is not None))
     try:
         pair = deps.auth_service().login(role, subject, password, source=ctx.source(), captcha=captcha)
     except DomainError as exc:
-        status, headers = _status(exc)
-        errors = _password_errors(ctx, exc, "password")
-        return _sign_in_form(ctx, role, errors, status, picture=_needs_picture(ctx, exc), headers=headers)
+        return _sign_in_form(ctx, role, _refused(ctx, exc, "password"))
     return _signed_in(ctx, pair, role, ctx.form.get("next"))
+
+
+def _sign_in_page(ctx: PageContext, role: Role) -> Response:
+    if ctx.request.method == "POST":
+        return _sign_in(ctx, role)
+    if ctx.principal is not None and ctx.principal.role is role:
+        return ctx.redirect(HOME_PAGE[role])
+    return _sign_in_form(ctx, role)
 
 
 @page(bp, "/login", ("GET", "POST"), auth="public")
 def login(ctx: PageContext) -> Response:
-    if ctx.request.method == "POST":
-        return _sign_in(ctx, Role.MERCHANT)
-    if ctx.principal is not None and ctx.principal.role is Role.MERCHANT:
-        return ctx.redirect(HOME_PAGE[Role.MERCHANT])
-    return _sign_in_form(ctx, Role.MERCHANT)
+    return _sign_in_page(ctx, Role.MERCHANT)
 
 
 @page(bp, "/staff/login", ("GET", "POST"), auth="public")
 def staff_login(ctx: PageContext) -> Response:
-    if ctx.request.method == "POST":
-        return _sign_in(ctx, Role.STAFF)
-    if ctx.principal is not None and ctx.principal.role is Role.STAFF:
-        return ctx.redirect(HOME_PAGE[Role.STAFF])
-    return _sign_in_form(ctx, Role.STAFF)
+    return _sign_in_page(ctx, Role.STAFF)
 
 
 @page(bp, "/logout", ("POST",), auth="public")
@@ -228,31 +235,15 @@ def logout(ctx: PageContext) -> Response:
 # --- the password change ---------------------------------------------------------------------------
 
 
-def _password_form(
-    ctx: PageContext,
-    role: Role,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-    *,
-    picture: bool = False,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    errors = dict(errors or {})
-    return ctx.render(
-        "password.html",
-        status=status,
-        headers=headers,
-        action=PASSWORD_PAGE[role],
-        errors=errors,
-        picture=_new_picture(ctx, errors) if picture else None,
-    )
+def _password_form(ctx: PageContext, role: Role, answer: _Answer = _Answer()) -> Response:
+    return _picture_form(ctx, "password.html", answer, action=PASSWORD_PAGE[role])
 
 
 def _password_page(ctx: PageContext, role: Role) -> Response:
     if ctx.request.method == "GET":
         return _password_form(ctx, role)
     if ctx.form.get("new_captcha"):
-        return _password_form(ctx, role, picture=True)
+        return _password_form(ctx, role, _Answer(picture=True))
     principal = ctx.principal
     if principal is None:  # the decorator signed the caller in; this keeps the type checker told
         return ctx.redirect(SIGN_IN_PAGE[role])
@@ -260,14 +251,12 @@ def _password_page(ctx: PageContext, role: Role) -> Response:
     captcha = _submitted_captcha(ctx)
     problems = _missing(ctx, current_password=current, new_password=new) or _confirmation_error(ctx, new)
     if problems:
-        return _password_form(ctx, role, problems, 422, picture=captcha is not None)
+        return _password_form(ctx, role, _Answer(problems, 422, picture=captcha is not None))
     try:
         pair = deps.auth_service().change_password(principal, current, new, source=ctx.source(), captcha=captcha)
         deps.registration_service().initial_password_replaced(principal)
     except DomainError as exc:
-        status, headers = _status(exc)
-        errors = _password_errors(ctx, exc, "current_password")
-        return _password_form(ctx, role, errors, status, picture=_needs_picture(ctx, exc), headers=headers)
+        return _password_form(ctx, role, _refused(ctx, exc, "current_password"))
     ctx.sign_in(pair)
     return ctx.redirect(HOME_PAGE[role])
 

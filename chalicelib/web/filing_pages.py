@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -19,14 +19,15 @@ from pydantic import ValidationError
 
 from chalicelib.api import deps
 from chalicelib.api.filings import RECONCILE_SECONDS
-from chalicelib.domain.errors import DomainError, NotFound, Unauthenticated
+from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.filing import OtherPurchases, TaxReturn
 from chalicelib.domain.filing_status import ensure_period_ended, ensure_period_started
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from chalicelib.domain.validation import invalid_input_from
 from chalicelib.services.filings import FilingView, PaymentRequest, SubmitRequest
 from chalicelib.web.i18n import error_text
 from chalicelib.web.pages import PageContext, page
+from chalicelib.web.rendering import taiwan_time
+from chalicelib.web.track_summary import period_label
 
 bp = Blueprint(__name__)
 
@@ -53,32 +54,13 @@ DONE = {
 }
 
 
-def _actor(ctx: PageContext) -> str:
-    if ctx.principal is None:  # the decorator signed the merchant in; this tells the type checker
-        raise Unauthenticated("UNAUTHENTICATED", "Sign in first", "請先登入")
-    return ctx.principal.actor
-
-
 def _today() -> date:
     return deps.rules_clock().now().astimezone(TAIWAN_TZ).date()
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def period_name(ctx: PageContext, code: str) -> str:
     """``115年11-12月`` in Chinese, ``Nov–Dec 2026`` in English."""
-    period = Period.parse(code)
-    english = f"{_MONTHS[period.start_month - 1]}–{_MONTHS[period.end_month - 1]} {period.year}"
-    return ctx.t(period.label_zh, english)
-
-
-def taipei_time(value: datetime | str | None) -> str:
-    """A stored moment as a merchant in Taiwan reads it: ``2025-11-03 14:05``."""
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(TAIWAN_TZ).strftime("%Y-%m-%d %H:%M")
+    return period_label(Period.parse(code), ctx.lang)
 
 
 # --- the list of periods --------------------------------------------------------------------------
@@ -139,7 +121,7 @@ def _period_page(
         page_errors=other_errors or {},
         values={name: ctx.form.get(name) for name in (*SUBMIT_FIELDS, *PAYMENT_FIELDS)},
         today=today.isoformat(),
-        taipei=taipei_time,
+        taipei=taiwan_time,
         name=period_name(ctx, period.code),
     )
 
@@ -162,10 +144,10 @@ def _submit_request(ctx: PageContext) -> SubmitRequest:
     return SubmitRequest.model_validate(body)
 
 
-def _errors_for(ctx: PageContext, error: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
+def _errors_for(ctx: PageContext, error: DomainError | ValidationError, fields: tuple[str, ...]) -> dict[str, str]:
     """The error next to its input, or at the top of the form when it names none of them."""
-    name = error.field or "_"
-    return {name if name in fields else "_": error_text(error, ctx.lang)}
+    ((name, text),) = ctx.field_errors(error).items()
+    return {name if name in fields else "_": text}
 
 
 @page(bp, "/console/filings/{period}/submit", ("POST",), auth="merchant")
@@ -186,16 +168,13 @@ def filing_submit(ctx: PageContext, period: str) -> Response:
             ctx.ubn,
             parsed.code,
             request,
-            actor=_actor(ctx),
+            actor=ctx.actor,
             merchant_name=str(profile.get("name") or ""),
             idempotency_key=ctx.form.get("idempotency_key")[:64] or None,
         )
-    except ValidationError as exc:
-        errors = _errors_for(ctx, invalid_input_from(exc), SUBMIT_FIELDS)
-        return _period_page(ctx, parsed.code, status=422, submit_errors=errors)
     except NotFound:
         raise
-    except DomainError as exc:
+    except (ValidationError, DomainError) as exc:
         return _period_page(ctx, parsed.code, status=422, submit_errors=_errors_for(ctx, exc, SUBMIT_FIELDS))
     return ctx.redirect(f"/console/filings/{parsed.code}?done=filed")
 
@@ -243,13 +222,10 @@ def filing_payment(ctx: PageContext, period: str) -> Response:
     parsed = Period.parse(period)
     try:
         request = PaymentRequest.model_validate({name: ctx.form.get(name).strip() for name in PAYMENT_FIELDS})
-        deps.filing_service().pay(ctx.ubn, parsed.code, request, actor=_actor(ctx))
-    except ValidationError as exc:
-        errors = _errors_for(ctx, invalid_input_from(exc), PAYMENT_FIELDS)
-        return _period_page(ctx, parsed.code, status=422, payment_errors=errors)
+        deps.filing_service().pay(ctx.ubn, parsed.code, request, actor=ctx.actor)
     except NotFound:
         raise
-    except DomainError as exc:
+    except (ValidationError, DomainError) as exc:
         return _period_page(ctx, parsed.code, status=422, payment_errors=_errors_for(ctx, exc, PAYMENT_FIELDS))
     return ctx.redirect(f"/console/filings/{parsed.code}?done=paid")
 
@@ -272,7 +248,7 @@ def filing_reconcile(ctx: PageContext, period: str) -> Response:
 def filing_blank_numbers(ctx: PageContext, period: str) -> Response:
     parsed = Period.parse(period)
     try:
-        deps.blank_number_filing().file(ctx.ubn, parsed.code, actor=_actor(ctx))
+        deps.blank_number_filing().file(ctx.ubn, parsed.code, actor=ctx.actor)
     except DomainError as exc:
         return _period_page(ctx, parsed.code, status=422, other_errors={"blank": error_text(exc, ctx.lang)})
     return ctx.redirect(f"/console/filings/{parsed.code}?done=blank#blank-numbers")

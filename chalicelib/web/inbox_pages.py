@@ -18,16 +18,17 @@ from chalicelib.api import deps
 from chalicelib.api.errors import status_for, xml_response
 from chalicelib.api.invoices import artifact_link
 from chalicelib.api.pending_invoices import PendingRequest
-from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
 from chalicelib.domain.validation import invalid_input_from
 from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.services.pending_invoices import PENDING, not_found
 from chalicelib.services.pending_listing import DynamoPendingListing
-from chalicelib.services.received import ReceivedInvoices, ReceivedQuery, buyer_view
+from chalicelib.services.received import ReceivedQuery, buyer_view
 from chalicelib.web import pending_form
-from chalicelib.web.filing_pages import see_other, taipei_time
+from chalicelib.web.filing_pages import see_other
 from chalicelib.web.i18n import error_text
 from chalicelib.web.pages import PageContext, page
+from chalicelib.web.rendering import taiwan_time
 
 if TYPE_CHECKING:
     # lxml and the intake load only when a message is uploaded, as the JSON route does.
@@ -38,26 +39,17 @@ bp = Blueprint(__name__)
 
 RECEIVED_FILTERS = ("period", "date_from", "date_to", "seller_ubn", "min_total", "max_total")
 RECEIVED_PAGE_SIZE = 25
-_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
-_UBN = re.compile(r"[0-9]{8}")
 _PENDING_ID = re.compile(r"pnd_[0-9a-f]{24}")
 
 
 # --- received invoices (進項) ---------------------------------------------------------------------
 
 
-def _received() -> ReceivedInvoices:
-    return ReceivedInvoices(invoices=deps.invoices(), cursors=deps.cursor_codec())
-
-
 def _received_record(ctx: PageContext, seller_ubn: str, invoice_number: str) -> InvoiceRecord:
-    if not (_UBN.fullmatch(seller_ubn) and _NUMBER.fullmatch(invoice_number)):
-        # A malformed key names no invoice: the same 404 as an invoice that is not the merchant's.
-        raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票")
     if seller_ubn == ctx.ubn:
         # The service lets the seller read it too; under 進項 only what was issued *to* the merchant.
         raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票")
-    return _received().get(ctx.ubn, seller_ubn, invoice_number)
+    return deps.received_invoices().get(ctx.ubn, seller_ubn, invoice_number)
 
 
 @page(bp, "/console/received", auth="merchant")
@@ -68,7 +60,7 @@ def received_list(ctx: PageContext) -> Response:
     common: dict[str, Any] = {"values": values, "filtered": bool(asked), "items": [], "next_url": None}
     try:
         query = ReceivedQuery.model_validate({**asked, "limit": RECEIVED_PAGE_SIZE, "cursor": cursor})
-        found = _received().find(ctx.ubn, query)
+        found = deps.received_invoices().find(ctx.ubn, query)
     except ValidationError as exc:
         return _received_refused(ctx, invalid_input_from(exc), common)
     except InvalidInput as exc:
@@ -141,7 +133,7 @@ def pending_list(ctx: PageContext) -> Response:
         truncated=truncated,
         values={"status": status, "order_id": order_id},
         done=ctx.query.get("done", ""),
-        taipei=taipei_time,
+        taipei=taiwan_time,
     )
 
 
@@ -179,7 +171,7 @@ def pending_detail(ctx: PageContext, pending_id: str) -> Response:
         can_change=pending.status == PENDING,
         done=ctx.query.get("done", ""),
         error="",
-        taipei=taipei_time,
+        taipei=taiwan_time,
     )
 
 
@@ -193,7 +185,7 @@ def _pending_refused(ctx: PageContext, pending_id: str, error: DomainError) -> R
         can_change=pending.status == PENDING,
         done="",
         error=error_text(error, ctx.lang),
-        taipei=taipei_time,
+        taipei=taiwan_time,
     )
 
 
@@ -202,7 +194,7 @@ def pending_issue(ctx: PageContext, pending_id: str) -> Response:
     service = deps.pending_invoice_service()
     pending = service.get(ctx.ubn, _pending_id(pending_id))
     try:
-        service.trigger(pending, actor=_actor(ctx))
+        service.trigger(pending, actor=ctx.actor)
     except DomainError as exc:
         return _pending_refused(ctx, pending_id, exc)
     return ctx.redirect(f"/console/pending/{pending_id}?done=issued")
@@ -218,12 +210,6 @@ def pending_delete(ctx: PageContext, pending_id: str) -> Response:
     except DomainError as exc:
         return _pending_refused(ctx, pending_id, exc)
     return ctx.redirect("/console/pending?done=deleted")
-
-
-def _actor(ctx: PageContext) -> str:
-    if ctx.principal is None:  # the decorator signed the merchant in; this tells the type checker
-        raise Unauthenticated("UNAUTHENTICATED", "Sign in first", "請先登入")
-    return ctx.principal.actor
 
 
 # --- MIG XML upload -------------------------------------------------------------------------------
@@ -266,7 +252,7 @@ def mig_upload(ctx: PageContext) -> Response:
         errors["document"] = ctx.t("檔案過大（上限 5 MB）", "The file is too large (at most 5 MB)")
     if errors:
         return _mig_page(ctx, errors=errors, status=422, **kept)
-    result, status = process_message(message_type, data, _actor(ctx), ctx.ubn)
+    result, status = process_message(message_type, data, ctx.actor, ctx.ubn)
     row = _result_row(ctx, message_type, result, upload.filename if upload else ctx.t("貼上的內容", "Pasted XML"))
     return _mig_page(ctx, results=[row], status=200 if status < 400 else 422, **kept)
 

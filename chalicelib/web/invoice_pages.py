@@ -222,9 +222,7 @@ def invoice_list(ctx: PageContext) -> Response:
             if found.next_cursor:
                 kept = {k: v for k, v in given.items() if k != "cursor"}
                 next_link = "/console/invoices?" + urlencode({**kept, "cursor": found.next_cursor})
-        except ValidationError as exc:
-            errors = ctx.field_errors(invalid_input_from(exc))
-        except DomainError as error:
+        except (ValidationError, DomainError) as error:
             errors = ctx.field_errors(error)
     first_link = "/console/invoices?" + urlencode({k: v for k, v in given.items() if k != "cursor"})
     return ctx.render(
@@ -290,19 +288,24 @@ def invoice_xml(ctx: PageContext, number: str) -> Response:
     return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml", attachment=True)
 
 
-def _actor(ctx: PageContext) -> str:
-    if ctx.principal is None:  # merchant pages only: the decorator has signed someone in
-        raise RuntimeError("no principal on a merchant page")
-    return ctx.principal.actor
-
-
 def _refusal(ctx: PageContext, error: Exception) -> dict[str, str]:
     """A refused change as field errors; a vanished invoice is still a 404 page."""
-    if isinstance(error, ValidationError):
-        return ctx.field_errors(invalid_input_from(error))
-    if isinstance(error, NotFound) or not isinstance(error, DomainError):
+    if isinstance(error, NotFound) or not isinstance(error, (ValidationError, DomainError)):
         raise error
     return ctx.field_errors(error)
+
+
+def _action_page(
+    ctx: PageContext, template: str, record: InvoiceRecord, values: dict[str, Any], errors: dict[str, str], **more: Any
+) -> Response:
+    """A change's page: what it will do to the invoice, the form as typed and, once refused, why (422)."""
+    status = 422 if errors else 200
+    return ctx.render(template, status, invoice=record, values=values, errors=errors, **more, **_labels(ctx))
+
+
+def _done(ctx: PageContext, record: InvoiceRecord, change: str) -> Response:
+    """Back to the invoice, which says what was done (``DONE``)."""
+    return ctx.redirect(f"/console/invoices/{record.invoice_number}?done={change}")
 
 
 def _optional(form_value: str) -> str | None:
@@ -326,20 +329,12 @@ def cancel_invoice(ctx: PageContext, number: str) -> Response:
                 reason=body.reason,
                 return_tax_document_number=body.return_tax_document_number,
                 remark=body.remark,
-                actor=_actor(ctx),
+                actor=ctx.actor,
             )
-            return ctx.redirect(f"/console/invoices/{record.invoice_number}?done=cancelled")
+            return _done(ctx, record, "cancelled")
         except (ValidationError, DomainError) as exc:
             errors = _refusal(ctx, exc)
-    return ctx.render(
-        "invoices/cancel.html",
-        status=422 if errors else 200,
-        invoice=record,
-        terms=terms_of(ctx, record),
-        values=values,
-        errors=errors,
-        **_labels(ctx),
-    )
+    return _action_page(ctx, "invoices/cancel.html", record, values, errors, terms=terms_of(ctx, record))
 
 
 # --- void and re-issue (註銷重開, 補打統編) -------------------------------------------------------------
@@ -369,21 +364,20 @@ def void_invoice(ctx: PageContext, number: str) -> Response:
                 reason=body.reason,
                 remark=body.remark,
                 replacement=body.replacement.given(),
-                actor=_actor(ctx),
+                actor=ctx.actor,
             )
-            return ctx.redirect(f"/console/invoices/{record.invoice_number}?done=voided")
+            return _done(ctx, record, "voided")
         except (ValidationError, DomainError) as exc:
             errors = {delivery.shown_field(name): text for name, text in _refusal(ctx, exc).items()}
-    return ctx.render(
+    return _action_page(
+        ctx,
         "invoices/void.html",
-        status=422 if errors else 200,
-        invoice=record,
+        record,
+        values,
+        errors,
         terms=terms_of(ctx, record),
         delivery=delivery,
-        values=values,
-        errors=errors,
         carrier_kinds=[(code, ctx.t(zh, en)) for code, zh, en in CARRIER_KINDS],
-        **_labels(ctx),
     )
 
 
@@ -409,22 +403,12 @@ def allowance(ctx: PageContext, number: str) -> Response:
     except (ValidationError, DomainError) as exc:
         return _allowance_form(ctx, record, terms, form, key, _allowance_errors(ctx, form, exc))
     if "confirm" not in steps:
-        return ctx.render(
-            "invoices/allowance_confirm.html",
-            invoice=record,
-            terms=terms,
-            form=form,
-            key=key,
-            amounts=amounts,
-            today=_now().date(),
-            period_label=Period.from_date(_now().date()).label_zh,
-            **_labels(ctx),
-        )
+        return _allowance_page(ctx, "invoices/allowance_confirm.html", record, terms, form, key, amounts=amounts)
     try:
-        deps.allowance_service().issue(ctx.ubn, form.body(), actor=_actor(ctx), idempotency_key=key)
+        deps.allowance_service().issue(ctx.ubn, form.body(), actor=ctx.actor, idempotency_key=key)
     except (ValidationError, DomainError) as exc:
         return _allowance_form(ctx, record, terms, form, key, _allowance_errors(ctx, form, exc))
-    return ctx.redirect(f"/console/invoices/{record.invoice_number}?done=allowance")
+    return _done(ctx, record, "allowance")
 
 
 def _allowance_errors(ctx: PageContext, form: AllowanceForm, exc: Exception) -> dict[str, str]:
@@ -443,16 +427,33 @@ def _allowance_form(
     key: str,
     errors: dict[str, str] | None = None,
 ) -> Response:
+    status = 422 if errors else 200
+    return _allowance_page(ctx, "invoices/allowance.html", record, terms, form, key, status, errors=errors or {})
+
+
+def _allowance_page(
+    ctx: PageContext,
+    template: str,
+    record: InvoiceRecord,
+    terms: Terms,
+    form: AllowanceForm,
+    key: str,
+    status: int = 200,
+    **more: Any,
+) -> Response:
+    """Either step of an allowance: the lines as typed and the date (and period) it will carry."""
+    today = _now().date()
+    period_label = Period.from_date(today).label_zh
     return ctx.render(
-        "invoices/allowance.html",
-        status=422 if errors else 200,
+        template,
+        status,
         invoice=record,
         terms=terms,
         form=form,
         key=key,
-        errors=errors or {},
-        today=_now().date(),
-        period_label=Period.from_date(_now().date()).label_zh,
+        today=today,
+        period_label=period_label,
+        **more,
         **_labels(ctx),
     )
 
@@ -477,19 +478,11 @@ def cancel_allowance(ctx: PageContext, number: str, allowance_number: str) -> Re
     if ctx.request.method == "POST":
         try:
             body = CancelRequest.model_validate({k: v for k, v in values.items() if v})
-            deps.allowance_service().cancel(ctx.ubn, found.allowance_number, body, actor=_actor(ctx))
-            return ctx.redirect(f"/console/invoices/{record.invoice_number}?done=allowance_cancelled")
+            deps.allowance_service().cancel(ctx.ubn, found.allowance_number, body, actor=ctx.actor)
+            return _done(ctx, record, "allowance_cancelled")
         except (ValidationError, DomainError) as exc:
             errors = _refusal(ctx, exc)
-    return ctx.render(
-        "invoices/allowance_cancel.html",
-        status=422 if errors else 200,
-        invoice=record,
-        allowance=found,
-        values=values,
-        errors=errors,
-        **_labels(ctx),
-    )
+    return _action_page(ctx, "invoices/allowance_cancel.html", record, values, errors, allowance=found)
 
 
 # --- send again -----------------------------------------------------------------------------------
@@ -516,17 +509,10 @@ def notify_invoice(ctx: PageContext, number: str) -> Response:
                 }
             )
             recipients = Recipients(channels=tuple(dict.fromkeys(body.channels)), email=body.email, mobile=body.mobile)
-            deps.lifecycle_service().notify(ctx.ubn, record.invoice_number, recipients, actor=_actor(ctx))
-            return ctx.redirect(f"/console/invoices/{record.invoice_number}?done=notified")
+            deps.lifecycle_service().notify(ctx.ubn, record.invoice_number, recipients, actor=ctx.actor)
+            return _done(ctx, record, "notified")
         except (ValidationError, DomainError) as exc:
             errors = {
                 ("channels" if name.startswith("channels") else name): text for name, text in _refusal(ctx, exc).items()
             }
-    return ctx.render(
-        "invoices/notify.html",
-        status=422 if errors else 200,
-        invoice=record,
-        values=values,
-        errors=errors,
-        **_labels(ctx),
-    )
+    return _action_page(ctx, "invoices/notify.html", record, values, errors)

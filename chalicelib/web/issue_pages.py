@@ -135,18 +135,11 @@ def _issue(ctx: PageContext, form: IssueForm, key: str) -> Response:
         return _render(ctx, form, key, errors={"items": message}, status=422)
     try:
         issued = deps.invoicing_service().issue(
-            ctx.ubn, form.body(), channel=ONLINE, actor=_actor(ctx), idempotency_key=key
+            ctx.ubn, form.body(), channel=ONLINE, actor=ctx.actor, idempotency_key=key
         )
     except DomainError as error:
         return _refused(ctx, form, key, error)
     return ctx.redirect(f"/console/invoices/{issued.record.invoice_number}?done=issued")
-
-
-def _actor(ctx: PageContext) -> str:
-    principal = ctx.principal
-    if principal is None:  # the page is merchant-only: the decorator has signed someone in
-        raise RuntimeError("no principal on a merchant page")
-    return principal.actor
 
 
 def _refused(ctx: PageContext, form: IssueForm, key: str, error: DomainError) -> Response:

@@ -104,10 +104,20 @@ class PageContext:
         return self.request.headers.get("hx-request") == "true"
 
     @property
-    def ubn(self) -> str:
+    def me(self) -> Principal:
+        """Who is signed in, on a merchant or staff page (the decorator admitted no one else)."""
         if self.principal is None:
             raise Unauthenticated("UNAUTHENTICATED", "Sign in first", "請先登入")
-        return self.principal.ubn
+        return self.principal
+
+    @property
+    def ubn(self) -> str:
+        return self.me.ubn
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the signed-in person."""
+        return self.me.actor
 
     def source(self) -> dict[str, Any]:
         return deps.request_source(self.request)
@@ -127,9 +137,19 @@ class PageContext:
             return Response(body="", status_code=204, headers={"HX-Redirect": target})
         return Response(body="", status_code=303, headers={"Location": target})
 
-    def field_errors(self, error: DomainError) -> dict[str, str]:
-        """The error keyed by the field it names (``_`` when it names none), in the reader's language."""
-        return {error.field or "_": error_text(error, self.lang)}
+    def field_errors(self, error: DomainError | ValidationError) -> dict[str, str]:
+        """The error (a model's: its first problem) keyed by the field it names (``_`` when it names
+        none), in the reader's language."""
+        refused = invalid_input_from(error) if isinstance(error, ValidationError) else error
+        return {refused.field or "_": error_text(refused, self.lang)}
+
+    def attempt(self, action: Callable[[], object]) -> dict[str, str]:
+        """Run a form's ``action``; its refusal keyed by the field it names (empty when it succeeded)."""
+        try:
+            action()
+        except (ValidationError, DomainError) as exc:
+            return self.field_errors(exc)
+        return {}
 
     def sign_in(self, pair: TokenPair) -> None:
         """Put a fresh session in the cookies, with a new CSRF token (no fixation across sign-in)."""

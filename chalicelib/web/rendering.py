@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from chalicelib.domain.period import TAIWAN_TZ
 
 
 def _money(value: Any) -> str:
@@ -19,6 +22,14 @@ def _money(value: Any) -> str:
     if amount == amount.to_integral_value():
         return f"{amount:,.0f}"
     return f"{amount:,.2f}".rstrip("0")
+
+
+def taiwan_time(value: datetime | str | None) -> str:
+    """A stored moment as people in Taiwan read it, to the minute: ``2025-11-03 14:05``."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(TAIWAN_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 @lru_cache(maxsize=1)

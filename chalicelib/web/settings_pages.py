@@ -9,7 +9,6 @@ here (an API key, the webhook secret) are shown once, in the answer to the POST 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -19,12 +18,10 @@ from chalicelib.api import deps
 from chalicelib.api.api_key_auth import api_key_service
 from chalicelib.api.api_keys import CreateApiKeyRequest
 from chalicelib.api.merchant import ReceiverVerification
-from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
-from chalicelib.domain.validation import invalid_input_from
+from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
 from chalicelib.security.api_keys import ApiScope
 from chalicelib.services.api_keys import MAX_ACTIVE_KEYS, ApiKeyView
 from chalicelib.services.merchant_profile import MerchantView, ProfileUpdate, view
-from chalicelib.services.principal import Principal
 from chalicelib.services.receivers import ReceiversInput
 from chalicelib.web.pages import PageContext, page
 
@@ -49,25 +46,8 @@ SCOPE_TEXT: dict[str, tuple[str, str]] = {
 # --- shared ------------------------------------------------------------------------------------
 
 
-def _me(ctx: PageContext) -> Principal:
-    if ctx.principal is None:  # the decorator admits no one without a session; this tells mypy
-        raise Unauthenticated("UNAUTHENTICATED", "Sign in first", "請先登入")
-    return ctx.principal
-
-
 def _profile(ctx: PageContext) -> MerchantView:
     return view(deps.profile_service().get(ctx.ubn))
-
-
-def _attempt(ctx: PageContext, action: Callable[[], Any]) -> dict[str, str]:
-    """Run ``action``; its refusal keyed by the field it names (empty when it succeeded)."""
-    try:
-        action()
-    except ValidationError as exc:
-        return ctx.field_errors(invalid_input_from(exc))
-    except DomainError as exc:
-        return ctx.field_errors(exc)
-    return {}
 
 
 def _required(ctx: PageContext) -> str:
@@ -88,7 +68,7 @@ def settings_home(ctx: PageContext) -> Response:
         "settings/index.html",
         section="",
         profile=_profile(ctx),
-        key_count=len(api_key_service().list(_me(ctx))),
+        key_count=len(api_key_service().list(ctx.me)),
         max_keys=MAX_ACTIVE_KEYS,
         webhook_set=deps.webhook_secrets().read(ctx.ubn) is not None,
     )
@@ -109,9 +89,8 @@ def profile_page(ctx: PageContext) -> Response:
     changes: dict[str, str] = dict(values)
     if not values["email"] and not current.email:
         del changes["email"]  # an email never set stays unset; a set one cannot be blanked (it is checked)
-    errors = _attempt(
-        ctx,
-        lambda: deps.profile_service().update(ctx.ubn, ProfileUpdate.model_validate(changes), actor=_me(ctx).actor),
+    errors = ctx.attempt(
+        lambda: deps.profile_service().update(ctx.ubn, ProfileUpdate.model_validate(changes), actor=ctx.actor),
     )
     if not errors:
         return ctx.redirect("/console/settings/profile?done=saved")
@@ -158,10 +137,9 @@ def receivers_page(ctx: PageContext) -> Response:
     address = ctx.form.get(channel).strip()
     errors = {channel: _required(ctx)} if not address else {}
     if not errors:
-        errors = _attempt(
-            ctx,
+        errors = ctx.attempt(
             lambda: deps.receiver_service().set_receivers(
-                ctx.ubn, ReceiversInput.model_validate({channel: address}), actor=_me(ctx).actor
+                ctx.ubn, ReceiversInput.model_validate({channel: address}), actor=ctx.actor
             ),
         )
     if not errors:
@@ -178,9 +156,9 @@ def verify_receiver(ctx: PageContext) -> Response:
 
     def verify() -> None:
         checked = ReceiverVerification.model_validate({"channel": channel, "code": code})
-        deps.receiver_service().verify(ctx.ubn, checked.channel, checked.code, actor=_me(ctx).actor)
+        deps.receiver_service().verify(ctx.ubn, checked.channel, checked.code, actor=ctx.actor)
 
-    errors = _attempt(ctx, verify)
+    errors = ctx.attempt(verify)
     if not errors:
         return ctx.redirect(f"/console/settings/receivers?verified={channel}")
     # Whatever the refusal names (the code, or that nothing waits for one), it belongs by the code.
@@ -197,7 +175,7 @@ def _keys_page(ctx: PageContext, status: int = 200, errors: dict[str, str] | Non
         "settings/api_keys.html",
         status,
         section="api-keys",
-        keys=api_key_service().list(_me(ctx), include_revoked=show_revoked),
+        keys=api_key_service().list(ctx.me, include_revoked=show_revoked),
         show_revoked=show_revoked,
         scope_text=SCOPE_TEXT,
         max_keys=MAX_ACTIVE_KEYS,
@@ -211,7 +189,7 @@ def _keys_page(ctx: PageContext, status: int = 200, errors: dict[str, str] | Non
 def api_keys_page(ctx: PageContext) -> Response:
     if ctx.request.method == "GET":
         return _keys_page(ctx)
-    me = _me(ctx)
+    me = ctx.me
     scopes = ctx.form.all("scopes")
     if not scopes:
         return _keys_page(ctx, 422, {"scopes": ctx.t("請至少選擇一項權限", "Choose at least one permission")})
@@ -219,15 +197,14 @@ def api_keys_page(ctx: PageContext) -> Response:
         body = CreateApiKeyRequest.model_validate({"name": ctx.form.get("name"), "scopes": scopes})
         created = api_key_service().create(me, body.name, body.scopes)
     except (ValidationError, DomainError) as exc:
-        error = invalid_input_from(exc) if isinstance(exc, ValidationError) else exc
+        ((field, text),) = ctx.field_errors(exc).items()
         # scopes[2] names one checkbox of the group: the group shows it
-        field = "scopes" if (error.field or "").startswith("scopes") else (error.field or "_")
-        return _keys_page(ctx, 422, {field: ctx.field_errors(error)[error.field or "_"]})
+        return _keys_page(ctx, 422, {"scopes" if field.startswith("scopes") else field: text})
     return _section(ctx, "settings/api_key_created.html", section="api-keys", created=created, scope_text=SCOPE_TEXT)
 
 
 def _own_key(ctx: PageContext, key_id: str) -> ApiKeyView:
-    for key in api_key_service().list(_me(ctx)):
+    for key in api_key_service().list(ctx.me):
         if key.key_id == key_id:
             return key
     raise NotFound("API_KEY_NOT_FOUND", "No such API key", "查無此 API 金鑰")
@@ -238,7 +215,7 @@ def revoke_api_key(ctx: PageContext, key_id: str) -> Response:
     """A page that asks first, so revoking needs no script: the POST is the confirmation."""
     key = _own_key(ctx, key_id)
     if ctx.request.method == "POST":
-        api_key_service().revoke(_me(ctx), key.key_id)
+        api_key_service().revoke(ctx.me, key.key_id)
         return ctx.redirect("/console/settings/api-keys?done=revoked")
     return _section(ctx, "settings/api_key_revoke.html", section="api-keys", key=key, scope_text=SCOPE_TEXT)
 
@@ -255,7 +232,7 @@ def webhook_page(ctx: PageContext) -> Response:
     if has_secret and ctx.form.get("confirm") != "yes":
         errors = {"confirm": ctx.t("請勾選以確認舊密鑰將立即失效", "Tick this to confirm the old secret stops working")}
         return _section(ctx, "settings/webhook.html", 422, section="webhook", has_secret=has_secret, errors=errors)
-    me = _me(ctx)
+    me = ctx.me
     at = deps.clock.now().isoformat()
     secret = store.rotate(ctx.ubn, at)
     deps.audit_log().record(me.owner, "webhook_secret_rotated", me.actor, {})
@@ -283,10 +260,9 @@ def qr_key_page(ctx: PageContext) -> Response:
             )
         }
     else:
-        errors = _attempt(
-            ctx,
+        errors = ctx.attempt(
             lambda: deps.profile_service().update(
-                ctx.ubn, ProfileUpdate(settings={"qr_aes_key": key}), actor=_me(ctx).actor
+                ctx.ubn, ProfileUpdate(settings={"qr_aes_key": key}), actor=ctx.actor
             ),
         )
     if not errors:
@@ -328,9 +304,8 @@ def issuing_page(ctx: PageContext) -> Response:
             "sms_buyer": values["sms_buyer"],
             "low_stock_threshold": int(threshold),
         }
-        errors = _attempt(
-            ctx,
-            lambda: deps.profile_service().update(ctx.ubn, ProfileUpdate(settings=update), actor=_me(ctx).actor),
+        errors = ctx.attempt(
+            lambda: deps.profile_service().update(ctx.ubn, ProfileUpdate(settings=update), actor=ctx.actor),
         )
     if not errors:
         return ctx.redirect("/console/settings/issuing?done=saved")

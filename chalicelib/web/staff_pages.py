@@ -9,7 +9,6 @@ filings.py) and renders; a service's error is shown next to the input it names.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
@@ -18,17 +17,16 @@ from pydantic import ValidationError
 from chalicelib.api import deps
 from chalicelib.api.admin import RegistryRecordRequest, tax_registry_service
 from chalicelib.api.filings import RECONCILE_SECONDS
-from chalicelib.api.tracks import AllocationRequest
-from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
-from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.api.tracks import AllocationRequest, allocate_range
+from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
+from chalicelib.domain.period import Period
 from chalicelib.domain.tax_registry import RegistrationStatus
 from chalicelib.domain.ubn import validate_ubn
-from chalicelib.domain.validation import invalid_input_from
-from chalicelib.services.principal import Principal
 from chalicelib.web.pages import PageContext, page
+from chalicelib.web.rendering import taiwan_time
 
 if TYPE_CHECKING:
-    from chalicelib.services.staff_overview import AllocatedRange, StaffOverview
+    from chalicelib.services.staff_overview import AllocatedRange
 
 bp = Blueprint(__name__)
 
@@ -38,36 +36,11 @@ ALLOCATION_FIELDS = ("ubn", "period", "invoice_type", "track", "begin_no", "end_
 SHOWN_IMPORTED = 200
 
 
-def _overview() -> StaffOverview:
-    # Imported here, not at module level: the period-job machinery is loaded by the pages that use it.
-    from chalicelib.adapters.dynamo_accounts import DynamoCredentials
-    from chalicelib.adapters.dynamo_period_ranges import DynamoPeriodRanges
-    from chalicelib.adapters.dynamo_tracks import DynamoTracks
-    from chalicelib.services.staff_overview import StaffOverview
-
-    return StaffOverview(
-        period_ranges=DynamoPeriodRanges(),
-        merchant_ranges=DynamoTracks(),
-        profiles=deps.merchants(),
-        credentials=DynamoCredentials(),
-        jobs=deps.filings(),
-        clock=deps.rules_clock(),
-    )
-
-
-def _staff(ctx: PageContext) -> Principal:
-    if ctx.principal is None:  # the decorator admitted staff only; this keeps the type checker told
-        raise Unauthenticated("UNAUTHENTICATED", "Sign in first", "請先登入")
-    return ctx.principal
-
-
 def _errors(
     ctx: PageContext, exc: DomainError | ValidationError, rename: dict[str, str] | None = None
 ) -> dict[str, str]:
     """A service's or a model's error keyed by the input it names (``rename`` maps API names to inputs)."""
-    error = invalid_input_from(exc) if isinstance(exc, ValidationError) else exc
-    errors = ctx.field_errors(error)
-    return {(rename or {}).get(name, name): text for name, text in errors.items()}
+    return {(rename or {}).get(name, name): text for name, text in ctx.field_errors(exc).items()}
 
 
 def _status_options(ctx: PageContext) -> list[tuple[str, str]]:
@@ -78,16 +51,8 @@ def _status_options(ctx: PageContext) -> list[tuple[str, str]]:
     ]
 
 
-def _taiwan_time(value: datetime | str | None) -> str:
-    """A stored timestamp as staff read it: Taiwan time to the minute."""
-    if not value:
-        return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment.astimezone(TAIWAN_TZ).strftime("%Y-%m-%d %H:%M")
-
-
 def _render(ctx: PageContext, template: str, status: int = 200, **variables: Any) -> Response:
-    return ctx.render(template, status=status, when=_taiwan_time, **variables)
+    return ctx.render(template, status=status, when=taiwan_time, **variables)
 
 
 def _sign_in_address(ctx: PageContext) -> str:
@@ -101,7 +66,7 @@ def _sign_in_address(ctx: PageContext) -> str:
 
 @page(bp, "/staff", auth="staff")
 def staff_home(ctx: PageContext) -> Response:
-    overview = _overview()
+    overview = deps.staff_overview()
     current = overview.current_period()
     ended = current.previous()
     jobs = overview.jobs(ended)
@@ -151,7 +116,7 @@ def registry_new(ctx: PageContext) -> Response:
         body = RegistryRecordRequest.model_validate({k: values[k] for k in ("name", "address", "status")})
         if _registered(values["ubn"]):
             return _new_form(ctx, 422, {}, values, exists=True)
-        service.upsert_registration(values["ubn"], body.name, body.address, body.status, principal=_staff(ctx))
+        service.upsert_registration(values["ubn"], body.name, body.address, body.status, principal=ctx.me)
     except (DomainError, ValidationError) as exc:
         return _new_form(ctx, 422, _errors(ctx, exc), values)
     return ctx.redirect(f"/staff/registry/{values['ubn']}?saved=1")
@@ -181,7 +146,9 @@ def _business(ctx: PageContext, ubn: str, status: int = 200, **variables: Any) -
         "saved": ctx.query.get("saved") == "1",
         **variables,
     }
-    return _record_form(ctx, "staff/business.html", status, entry=entry, account=_overview().account(ubn), **shown)
+    return _record_form(
+        ctx, "staff/business.html", status, entry=entry, account=deps.staff_overview().account(ubn), **shown
+    )
 
 
 @page(bp, "/staff/registry/import", ("GET", "POST"), auth="staff")
@@ -197,7 +164,7 @@ def registry_import(ctx: PageContext) -> Response:
     except ValueError:
         return _import_page(ctx, 422, errors={"status": ctx.t("請選擇狀態", "Choose a status")}, values=values)
     try:
-        result = tax_registry_service().import_registry_csv(upload.data, override, principal=_staff(ctx))
+        result = tax_registry_service().import_registry_csv(upload.data, override, principal=ctx.me)
     except DomainError as exc:
         return _import_page(ctx, 422, errors=_errors(ctx, exc, {"body": "file"}), values=values)
     from chalicelib.documents.registry_csv import parse_registry_csv
@@ -231,9 +198,7 @@ def business(ctx: PageContext, ubn: str) -> Response:
     entry = tax_registry_service().get(ubn)  # 404 before any change to a UBN the registry lacks
     try:
         body = RegistryRecordRequest.model_validate(values)
-        tax_registry_service().upsert_registration(
-            entry.ubn, body.name, body.address, body.status, principal=_staff(ctx)
-        )
+        tax_registry_service().upsert_registration(entry.ubn, body.name, body.address, body.status, principal=ctx.me)
     except (DomainError, ValidationError) as exc:
         return _business(ctx, ubn, 422, errors=_errors(ctx, exc), values=values)
     return ctx.redirect(f"/staff/registry/{ubn}?saved=1")
@@ -243,7 +208,7 @@ def business(ctx: PageContext, ubn: str) -> Response:
 def issue_credentials(ctx: PageContext, ubn: str) -> Response:
     """The business's account with an initial password, shown on this answer only (as the API's
     POST /v1/admin/merchants/{ubn}/credentials): it is never stored readable, so it cannot be shown again."""
-    staff = _staff(ctx)
+    staff = ctx.me
     entry = tax_registry_service().get(ubn)
     try:
         password = deps.registration_service().issue_initial_credentials(ubn, actor=staff.actor, issued_by=staff.owner)
@@ -256,7 +221,7 @@ def issue_credentials(ctx: PageContext, ubn: str) -> Response:
 
 
 def _allocations(ctx: PageContext, status: int = 200, **variables: Any) -> Response:
-    overview = _overview()
+    overview = deps.staff_overview()
     query = {k: ctx.query.get(k, "").strip() for k in ("period", "ubn", "track")}
     query["track"] = query["track"].upper()
     list_errors: dict[str, str] = {}
@@ -298,15 +263,7 @@ def allocations(ctx: PageContext) -> Response:
     values["track"] = values["track"].upper()
     try:
         body = AllocationRequest.model_validate(values)
-        view, created = deps.track_service().allocate(
-            ubn=body.ubn,
-            period=body.period,
-            invoice_type=body.invoice_type,
-            track=body.track,
-            begin_no=body.begin_no,
-            end_no=body.end_no,
-            actor=_staff(ctx).actor,
-        )
+        view, created = allocate_range(body, ctx.actor)
     except (DomainError, ValidationError) as exc:
         return _allocations(ctx, 422, errors=_errors(ctx, exc), values=values)
     return ctx.redirect(
@@ -318,7 +275,7 @@ def allocations(ctx: PageContext) -> Response:
 
 
 def _jobs(ctx: PageContext, code: str, status: int = 200, **variables: Any) -> Response:
-    overview = _overview()
+    overview = deps.staff_overview()
     shown: dict[str, Any] = {"errors": {}, "report": None, "asked": code, **variables}
     try:
         period = Period.parse(code, "period") if code else overview.current_period().previous()

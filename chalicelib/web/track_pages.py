@@ -9,20 +9,17 @@ the signed-in merchant's own, so another merchant's range id is a 404 like an un
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.api import deps
-from chalicelib.api.errors import xml_response
-from chalicelib.api.tracks import ActivateRequest
+from chalicelib.api.tracks import ActivateRequest, e0402_download
 from chalicelib.domain.channels import API, ONLINE
-from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from chalicelib.domain.validation import invalid_input_from
-from chalicelib.services.tracks import ChannelAssignment, RangeView
+from chalicelib.services.tracks import ChannelAssignment, RangeView, blank_summary
 from chalicelib.web.forms import Upload
 from chalicelib.web.pages import PageContext, page
 from chalicelib.web.track_summary import (
@@ -43,17 +40,6 @@ MAX_UPLOAD_BYTES = 2_000_000  # an allocation file is a few KB; API Gateway's ow
 def _period(ctx: PageContext) -> Period:
     code = ctx.query.get("period")
     return Period.parse(code) if code else current_period()
-
-
-def _today_after(period: Period) -> bool:
-    return period.last_day < deps.clock.now().astimezone(TAIWAN_TZ).date()
-
-
-def _actor(ctx: PageContext) -> str:
-    """How the audit trail names the signed-in person (the decorator admitted only a merchant)."""
-    if ctx.principal is None:
-        raise Unauthenticated("UNAUTHENTICATED", "Sign in first", "請先登入")
-    return ctx.principal.actor
 
 
 def _common(ctx: PageContext, section: str) -> dict[str, Any]:
@@ -117,7 +103,7 @@ def _range_page(
         status,
         r=track_range,
         period_text=period_title(period, ctx.lang),
-        closed=_today_after(period),
+        closed=deps.track_service().period_ended(period),
         waiting=sum(1 for b in track_range.booklets if b.status == "allocated"),
         free=sum(1 for b in track_range.booklets if b.status == "active" and not b.channel),
         activate_errors=activate_errors or {},
@@ -141,17 +127,6 @@ def _whole_number(ctx: PageContext) -> str:
     return ctx.t("請輸入本數（正整數）", "Enter a number of booklets (a whole number)")
 
 
-def _errors(ctx: PageContext, action: Callable[[], object]) -> dict[str, str]:
-    """Run ``action``; its refusal keyed by the field it names (empty when it succeeded)."""
-    try:
-        action()
-    except ValidationError as exc:
-        return ctx.field_errors(invalid_input_from(exc))
-    except DomainError as exc:
-        return ctx.field_errors(exc)
-    return {}
-
-
 @page(bp, "/console/tracks/{track_id}/activate", ("POST",), auth="merchant")
 def activate(ctx: PageContext, track_id: str) -> Response:
     """取號: take up booklets of the range for this period (all that wait, when no number is given)."""
@@ -160,9 +135,9 @@ def activate(ctx: PageContext, track_id: str) -> Response:
 
     def run() -> None:
         body = ActivateRequest.model_validate({"booklets": count or None})
-        deps.track_service().activate(ctx.ubn, own.track_id, body.booklets, actor=_actor(ctx))
+        deps.track_service().activate(ctx.ubn, own.track_id, body.booklets, actor=ctx.actor)
 
-    errors = {"booklets": _whole_number(ctx)} if count and not count.isdigit() else _errors(ctx, run)
+    errors = {"booklets": _whole_number(ctx)} if count and not count.isdigit() else ctx.attempt(run)
     if not errors:
         return ctx.redirect(f"/console/tracks/{own.track_id}?done=activated")
     return _range_page(ctx, _own_range(ctx, track_id), 422, activate_errors=errors)
@@ -192,10 +167,10 @@ def assign(ctx: PageContext, track_id: str) -> Response:
         def run() -> None:
             channel = _channel(ctx)
             body = ChannelAssignment.model_validate({"assignments": [{"channel": channel, "booklets": count}]})
-            deps.track_service().assign(ctx.ubn, own.track_id, body, actor=_actor(ctx))
+            deps.track_service().assign(ctx.ubn, own.track_id, body, actor=ctx.actor)
 
         # the service names assignments[0].channel / .booklets: this form's inputs are device / booklets
-        raw = _errors(ctx, run)
+        raw = ctx.attempt(run)
         for field, text in raw.items():
             name = field.removeprefix("assignments[0].")
             errors["device" if name == "channel" else name] = text
@@ -236,12 +211,11 @@ def import_file(ctx: PageContext) -> Response:
     if len(upload.data) > MAX_UPLOAD_BYTES:
         return _import_page(ctx, 422, errors={"file": ctx.t("檔案過大", "The file is too large")})
     try:
-        result = deps.track_service().import_file(ctx.ubn, upload.data, _content_type(upload), actor=_actor(ctx))
+        result = deps.track_service().import_file(ctx.ubn, upload.data, _content_type(upload), actor=ctx.actor)
     except (ValidationError, DomainError) as exc:
-        error = invalid_input_from(exc) if isinstance(exc, ValidationError) else exc
-        text = ctx.field_errors(error)[error.field or "_"]
-        if error.field:  # where in the file: records[1].ubn, InvoiceAssignNo[0].InvoiceTrack
-            text += ctx.t(f"（{error.field}）", f" ({error.field})")
+        ((field, text),) = ctx.field_errors(exc).items()
+        if field != "_":  # where in the file: records[1].ubn, InvoiceAssignNo[0].InvoiceTrack
+            text += ctx.t(f"（{field}）", f" ({field})")
         return _import_page(ctx, 422, errors={"file": text})
     ranges = [RangeView.model_validate(r) for r in result["ranges"]]
     return ctx.render(
@@ -260,7 +234,8 @@ def import_file(ctx: PageContext) -> Response:
 @page(bp, "/console/tracks/blank-report", auth="merchant")
 def blank_report(ctx: PageContext) -> Response:
     period = _period(ctx)
-    reports = deps.track_service().blank_report(ctx.ubn, period)
+    service = deps.track_service()
+    reports = service.blank_report(ctx.ubn, period)
     today = deps.clock.now().astimezone(TAIWAN_TZ).date()
     previous = current_period().previous()
     # Early in a period the report that is due is last period's: point to it until its deadline.
@@ -271,7 +246,7 @@ def blank_report(ctx: PageContext) -> Response:
         period=period,
         period_text=period_title(period, ctx.lang),
         periods=period_choices(period, ctx.lang),
-        final=_today_after(period),
+        final=service.period_ended(period),
         reports=reports,
         total=sum(r.count for report in reports for r in report.ranges),
         **_common(ctx, "blank"),
@@ -282,26 +257,12 @@ def blank_report(ctx: PageContext) -> Response:
 def blank_report_download(ctx: PageContext) -> Response:
     """The E0402 file of one track, or the summary of all of them (format=json), as the API gives."""
     period = _period(ctx)
-    reports = deps.track_service().blank_report(ctx.ubn, period)
-    final = _today_after(period)
+    service = deps.track_service()
+    reports = service.blank_report(ctx.ubn, period)
+    final = service.period_ended(period)
     if ctx.query.get("format") == "json":
-        summary = {
-            "period": period.code,
-            "final": final,
-            "due_by": period.blank_number_deadline.isoformat(),
-            "reports": [
-                {
-                    "invoice_type": r.invoice_type,
-                    "track": r.track,
-                    "ranges": [
-                        {"begin_no": f"{x.begin:08d}", "end_no": f"{x.end:08d}", "count": x.count} for x in r.ranges
-                    ],
-                }
-                for r in reports
-            ],
-        }
         return Response(
-            body=json.dumps(summary, ensure_ascii=False, indent=2),
+            body=json.dumps(blank_summary(period, reports, final=final), ensure_ascii=False, indent=2),
             status_code=200,
             headers={
                 "Content-Type": "application/json; charset=utf-8",
@@ -312,10 +273,4 @@ def blank_report_download(ctx: PageContext) -> Response:
     chosen = [r for r in reports if r.track == track and invoice_type in ("", r.invoice_type)]
     if not chosen:
         raise NotFound("NO_BLANK_NUMBERS", "This track has no blank numbers this period", "此字軌本期沒有空白號碼")
-    report = chosen[0]
-    return xml_response(
-        report.xml,
-        f"E0402-{period.code}-{report.track}.xml",
-        attachment=True,
-        headers={"X-Report-Final": "true" if final else "false"},
-    )
+    return e0402_download(period, chosen[0], final=final)

@@ -60,15 +60,21 @@ def post_json(client: ApiClient, path: str, payload: Any, headers: dict[str, str
     )
 
 
+_GIVEN: set[str] = set()
+
+
 def random_ubn() -> str:
-    """A UBN with a valid check digit that no other test uses."""
+    """A UBN with a valid check digit that no other test of this run uses (a test session makes
+    thousands: with random picks alone, two would share one every few runs)."""
     from chalicelib.domain.ubn import is_valid_ubn
 
     while True:
         stem = f"{secrets.randbelow(10**7):07d}"
         for last in "0123456789":
-            if is_valid_ubn(stem + last):
-                return stem + last
+            ubn = stem + last
+            if is_valid_ubn(ubn) and ubn not in _GIVEN:
+                _GIVEN.add(ubn)
+                return ubn
 
 
 @pytest.fixture(scope="session")

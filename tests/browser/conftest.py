@@ -13,15 +13,17 @@ import os
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 
 from tests.api.conftest import (  # noqa: F401 - fixtures shared with the API tests
     MERCHANT_PASSWORD,
+    STAFF_PASSWORD,
+    STAFF_USERNAME,
     Merchant,
     _aws,
     client,
@@ -102,6 +104,34 @@ def screenshot(page: Page, name: str) -> Path:
     return target
 
 
+def fits_a_phone(page: Page, what: str = "") -> None:
+    """Nothing on the page is wider than a 375-px phone (no sideways scrolling)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], what
+
+
+def pages_fit_a_phone(phone: Page, pages: Iterable[tuple[str, str]]) -> None:
+    """Each (path, screenshot name) opens with its heading, fits the phone and is kept as a screenshot."""
+    for path, name in pages:
+        phone.goto(path)
+        expect(phone.get_by_role("heading", level=1)).to_be_visible()
+        fits_a_phone(phone, path)
+        screenshot(phone, name)
+
+
+def named(label: str) -> re.Pattern[str]:
+    """A label exactly, but for the required mark (*) after it."""
+    return re.compile(rf"^{re.escape(label)}\s*\*?$")
+
+
+def menu(page: Page) -> Locator:
+    """The console's menu of areas."""
+    return page.get_by_role("navigation", name="功能選單")
+
+
+def open_from_menu(page: Page, name: str) -> None:
+    menu(page).get_by_role("link", name=name, exact=True).click()
+
+
 def sign_in(page: Page, ubn: str, password: str = MERCHANT_PASSWORD) -> None:
     """Sign in through the page as a merchant types it (labels, not selectors)."""
     page.goto("/login")
@@ -109,6 +139,15 @@ def sign_in(page: Page, ubn: str, password: str = MERCHANT_PASSWORD) -> None:
     page.get_by_label(re.compile("^(密碼|Password)")).fill(password)
     page.get_by_role("button", name=re.compile("登入|Sign in")).click()
     page.wait_for_url(re.compile(r"/console"))
+
+
+def sign_in_staff(page: Page) -> None:
+    """Sign in on the staff page as the tax-office officer types it (``staff_headers`` made the account)."""
+    page.goto("/staff/login")
+    page.get_by_label("帳號").fill(STAFF_USERNAME)
+    page.get_by_label("密碼").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="登入").click()
+    expect(page.get_by_role("heading", name="稽徵機關", exact=True)).to_be_visible()
 
 
 def outbox(base_url: str) -> dict[str, Any]:

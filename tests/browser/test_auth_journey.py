@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from chalicelib.security import captcha as security_captcha
 from tests.api.conftest import random_ubn
-from tests.browser.conftest import PHONE, api, last_code_sent_to, screenshot, sign_in
+from tests.browser.conftest import PHONE, api, fits_a_phone, last_code_sent_to, screenshot, sign_in
 
 ANSWER = "K7M3P"
 NEW_PASSWORD = "Brand-new-pass-2026"
@@ -24,8 +24,16 @@ def readable_pictures(monkeypatch) -> str:
     return ANSWER
 
 
-def _fits_a_phone(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+def _register(base_url: str, staff_headers: dict[str, str], ubn: str, name: str) -> None:
+    """The tax office puts the business in the tax registry (稅籍), through the JSON API."""
+    status, _ = api(
+        base_url,
+        "PUT",
+        f"/v1/admin/tax-registry/{ubn}",
+        {"name": name, "address": "臺北市中正區重慶南路一段 2 號", "status": "active"},
+        staff_headers,
+    )
+    assert status == 200
 
 
 def _try_password(page: Page, ubn: str, password: str) -> None:
@@ -51,7 +59,7 @@ def test_after_five_wrong_passwords_the_picture_code_lets_the_owner_in(
     assert picture.get_attribute("src").startswith("data:image/png;base64,")
     expect(phone.get_by_text("登入失敗次數過多")).to_be_visible()
     screenshot(phone, "auth-login-picture-code-375")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
 
     # the spoken alternative loads in the page's player (the CSP allows media from this origin only)
     seconds = phone.get_by_label("語音驗證碼").evaluate(
@@ -84,13 +92,13 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code(new_page, new_mercha
     phone = new_page(PHONE)
     phone.goto("/login")
     screenshot(phone, "auth-login-375")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
     phone.get_by_role("link", name="忘記密碼").click()
     expect(phone.get_by_role("heading", name="忘記密碼")).to_be_visible()
     phone.get_by_label("統一編號").fill(merchant.ubn)
     phone.get_by_label("登記的 Email").fill(email)
     screenshot(phone, "auth-forgot-password-375")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
     phone.get_by_role("button", name="寄送驗證碼").click()
 
     expect(phone.get_by_role("heading", name="重設密碼")).to_be_visible()
@@ -100,7 +108,7 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code(new_page, new_mercha
     phone.get_by_label(re.compile("^新密碼")).fill(NEW_PASSWORD)
     phone.get_by_label("再次輸入新密碼").fill(NEW_PASSWORD)
     screenshot(phone, "auth-reset-password-375")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
     phone.get_by_role("button", name="設定新密碼並登入").click()
     phone.wait_for_url(re.compile(r"/console$"))
 
@@ -112,14 +120,7 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code(new_page, new_mercha
 
 def test_the_first_sign_in_with_the_tax_office_password_forces_a_new_one(page: Page, base_url, staff_headers) -> None:
     ubn = random_ubn()
-    status, _ = api(
-        base_url,
-        "PUT",
-        f"/v1/admin/tax-registry/{ubn}",
-        {"name": f"首登商行 {ubn}", "address": "臺北市中正區重慶南路一段 2 號", "status": "active"},
-        staff_headers,
-    )
-    assert status == 200
+    _register(base_url, staff_headers, ubn, f"首登商行 {ubn}")
     status, issued = api(base_url, "POST", f"/v1/admin/merchants/{ubn}/credentials", {}, staff_headers)
     assert status == 201
     initial = issued["initial_password"]
@@ -154,14 +155,7 @@ def test_certificate_sign_up_signs_the_challenge_in_the_page(
     from tests.unit.security.certs import issue_merchant_certificate
 
     ubn = random_ubn()
-    status, _ = api(
-        base_url,
-        "PUT",
-        f"/v1/admin/tax-registry/{ubn}",
-        {"name": f"憑證商行 {ubn}", "address": "臺北市中正區重慶南路一段 2 號", "status": "active"},
-        staff_headers,
-    )
-    assert status == 200
+    _register(base_url, staff_headers, ubn, f"憑證商行 {ubn}")
     issued = issue_merchant_certificate(test_ca, ubn)
     certificate = tmp_path / "cert.pem"
     certificate.write_bytes(issued.pem)
@@ -188,7 +182,7 @@ def test_certificate_sign_up_signs_the_challenge_in_the_page(
     phone.get_by_label(re.compile("^密碼")).fill(NEW_PASSWORD)
     phone.get_by_label("再次輸入密碼").fill(NEW_PASSWORD)
     screenshot(phone, "auth-certificate-signup-375")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
 
     sent: list[str] = []
     phone.on("request", lambda request: sent.append(request.post_data or "") if request.method == "POST" else None)

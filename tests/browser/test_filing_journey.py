@@ -10,11 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.api.conftest import post_json
 from tests.api.test_filings import _at, _current, _move_to
 from tests.api.test_invoices import B2B, make_issuer
-from tests.browser.conftest import PHONE, screenshot, sign_in
-
-
-def _menu(page: Page):
-    return page.get_by_role("navigation", name="功能選單")
+from tests.browser.conftest import PHONE, fits_a_phone, menu, screenshot, sign_in
 
 
 def _box(page: Page, code: str):
@@ -28,7 +24,7 @@ def test_the_return_follows_an_invoice_and_a_past_period_is_filed(
     merchant = make_issuer(client, staff_headers, new_merchant)
     period = _current()
     sign_in(page, merchant.ubn)
-    _menu(page).get_by_role("link", name="申報", exact=True).click()
+    menu(page).get_by_role("link", name="申報", exact=True).click()
     expect(page.get_by_role("heading", name="營業稅申報")).to_be_visible()
     page.get_by_role("link", name=period.label_zh).click()
     expect(page.get_by_role("heading", name=re.compile("營業人銷售額與稅額申報書"))).to_be_visible()
@@ -66,7 +62,7 @@ def test_the_return_follows_an_invoice_and_a_past_period_is_filed(
     sign_in(phone, merchant.ubn)
     phone.goto(f"/console/filings/{period.code}")
     expect(phone.get_by_role("heading", name=re.compile("營業人銷售額與稅額申報書"))).to_be_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    fits_a_phone(phone)
     screenshot(phone, "filings-period-375")
     # A correction (更正申報) is reviewed the same way, with its reason.
     phone.get_by_label("更正原因").fill("補列紙本進項發票")
@@ -77,11 +73,11 @@ def test_the_return_follows_an_invoice_and_a_past_period_is_filed(
     expect(phone.get_by_text("補列紙本進項發票")).to_be_visible()
     figures = phone.get_by_role("region", name="將申報的主要數字")
     expect(figures.get_by_role("listitem").filter(has_text="代號 111")).to_contain_text("56")  # 66 - 10
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    fits_a_phone(phone)
     screenshot(phone, "filings-confirm-375")
     phone.get_by_role("button", name="確認送出更正申報").click()
     expect(phone.get_by_text("申報書已送出。")).to_be_visible()
     expect(_box(phone, "111")).to_have_text("56")  # 66 - 10 of input tax on the paper invoices
     phone.goto("/console/filings")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    fits_a_phone(phone)
     screenshot(phone, "filings-list-375")

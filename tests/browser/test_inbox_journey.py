@@ -9,15 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.api.conftest import body_of, post_json
 from tests.api.test_invoices import B2B, make_issuer
 from tests.api.test_mig_intake import _xml
-from tests.browser.conftest import PHONE, screenshot, sign_in
-
-
-def _menu(page: Page):
-    return page.get_by_role("navigation", name="功能選單")
-
-
-def _fits_a_phone(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+from tests.browser.conftest import PHONE, fits_a_phone, menu, screenshot, sign_in
 
 
 def test_a_merchant_uploads_an_f0401_and_sees_it_accepted(new_page, client, staff_headers, new_merchant) -> None:
@@ -25,7 +17,7 @@ def test_a_merchant_uploads_an_f0401_and_sees_it_accepted(new_page, client, staf
     number = f"{merchant.track}{merchant.begin:08d}"  # the online channel's next number
     phone = new_page(PHONE)
     sign_in(phone, merchant.ubn)
-    _menu(phone).get_by_role("link", name="MIG 上傳").click()
+    menu(phone).get_by_role("link", name="MIG 上傳").click()
     expect(phone.get_by_role("heading", name="MIG XML 上傳")).to_be_visible()
     phone.get_by_label("訊息類型").select_option("F0401")
     phone.get_by_label("MIG XML 檔案").set_input_files(
@@ -39,7 +31,7 @@ def test_a_merchant_uploads_an_f0401_and_sees_it_accepted(new_page, client, staf
     expect(link).to_have_attribute("href", f"/console/invoices/{number}")
     issued = client.http.get(f"/v1/invoices/{number}", headers=merchant.headers)
     assert issued.status_code == 200 and body_of(issued)["status"] == "issued"
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "inbox-mig-375")
 
     # The same number again with a changed total: refused, naming the element, nothing issued twice.
@@ -64,12 +56,12 @@ def test_another_merchants_b2b_invoice_appears_under_received(new_page, client, 
 
     phone = new_page(PHONE)
     sign_in(phone, buyer.ubn)
-    _menu(phone).get_by_role("link", name="進項發票").click()
+    menu(phone).get_by_role("link", name="進項發票").click()
     expect(phone.get_by_role("heading", name="進項發票")).to_be_visible()
     row = phone.get_by_role("row").filter(has_text=number)
     expect(row).to_contain_text(seller.ubn)
     expect(row).to_contain_text("8,400")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "inbox-received-375")
 
     row.get_by_role("link", name=number).click()
@@ -78,7 +70,7 @@ def test_another_merchants_b2b_invoice_appears_under_received(new_page, client, 
     # 8,400 tax included: 8,000 before tax and 400 of deductible input tax.
     expect(phone.locator("dl.facts").last).to_contain_text("8,000")
     expect(phone.locator("dl.facts").last).to_contain_text("400")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "inbox-received-detail-375")
     with phone.expect_download() as download:
         phone.get_by_role("link", name="MIG F0401 XML").click()
@@ -88,7 +80,7 @@ def test_another_merchants_b2b_invoice_appears_under_received(new_page, client, 
 def test_a_pending_invoice_is_prepared_then_issued(page: Page, new_page, client, staff_headers, new_merchant) -> None:
     merchant = make_issuer(client, staff_headers, new_merchant)
     sign_in(page, merchant.ubn)
-    _menu(page).get_by_role("link", name="待開發票").click()
+    menu(page).get_by_role("link", name="待開發票").click()
     page.get_by_role("link", name="新增待開發票").click()
     page.get_by_label("訂單編號").fill("WEB-ORDER-1")
     page.get_by_label("載具類別").select_option("3J0002")
@@ -117,7 +109,7 @@ def test_a_pending_invoice_is_prepared_then_issued(page: Page, new_page, client,
     sign_in(phone, merchant.ubn)
     phone.goto("/console/pending")
     expect(phone.get_by_role("link", name="WEB-ORDER-1")).to_be_visible()
-    _fits_a_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "inbox-pending-375")
     phone.goto("/console/pending/new")
-    _fits_a_phone(phone)
+    fits_a_phone(phone)

@@ -10,8 +10,9 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.api.conftest import random_ubn, register_business
-from tests.browser.conftest import PHONE, api, screenshot, sign_in
-from tests.browser.test_issue_journey import fits_the_phone, issue_b2b, issue_b2c_carrier, ready_merchant
+from tests.api.test_invoices import Issuer
+from tests.browser.conftest import PHONE, api, fits_a_phone, screenshot, sign_in
+from tests.browser.test_issue_journey import issue_b2b, issue_b2c_carrier, ready_merchant
 from tests.unit.documents.test_pdf import pdf_tools, scan  # noqa: F401 - pdf_tools fails without poppler/zbar
 
 
@@ -48,14 +49,21 @@ def search(page: Page, **filters: str) -> None:
     page.wait_for_load_state()
 
 
-def test_find_download_cancel_and_allow_on_a_phone(
-    client, staff_headers, new_merchant, new_page, base_url: str, tmp_path: Path
-) -> None:
+def _issuer_on_a_phone(client, staff_headers, new_merchant, new_page) -> tuple[Issuer, str, str, Page]:
+    """A merchant ready to issue, signed in on a phone, and a registered business to sell to:
+    (the merchant, the buyer's UBN, the buyer's name, the phone)."""
     issuer = ready_merchant(client, staff_headers, new_merchant)
     buyer = random_ubn()
     buyer_name = register_business(client, staff_headers, buyer)
     phone = new_page(PHONE)
     sign_in(phone, issuer.ubn)
+    return issuer, buyer, buyer_name, phone
+
+
+def test_find_download_cancel_and_allow_on_a_phone(
+    client, staff_headers, new_merchant, new_page, base_url: str, tmp_path: Path
+) -> None:
+    issuer, buyer, buyer_name, phone = _issuer_on_a_phone(client, staff_headers, new_merchant, new_page)
     consumer = issue_b2c_carrier(phone, "/ABC+123")
     business = issue_b2b(phone, buyer, buyer_name)
 
@@ -63,7 +71,7 @@ def test_find_download_cancel_and_allow_on_a_phone(
     phone.get_by_role("link", name="發票查詢").first.click()
     expect(phone.get_by_role("heading", name="發票查詢")).to_be_visible()
     assert listed_numbers(phone) == [business, consumer]
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "invoices-list-375")
     search(phone, **{"買受人統一編號": buyer})
     assert listed_numbers(phone) == [business]
@@ -80,7 +88,7 @@ def test_find_download_cancel_and_allow_on_a_phone(
     phone.goto("/console/invoices?carrier_id=%2FABC%2B123")
     phone.get_by_role("link", name=consumer).click()
     expect(phone.get_by_role("heading", name=re.compile(consumer))).to_be_visible()
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "invoices-detail-375")
     with phone.expect_download() as downloaded:
         phone.get_by_role("link", name="下載證明聯 PDF").click()
@@ -96,7 +104,7 @@ def test_find_download_cancel_and_allow_on_a_phone(
     phone.get_by_role("link", name="作廢發票").click()
     expect(phone.get_by_role("heading", name="作廢後會發生什麼")).to_be_visible()
     expect(phone.get_by_text(re.compile(r"不需核准文號即可作廢至 \d{4}-\d{2}-15"))).to_be_visible()
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "invoices-cancel-375")
     phone.get_by_label("作廢原因").fill("客戶退貨")
     phone.get_by_role("button", name=f"確認作廢 {consumer}").click()
@@ -107,14 +115,14 @@ def test_find_download_cancel_and_allow_on_a_phone(
     phone.goto(f"/console/invoices/{business}")
     phone.get_by_role("link", name="開立折讓單").click()
     phone.get_by_label("折讓數量").fill("1")
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "invoices-allowance-375")
     phone.get_by_role("button", name="檢視折讓內容").click()
     computed = phone.get_by_role("region", name="系統計算的折讓金額")
     expect(computed.get_by_role("row", name=re.compile(r"^折讓合計\s"))).to_contain_text("105")
     expect(computed.get_by_role("row", name=re.compile(r"^折讓稅額\s"))).to_contain_text("5")
     expect(computed.get_by_role("row", name=re.compile(r"^原發票剩餘可折讓"))).to_contain_text("210")
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "invoices-allowance-confirm-375")
     phone.get_by_role("button", name="確認開立折讓單 NT$ 105").click()
     expect(phone.get_by_role("status").filter(has_text="折讓單已開立")).to_be_visible()
@@ -154,11 +162,7 @@ def test_another_merchant_gets_not_found(client, staff_headers, new_merchant, ne
 
 def test_void_and_reissue_with_the_buyers_ubn(client, staff_headers, new_merchant, new_page, base_url: str) -> None:
     """補打統編: a consumer invoice gets the buyer's UBN after all, under the same number."""
-    issuer = ready_merchant(client, staff_headers, new_merchant)
-    buyer = random_ubn()
-    buyer_name = register_business(client, staff_headers, buyer)
-    phone = new_page(PHONE)
-    sign_in(phone, issuer.ubn)
+    issuer, buyer, buyer_name, phone = _issuer_on_a_phone(client, staff_headers, new_merchant, new_page)
     number = issue_b2c_carrier(phone, "/ABC+123")
     phone.get_by_role("link", name=re.compile("註銷重開")).click()
     expect(phone.get_by_text(re.compile("48 小時內"))).to_be_visible()
@@ -166,7 +170,7 @@ def test_void_and_reissue_with_the_buyers_ubn(client, staff_headers, new_merchan
     phone.get_by_label("買受人統一編號").fill(buyer)
     expect(phone.get_by_label("買受人名稱")).to_have_value(buyer_name)
     phone.get_by_label("註銷原因").fill("補打統編")
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "invoices-void-375")
     phone.get_by_role("button", name=f"確認註銷並重新開立 {number}").click()
     expect(phone.get_by_role("status").filter(has_text="重新開立")).to_be_visible()

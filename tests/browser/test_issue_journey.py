@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.api.conftest import random_ubn, register_business
 from tests.api.test_invoices import Issuer, make_issuer
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.conftest import PHONE, fits_a_phone, screenshot, sign_in
 
 NUMBER_URL = re.compile(r"/console/invoices/([A-Z]{2}[0-9]{8})")
 
@@ -40,8 +40,11 @@ def fill_item(page: Page, index: int, description: str, quantity: str, price: st
     row.get_by_label("單價").fill(price)
 
 
-def fits_the_phone(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+def issue_now(page: Page) -> str:
+    """Press 開立發票 and wait for the new invoice's page: its number."""
+    page.get_by_role("button", name="開立發票").click()
+    page.wait_for_url(NUMBER_URL)
+    return NUMBER_URL.search(page.url).group(1)  # type: ignore[union-attr]
 
 
 def issue_b2c_carrier(page: Page, carrier: str) -> str:
@@ -54,10 +57,9 @@ def issue_b2c_carrier(page: Page, carrier: str) -> str:
     expect(total_row(page, "總計")).to_contain_text("315")
     expect(total_row(page, "營業稅（內含）")).to_contain_text("15")
     expect(total_row(page, "銷售額（未稅）")).to_contain_text("300")
-    page.get_by_role("button", name="開立發票").click()
-    page.wait_for_url(NUMBER_URL)
+    number = issue_now(page)
     expect(page.get_by_role("status").filter(has_text="發票已開立")).to_be_visible()
-    return NUMBER_URL.search(page.url).group(1)  # type: ignore[union-attr]
+    return number
 
 
 def issue_b2b(page: Page, buyer_ubn: str, buyer_name: str) -> str:
@@ -69,9 +71,7 @@ def issue_b2b(page: Page, buyer_ubn: str, buyer_name: str) -> str:
     expect(total_row(page, "銷售額（未稅）")).to_contain_text("300")
     expect(total_row(page, "營業稅")).to_contain_text("15")
     expect(total_row(page, "總計")).to_contain_text("315")
-    page.get_by_role("button", name="開立發票").click()
-    page.wait_for_url(NUMBER_URL)
-    return NUMBER_URL.search(page.url).group(1)  # type: ignore[union-attr]
+    return issue_now(page)
 
 
 def test_issuing_on_a_phone_with_the_keyboard(client, staff_headers, new_merchant, new_page) -> None:
@@ -106,7 +106,7 @@ def test_issuing_on_a_phone_with_the_keyboard(client, staff_headers, new_merchan
     phone.keyboard.press("Tab")
     phone.keyboard.type("80")
     expect(total_row(phone, "總計")).to_contain_text("395")  # 315 + 80
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     screenshot(phone, "issue-form-375")
     item_row(phone, 2).get_by_role("button", name="移除第 2 項").focus()
     phone.keyboard.press("Enter")
@@ -128,7 +128,7 @@ def test_issuing_on_a_phone_with_the_keyboard(client, staff_headers, new_merchan
     business = issue_b2b(phone, buyer, buyer_name)
     assert business == f"{issuer.track}{issuer.begin + 1:08d}", "the double tap took one number"
     expect(phone.get_by_text(buyer_name)).to_have_count(1)
-    fits_the_phone(phone)
+    fits_a_phone(phone)
 
 
 def test_the_issue_form_in_english(client, staff_headers, new_merchant, page: Page) -> None:

@@ -7,18 +7,14 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, api, last_code_sent_to, screenshot, sign_in
-
-
-def _menu(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="功能選單").get_by_role("link", name=name, exact=True).click()
+from tests.browser.conftest import PHONE, api, last_code_sent_to, open_from_menu, pages_fit_a_phone, sign_in
 
 
 def test_a_merchant_verifies_the_receiver_email_with_the_code_it_received(page: Page, new_merchant, base_url) -> None:
     merchant = new_merchant()
     email = f"billing-{merchant.ubn}@example.com"
     sign_in(page, merchant.ubn)
-    _menu(page, "設定")
+    open_from_menu(page, "設定")
     page.get_by_role("navigation", name="設定項目").get_by_role("link", name="接收方式").click()
 
     section = page.get_by_role("region", name=re.compile("^Email"))
@@ -64,14 +60,13 @@ def test_the_settings_pages_fit_a_phone(new_page, new_merchant) -> None:
     merchant = new_merchant()
     phone = new_page(PHONE)
     sign_in(phone, merchant.ubn)
-    for path, name in (
-        ("/console/settings", "settings-overview-375"),
-        ("/console/settings/receivers", "settings-receivers-375"),
-        ("/console/settings/api-keys", "settings-api-keys-375"),
-        ("/console/settings/qr-key", "settings-qr-key-375"),
-        ("/console/settings/issuing", "settings-issuing-375"),
-    ):
-        phone.goto(path)
-        expect(phone.get_by_role("heading", level=1)).to_be_visible()
-        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
-        screenshot(phone, name)
+    pages_fit_a_phone(
+        phone,
+        (
+            ("/console/settings", "settings-overview-375"),
+            ("/console/settings/receivers", "settings-receivers-375"),
+            ("/console/settings/api-keys", "settings-api-keys-375"),
+            ("/console/settings/qr-key", "settings-qr-key-375"),
+            ("/console/settings/issuing", "settings-issuing-375"),
+        ),
+    )

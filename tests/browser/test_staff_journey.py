@@ -11,27 +11,14 @@ from datetime import datetime
 from playwright.sync_api import Page, expect
 
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from tests.api.conftest import STAFF_PASSWORD, STAFF_USERNAME, random_ubn
-from tests.browser.conftest import PHONE, screenshot
+from tests.api.conftest import random_ubn
+from tests.browser.conftest import PHONE, fits_a_phone, menu, named, screenshot, sign_in_staff
 
 NEW_PASSWORD = "Breakfast-shop-2026!"
 
 
-def _named(label: str) -> re.Pattern[str]:
-    """A label exactly, but for the required mark (*) after it."""
-    return re.compile(rf"^{re.escape(label)}\s*\*?$")
-
-
-def _staff_sign_in(page: Page) -> None:
-    page.goto("/staff/login")
-    page.get_by_label("帳號").fill(STAFF_USERNAME)
-    page.get_by_label("密碼").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="登入").click()
-    expect(page.get_by_role("heading", name="稽徵機關", exact=True)).to_be_visible()
-
-
 def _fits_a_phone(page: Page, name: str) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    fits_a_phone(page, name)
     screenshot(page, name)
 
 
@@ -53,10 +40,10 @@ def test_an_officer_opens_an_account_and_the_business_signs_in(page: Page, new_p
     period = Period.from_date(datetime.now(TAIWAN_TZ).date())
 
     # The officer signs in and registers a new business.
-    _staff_sign_in(page)
-    page.get_by_role("navigation", name="功能選單").get_by_role("link", name="稅籍資料").click()
+    sign_in_staff(page)
+    menu(page).get_by_role("link", name="稅籍資料").click()
     page.get_by_role("link", name="登記新營業人").click()
-    page.get_by_label(_named("統一編號")).fill(ubn)
+    page.get_by_label(named("統一編號")).fill(ubn)
     page.get_by_label("營業人名稱").fill("晨光早餐店")
     page.get_by_label("營業地址").fill("臺北市大安區復興南路一段390號")
     page.get_by_label("稅籍狀態").select_option("active")
@@ -79,9 +66,9 @@ def test_an_officer_opens_an_account_and_the_business_signs_in(page: Page, new_p
 
     # It allocates the business a range of two booklets.
     page.get_by_role("link", name="為此營業人配號").click()
-    expect(page.get_by_label(_named("統一編號"))).to_have_value(ubn)
-    expect(page.get_by_label(_named("期別"))).to_have_value(period.code)
-    page.get_by_label(_named("字軌")).fill(track)
+    expect(page.get_by_label(named("統一編號"))).to_have_value(ubn)
+    expect(page.get_by_label(named("期別"))).to_have_value(period.code)
+    page.get_by_label(named("字軌")).fill(track)
     page.get_by_label("起號").fill(f"{begin:08d}")
     page.get_by_label("迄號").fill(f"{begin + 99:08d}")
     page.get_by_role("button", name="配號", exact=True).click()
@@ -89,8 +76,8 @@ def test_an_officer_opens_an_account_and_the_business_signs_in(page: Page, new_p
     expect(page.get_by_role("table")).to_contain_text(ubn)
 
     # The same range again for another business is refused next to the first number.
-    page.get_by_label(_named("統一編號")).fill(ubn)
-    page.get_by_label(_named("字軌")).fill(track)
+    page.get_by_label(named("統一編號")).fill(ubn)
+    page.get_by_label(named("字軌")).fill(track)
     page.get_by_label("起號").fill(f"{begin + 50:08d}")
     page.get_by_label("迄號").fill(f"{begin + 149:08d}")
     page.get_by_role("button", name="配號", exact=True).click()
@@ -117,13 +104,13 @@ def test_an_officer_opens_an_account_and_the_business_signs_in(page: Page, new_p
     merchant = new_page()
     merchant.goto("/login")
     merchant.get_by_label("統一編號").fill(ubn)
-    merchant.get_by_label(_named("密碼")).fill(initial)
+    merchant.get_by_label(named("密碼")).fill(initial)
     merchant.get_by_role("button", name="登入").click()
     # ... must choose its own password first ...
     merchant.wait_for_url(re.compile(r"/console/password$"))
     expect(merchant.get_by_text("初始密碼")).to_be_visible()
-    merchant.get_by_label(_named("目前密碼")).fill(initial)
-    merchant.get_by_label(_named("新密碼")).fill(NEW_PASSWORD)
+    merchant.get_by_label(named("目前密碼")).fill(initial)
+    merchant.get_by_label(named("新密碼")).fill(NEW_PASSWORD)
     confirm = merchant.get_by_label(re.compile("再次輸入新密碼"))
     if confirm.count():  # the password page may ask for it twice
         confirm.fill(NEW_PASSWORD)
@@ -141,7 +128,7 @@ def test_a_merchant_is_sent_to_the_staff_sign_in(page: Page, new_merchant) -> No
     merchant = new_merchant()
     page.goto("/login")
     page.get_by_label("統一編號").fill(merchant.ubn)
-    page.get_by_label(_named("密碼")).fill(merchant.password)
+    page.get_by_label(named("密碼")).fill(merchant.password)
     page.get_by_role("button", name="登入").click()
     page.wait_for_url(re.compile(r"/console$"))
     page.goto("/staff/allocations")
@@ -151,8 +138,8 @@ def test_a_merchant_is_sent_to_the_staff_sign_in(page: Page, new_merchant) -> No
 
 def test_a_job_is_run_from_the_jobs_page_after_a_confirmation(page: Page, staff_headers) -> None:
     page.on("dialog", lambda dialog: dialog.accept())
-    _staff_sign_in(page)
-    page.get_by_role("navigation", name="功能選單").get_by_role("link", name="期別作業").click()
+    sign_in_staff(page)
+    menu(page).get_by_role("link", name="期別作業").click()
     period = Period(secrets.randbelow(80) + 20, 2 * (secrets.randbelow(6) + 1))
     page.get_by_label("期別").fill(period.code)
     page.get_by_role("button", name="顯示").click()

@@ -7,12 +7,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.conftest import PHONE, open_from_menu, pages_fit_a_phone, sign_in
 from tests.web.tracks_setup import allocate
-
-
-def _menu(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="功能選單").get_by_role("link", name=name, exact=True).click()
 
 
 def test_activate_a_track_assign_it_online_and_see_the_numbers_on_the_dashboard(
@@ -21,7 +17,7 @@ def test_activate_a_track_assign_it_online_and_see_the_numbers_on_the_dashboard(
     merchant = new_merchant()
     _, track, begin = allocate(client, staff_headers, merchant.ubn, 3)
     sign_in(page, merchant.ubn)
-    _menu(page, "字軌")
+    open_from_menu(page, "字軌")
     expect(page.get_by_role("row", name=re.compile(track))).to_contain_text(f"{begin:08d}")
     page.get_by_role("link", name=f"{track} {begin:08d}–{begin + 149:08d}").click()
 
@@ -37,7 +33,7 @@ def test_activate_a_track_assign_it_online_and_see_the_numbers_on_the_dashboard(
     expect(page.get_by_role("status")).to_have_text("已指派給開立通路。")
     expect(page.get_by_role("row", name=re.compile(f"{begin:08d}"))).to_contain_text("線上開立")
 
-    _menu(page, "個人專區")
+    open_from_menu(page, "個人專區")
     online = page.get_by_role("row", name=re.compile("線上開立"))
     expect(online.get_by_role("cell").first).to_have_text("100")  # 2 booklets × 50 numbers
     expect(page.get_by_text("已取號未指派：50")).to_be_visible()
@@ -48,14 +44,13 @@ def test_the_dashboard_and_tracks_pages_fit_a_phone(new_page, new_merchant, clie
     track_id, _, _ = allocate(client, staff_headers, merchant.ubn, 2)
     phone = new_page(PHONE)
     sign_in(phone, merchant.ubn)
-    for path, name in (
-        ("/console", "dashboard-375"),
-        ("/console/tracks", "tracks-list-375"),
-        (f"/console/tracks/{track_id}", "tracks-range-375"),
-        ("/console/tracks/import", "tracks-import-375"),
-        ("/console/tracks/blank-report", "tracks-blank-report-375"),
-    ):
-        phone.goto(path)
-        expect(phone.get_by_role("heading", level=1)).to_be_visible()
-        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
-        screenshot(phone, name)
+    pages_fit_a_phone(
+        phone,
+        (
+            ("/console", "dashboard-375"),
+            ("/console/tracks", "tracks-list-375"),
+            (f"/console/tracks/{track_id}", "tracks-range-375"),
+            ("/console/tracks/import", "tracks-import-375"),
+            ("/console/tracks/blank-report", "tracks-blank-report-375"),
+        ),
+    )

@@ -32,10 +32,19 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from tests.api.conftest import STAFF_PASSWORD, STAFF_USERNAME, random_ubn
-from tests.browser.conftest import DESKTOP, PHONE, last_code_sent_to, screenshot
+from tests.api.conftest import random_ubn
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    fits_a_phone,
+    last_code_sent_to,
+    named,
+    open_from_menu,
+    screenshot,
+    sign_in_staff,
+)
 from tests.browser.test_invoices_journey import codes_on
-from tests.browser.test_issue_journey import NUMBER_URL, fill_item, item_row, total_row
+from tests.browser.test_issue_journey import fill_item, issue_now, item_row, total_row
 from tests.unit.documents.test_pdf import pdf_tools  # noqa: F401 - fails the module without poppler/zbar
 
 SELLER_NAME = "晨曦咖啡工作室"
@@ -46,21 +55,12 @@ QR_KEY = "00112233445566778899AABBCCDDEEFF"
 CARRIER = "/ABC+123"
 
 
-def _named(label: str) -> re.Pattern[str]:
-    """A label exactly, but for the required mark (*) after it."""
-    return re.compile(rf"^{re.escape(label)}\s*\*?$")
-
-
-def _menu(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="功能選單").get_by_role("link", name=name, exact=True).click()
-
-
 def _end_of_step(page: Page, step: str) -> None:
     """The page a step ends on, as a 375-px phone shows it (resized there and back if need be)."""
     viewport = page.viewport_size
     if viewport != PHONE:
         page.set_viewport_size(PHONE)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], step
+    fits_a_phone(page, step)
     screenshot(page, f"journey-{step}-375")
     if viewport != PHONE:
         page.set_viewport_size(viewport or DESKTOP)
@@ -78,7 +78,7 @@ def _results(page: Page) -> list[str]:
 
 def _find(page: Page, **filters: str) -> list[str]:
     """A new search from the menu: type the filters (opening 更多條件 when one is inside it), search."""
-    _menu(page, "發票查詢")
+    open_from_menu(page, "發票查詢")
     for label, value in filters.items():
         if not page.get_by_label(label, exact=True).is_visible():
             page.get_by_text("更多條件").click()
@@ -109,9 +109,9 @@ def _left_qr(codes: list[str], number: str) -> str:
 
 
 def _register(staff: Page, ubn: str, name: str, address: str) -> None:
-    _menu(staff, "稅籍資料")
+    open_from_menu(staff, "稅籍資料")
     staff.get_by_role("link", name="登記新營業人").click()
-    staff.get_by_label(_named("統一編號")).fill(ubn)
+    staff.get_by_label(named("統一編號")).fill(ubn)
     staff.get_by_label("營業人名稱").fill(name)
     staff.get_by_label("營業地址").fill(address)
     staff.get_by_label("稅籍狀態").select_option("active")
@@ -122,11 +122,7 @@ def _register(staff: Page, ubn: str, name: str, address: str) -> None:
 
 def _officer_opens_the_account(staff: Page, seller: str, buyer: str, track: str, begin: int, period: Period) -> str:
     staff.on("dialog", lambda dialog: dialog.accept())  # the confirmation before the password is issued
-    staff.goto("/staff/login")
-    staff.get_by_label("帳號").fill(STAFF_USERNAME)
-    staff.get_by_label("密碼").fill(STAFF_PASSWORD)
-    staff.get_by_role("button", name="登入").click()
-    expect(staff.get_by_role("heading", name="稽徵機關", exact=True)).to_be_visible()
+    sign_in_staff(staff)
 
     _register(staff, buyer, BUYER_NAME, "新竹市東區光復路二段101號")
     _register(staff, seller, SELLER_NAME, SELLER_ADDRESS)
@@ -137,10 +133,10 @@ def _officer_opens_the_account(staff: Page, seller: str, buyer: str, track: str,
 
     # Two booklets (100 numbers) of the current period.
     staff.get_by_role("link", name="為此營業人配號").click()
-    expect(staff.get_by_label(_named("統一編號"))).to_have_value(seller)
-    expect(staff.get_by_label(_named("期別"))).to_have_value(period.code)
+    expect(staff.get_by_label(named("統一編號"))).to_have_value(seller)
+    expect(staff.get_by_label(named("期別"))).to_have_value(period.code)
     expect(staff.get_by_label("發票類別")).to_have_value("07")
-    staff.get_by_label(_named("字軌")).fill(track)
+    staff.get_by_label(named("字軌")).fill(track)
     staff.get_by_label("起號").fill(f"{begin:08d}")
     staff.get_by_label("迄號").fill(f"{begin + 99:08d}")
     staff.get_by_role("button", name="配號", exact=True).click()
@@ -156,11 +152,11 @@ def _officer_opens_the_account(staff: Page, seller: str, buyer: str, track: str,
 def _first_sign_in(phone: Page, ubn: str, initial: str) -> None:
     phone.goto("/login")
     phone.get_by_label("統一編號").fill(ubn)
-    phone.get_by_label(_named("密碼")).fill(initial)
+    phone.get_by_label(named("密碼")).fill(initial)
     phone.get_by_role("button", name="登入", exact=True).click()
     phone.wait_for_url(re.compile(r"/console/password$"))  # nothing else opens before its own password
-    phone.get_by_label(_named("目前密碼")).fill(initial)
-    phone.get_by_label(_named("新密碼")).fill(OWN_PASSWORD)
+    phone.get_by_label(named("目前密碼")).fill(initial)
+    phone.get_by_label(named("新密碼")).fill(OWN_PASSWORD)
     phone.get_by_label(re.compile("再次輸入新密碼")).fill(OWN_PASSWORD)
     phone.get_by_role("button", name="變更密碼").click()
     phone.wait_for_url(re.compile(r"/console$"))
@@ -172,7 +168,7 @@ def _settings(phone: Page, base_url: str, email: str) -> None:
     # The address came from the registry: what blocks issuing is the QR-code key and the numbers.
     expect(_checklist(phone)).to_have_text(["設定 QR Code 加密金鑰", "為線上開立指派字軌"])
 
-    _menu(phone, "設定")
+    open_from_menu(phone, "設定")
     phone.get_by_role("navigation", name="設定項目").get_by_role("link", name="接收方式").click()
     section = phone.get_by_role("region", name=re.compile("^Email"))
     section.get_by_label("接收 Email").fill(email)
@@ -183,17 +179,17 @@ def _settings(phone: Page, base_url: str, email: str) -> None:
     expect(section.get_by_text("已驗證", exact=True)).to_be_visible()
 
     # The dashboard's checklist links to the page that fixes each item.
-    _menu(phone, "個人專區")
+    open_from_menu(phone, "個人專區")
     _checklist(phone).get_by_role("link", name="設定 QR Code 加密金鑰").click()
     expect(phone.get_by_role("heading", name="QR Code 加密金鑰", level=1)).to_be_visible()
     expect(phone.get_by_text("未設定，無法開立發票")).to_be_visible()
-    phone.get_by_label(_named("金鑰")).fill(QR_KEY)
+    phone.get_by_label(named("金鑰")).fill(QR_KEY)
     phone.get_by_role("button", name="設定金鑰").click()
     expect(phone.get_by_role("status")).to_have_text("已儲存。")
     expect(phone.get_by_text("已設定", exact=True)).to_be_visible()
     assert QR_KEY not in phone.content()  # stored sealed, never shown again
 
-    _menu(phone, "個人專區")
+    open_from_menu(phone, "個人專區")
     expect(_checklist(phone)).to_have_text(["為線上開立指派字軌"])
     _end_of_step(phone, "2-settings")
 
@@ -209,7 +205,7 @@ def _tracks(phone: Page, track: str, begin: int) -> None:
     phone.get_by_role("button", name="指派", exact=True).click()
     expect(phone.get_by_role("status")).to_have_text("已指派給開立通路。")
 
-    _menu(phone, "個人專區")
+    open_from_menu(phone, "個人專區")
     online = phone.get_by_role("row", name=re.compile("^線上開立"))
     expect(online.get_by_role("cell").first).to_have_text("100")  # 2 booklets x 50 numbers
     expect(phone.get_by_role("region", name="開立發票前還需要")).to_have_count(0)  # nothing blocks issuing
@@ -217,7 +213,7 @@ def _tracks(phone: Page, track: str, begin: int) -> None:
 
 
 def _issue_to_a_consumer(phone: Page) -> str:
-    _menu(phone, "線上開立")
+    open_from_menu(phone, "線上開立")
     expect(phone.get_by_role("heading", name="線上開立發票")).to_be_visible()
     expect(phone.locator("p.notice")).to_have_count(0)  # no setup missing
     phone.get_by_label("一般消費者（B2C）").check()
@@ -234,14 +230,13 @@ def _issue_to_a_consumer(phone: Page) -> str:
     expect(total_row(phone, "總計")).to_contain_text("235")
     expect(total_row(phone, "營業稅（內含）")).to_contain_text("11")
     expect(total_row(phone, "銷售額（未稅）")).to_contain_text("224")
-    phone.get_by_role("button", name="開立發票").click()
-    phone.wait_for_url(NUMBER_URL)
+    number = issue_now(phone)
     expect(phone.get_by_role("status").filter(has_text="發票已開立")).to_be_visible()
-    return NUMBER_URL.search(phone.url).group(1)  # type: ignore[union-attr]
+    return number
 
 
 def _issue_to_a_business(phone: Page, buyer: str) -> str:
-    _menu(phone, "線上開立")
+    open_from_menu(phone, "線上開立")
     phone.get_by_label("營業人，打統編（B2B）").check()
     phone.get_by_label("買受人統一編號").press_sequentially(buyer, delay=40)  # typed, digit by digit
     expect(phone.get_by_label("買受人名稱")).to_have_value(BUYER_NAME)  # filled from the tax registry
@@ -255,15 +250,14 @@ def _issue_to_a_business(phone: Page, buyer: str) -> str:
     expect(total_row(phone, "營業稅")).to_contain_text("152")
     expect(total_row(phone, "總計")).to_contain_text("3,187")
     _end_of_step(phone, "4-issue-b2b-form")
-    phone.get_by_role("button", name="開立發票").click()
-    phone.wait_for_url(NUMBER_URL)
+    number = issue_now(phone)
     expect(phone.get_by_role("status").filter(has_text="發票已開立")).to_be_visible()
     expect(phone.get_by_role("main")).to_contain_text(BUYER_NAME)
-    return NUMBER_URL.search(phone.url).group(1)  # type: ignore[union-attr]
+    return number
 
 
 def _open_the_return(phone: Page, period: Period) -> None:
-    _menu(phone, "申報")
+    open_from_menu(phone, "申報")
     phone.get_by_role("link", name=period.label_zh).click()
     expect(phone.get_by_role("heading", name=re.compile("營業人銷售額與稅額申報書"))).to_be_visible()
     expect(phone.get_by_text("本期進行中")).to_be_visible()
@@ -324,7 +318,7 @@ def test_a_new_business_from_the_tax_office_to_its_return(
     _end_of_step(phone, "4-return-after-issuing")
 
     # 5. Each found with the filters; its proof downloaded and its QR code read back.
-    _menu(phone, "發票查詢")
+    open_from_menu(phone, "發票查詢")
     expect(phone.get_by_role("heading", name="發票查詢")).to_be_visible()
     assert _results(phone) == [business, consumer]  # newest first
     assert _find(phone, 買受人統一編號=buyer) == [business]

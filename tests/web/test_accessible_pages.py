@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.api.conftest import STAFF_PASSWORD, STAFF_USERNAME
 from tests.web.conftest import Console, text_of
 from tests.web.test_english_pages import _plain_pages
 
@@ -91,6 +90,6 @@ def test_pages_for_strangers_label_every_control(console: Console, path: str, la
 @pytest.mark.parametrize("path", _plain_pages("staff"))
 def test_staff_pages_label_every_control(client, staff_headers, path: str, lang: str) -> None:
     browser = Console(client)
-    assert browser.post("/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD}).status_code == 303
+    browser.sign_in_staff()
     response = browser.get(f"{path}?lang={lang}")
     assert _problems(text_of(response)) == [], path

@@ -16,13 +16,11 @@ import pytest
 from chalicelib.security import captcha as security_captcha
 from tests.api.conftest import (
     MERCHANT_PASSWORD,
-    body_of,
     last_code_sent_to,
-    post_json,
     random_ubn,
     register_business,
 )
-from tests.web.conftest import Console, text_of
+from tests.web.conftest import Console, issued_initial_password, text_of
 
 ANSWER = "K7M3P"
 NEW_PASSWORD = "Brand-new-pass-2026"
@@ -299,16 +297,8 @@ def test_forgot_and_reset_name_the_field_in_error(console: Console) -> None:
 # --- the tax-office initial password ------------------------------------------------------------------
 
 
-def _issued(client, staff_headers) -> tuple[str, str]:
-    ubn = random_ubn()
-    register_business(client, staff_headers, ubn)
-    issued = post_json(client, f"/v1/admin/merchants/{ubn}/credentials", {}, staff_headers)
-    assert issued.status_code == 201, issued.body
-    return ubn, body_of(issued)["initial_password"]
-
-
 def test_the_initial_password_forces_a_new_one_before_anything_else(client, console: Console, staff_headers) -> None:
-    ubn, initial = _issued(client, staff_headers)
+    ubn, initial = issued_initial_password(client, staff_headers)
     signed = console.post("/login", {"ubn": ubn, "password": initial})
     assert signed.status_code == 303 and signed.headers["Location"] == "/console/password"
     assert console.get("/console").headers["Location"] == "/console/password"
@@ -323,7 +313,7 @@ def test_the_initial_password_forces_a_new_one_before_anything_else(client, cons
 
 
 def test_activation_page_sets_the_password_and_signs_in(client, console: Console, staff_headers) -> None:
-    ubn, initial = _issued(client, staff_headers)
+    ubn, initial = issued_initial_password(client, staff_headers)
     wrong = console.post(
         "/activate",
         {
@@ -373,23 +363,6 @@ def test_activation_page_sets_the_password_and_signs_in(client, console: Console
 # --- business certificate ------------------------------------------------------------------------------
 
 
-def post_multipart(console: Console, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> Any:
-    """A form with files, as a browser sends ``enctype="multipart/form-data"``."""
-    boundary = "----test" + secrets.token_hex(8)
-    parts: list[bytes] = []
-    for name, value in {"csrf_token": console.csrf(), **fields}.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, (filename, data) in files.items():
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        )
-        parts.append(head.encode() + data + b"\r\n")
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    headers = console._headers({"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    return console._keep(console.client.http.post(path, headers=headers, body=body))
-
-
 def _challenge(console: Console) -> str:
     step = console.post("/signup/certificate", {"action": "challenge"})
     assert step.status_code == 200, step.body
@@ -408,8 +381,7 @@ def test_certificate_sign_up_from_an_uploaded_file(client, console: Console, sta
     issued = issue_merchant_certificate(test_ca, ubn)
     nonce = _challenge(console)
     der = issued.cert.public_bytes(Encoding.DER)  # a .cer export: DER, not PEM
-    response = post_multipart(
-        console,
+    response = console.post_multipart(
         "/signup/certificate",
         {
             "nonce": nonce,
@@ -419,7 +391,7 @@ def test_certificate_sign_up_from_an_uploaded_file(client, console: Console, sta
             "email": "",
             "mobile": "",
         },
-        {"certificate_file": ("company.cer", der)},
+        {"certificate_file": ("company.cer", der, "application/octet-stream")},
     )
     assert response.status_code == 303, text_of(response)
     assert response.headers["Location"] == "/console"
@@ -489,10 +461,8 @@ def test_the_password_pages_need_sign_in(console: Console) -> None:
 
 
 def test_staff_sign_out_ends_the_session_and_old_cookies_open_nothing(client, staff_headers) -> None:
-    from tests.api.conftest import STAFF_PASSWORD, STAFF_USERNAME
-
     staff = Console(client)
-    assert staff.post("/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD}).status_code == 303
+    staff.sign_in_staff()
     assert staff.get("/staff").status_code == 200
     kept = dict(staff.cookies)
     out = staff.post("/logout", {})
@@ -502,7 +472,7 @@ def test_staff_sign_out_ends_the_session_and_old_cookies_open_nothing(client, st
 
 
 def test_a_merchant_forced_to_change_the_password_can_still_sign_out(client, console: Console, staff_headers) -> None:
-    ubn, initial = _issued(client, staff_headers)
+    ubn, initial = issued_initial_password(client, staff_headers)
     console.post("/login", {"ubn": ubn, "password": initial})
     assert "登出" in text_of(console.get("/console/password"))
     kept = dict(console.cookies)

@@ -11,7 +11,6 @@ import pytest
 
 import app  # noqa: F401 - importing the app registers every page in PAGES
 from chalicelib.web.pages import PAGES
-from tests.api.conftest import STAFF_PASSWORD, STAFF_USERNAME
 from tests.web.conftest import Console, text_of
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
@@ -90,7 +89,7 @@ def test_a_page_for_strangers_in_english_has_no_chinese_labels(console: Console,
 @pytest.mark.parametrize("path", _plain_pages("staff"))
 def test_a_staff_page_in_english_has_no_chinese_labels(client, staff_headers, path: str) -> None:
     browser = Console(client)
-    assert browser.post("/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD}).status_code == 303
+    browser.sign_in_staff()
     response = browser.get(f"{path}?lang=en")
     assert response.status_code == 200, (path, response.status_code)
     assert _chinese_left(text_of(response), set()) == [], path

@@ -13,19 +13,8 @@ import pytest
 from chalicelib.domain.period import Period
 from tests.api.conftest import body_of, post_json
 from tests.api.test_filings import _at, _current, _move_to
-from tests.api.test_invoices import B2B, B2C_CARRIER, make_issuer
-from tests.web.conftest import Console, text_of
-
-
-@pytest.fixture
-def seller(client, staff_headers, new_merchant):
-    return make_issuer(client, staff_headers, new_merchant)
-
-
-def _console_of(client, ubn: str) -> Console:
-    browser = Console(client)
-    browser.sign_in(ubn)
-    return browser
+from tests.api.test_invoices import B2B, B2C_CARRIER
+from tests.web.conftest import Console, console_of, error_of, text_of
 
 
 def _issue(client, who, payload) -> dict[str, Any]:
@@ -41,12 +30,6 @@ def _box(page: Any, code: str) -> str:
         text_of(page),
     )
     assert match, f"box {code} is not shown"
-    return match.group(1)
-
-
-def _error_of(page: Any, field_id: str) -> str:
-    match = re.search(rf'<p id="{re.escape(field_id)}-error" class="error" role="alert">([^<]*)</p>', text_of(page))
-    assert match, f"no error shown under {field_id}"
     return match.group(1)
 
 
@@ -84,8 +67,8 @@ def test_every_change_needs_a_signed_in_merchant(console: Console, action: str) 
     assert response.status_code == 303 and response.headers["Location"] == "/login"
 
 
-def test_a_change_without_the_csrf_token_changes_nothing(client, seller, monkeypatch) -> None:
-    browser = _console_of(client, seller.ubn)
+def test_a_change_without_the_csrf_token_changes_nothing(client, issuer, monkeypatch) -> None:
+    browser = console_of(client, issuer.ubn)
     period = _current()
     _after_the_period(monkeypatch, period)
     path = f"/console/filings/{period.code}"
@@ -122,8 +105,8 @@ def test_the_list_shows_the_current_period_running_and_its_deadline(signed_in) -
     assert f"{months} {period.first_day.year}" in english and period.label_zh not in english
 
 
-def test_the_return_is_shown_box_by_box_and_follows_the_invoices(client, seller) -> None:
-    browser = _console_of(client, seller.ubn)
+def test_the_return_is_shown_box_by_box_and_follows_the_invoices(client, issuer) -> None:
+    browser = console_of(client, issuer.ubn)
     period = _current()
     path = f"/console/filings/{period.code}"
     before = browser.get(path)
@@ -135,7 +118,7 @@ def test_the_return_is_shown_box_by_box_and_follows_the_invoices(client, seller)
     assert "檢查並申報" not in page  # the period is still running: nothing to file yet
     assert str(period.filing_deadline) in page
 
-    _issue(client, seller, B2B)  # 1,380 tax included: 1,314 + 66
+    _issue(client, issuer, B2B)  # 1,380 tax included: 1,314 + 66
     after = browser.get(path)
     assert (_box(after, "5"), _box(after, "6"), _box(after, "21"), _box(after, "22")) == ("1,314", "66", "1,314", "66")
     assert (_box(after, "101"), _box(after, "111")) == ("66", "66")
@@ -156,11 +139,11 @@ def test_a_malformed_or_future_period_is_an_error_page(signed_in) -> None:
 # --- filing ---------------------------------------------------------------------------------------------
 
 
-def test_filing_is_confirmed_first_then_filed_once_and_corrected_with_a_reason(client, seller, monkeypatch) -> None:
-    browser = _console_of(client, seller.ubn)
+def test_filing_is_confirmed_first_then_filed_once_and_corrected_with_a_reason(client, issuer, monkeypatch) -> None:
+    browser = console_of(client, issuer.ubn)
     period = _current()
     path = f"/console/filings/{period.code}"
-    _issue(client, seller, B2B)
+    _issue(client, issuer, B2B)
     early = browser.post(f"{path}/submit", {})
     assert early.status_code == 422 and 'class="error banner"' in text_of(early) and "期間至" in text_of(early)
 
@@ -192,7 +175,7 @@ def test_filing_is_confirmed_first_then_filed_once_and_corrected_with_a_reason(c
 
     # A correction needs a reason, said before the confirmation.
     no_reason = browser.post(f"{path}/submit", {"reason": ""})
-    assert no_reason.status_code == 422 and _error_of(no_reason, "f-reason")
+    assert no_reason.status_code == 422 and error_of(no_reason, "f-reason")
     review = browser.post(
         f"{path}/submit", {"reason": "補列紙本進項", "other_purchases.amount": "100", "other_purchases.tax": "5"}
     )
@@ -218,19 +201,19 @@ def test_filing_is_confirmed_first_then_filed_once_and_corrected_with_a_reason(c
     assert "補列紙本進項" in text_of(after) and f"{path}/versions/2/pdf" in text_of(after)
 
 
-def test_bad_submission_values_are_shown_next_to_their_field(client, seller, monkeypatch) -> None:
-    browser = _console_of(client, seller.ubn)
+def test_bad_submission_values_are_shown_next_to_their_field(client, issuer, monkeypatch) -> None:
+    browser = console_of(client, issuer.ubn)
     period = _current()
     _after_the_period(monkeypatch, period)
     path = f"/console/filings/{period.code}"
     negative = browser.post(f"{path}/submit", {"previous_credit": "-1"})
-    assert negative.status_code == 422 and _error_of(negative, "f-previous_credit")
+    assert negative.status_code == 422 and error_of(negative, "f-previous_credit")
     words = browser.post(f"{path}/submit", {"other_purchases.amount": "lots"})
-    assert words.status_code == 422 and _error_of(words, "f-other_purchases-amount")
+    assert words.status_code == 422 and error_of(words, "f-other_purchases-amount")
 
 
-def test_a_late_filing_is_said_to_be_late_before_it_is_filed(client, seller, monkeypatch) -> None:
-    browser = _console_of(client, seller.ubn)
+def test_a_late_filing_is_said_to_be_late_before_it_is_filed(client, issuer, monkeypatch) -> None:
+    browser = console_of(client, issuer.ubn)
     period = _current()
     _move_to(monkeypatch, _at(period.filing_deadline + timedelta(days=1)))
     page = text_of(browser.post(f"/console/filings/{period.code}/submit", {}))
@@ -240,26 +223,26 @@ def test_a_late_filing_is_said_to_be_late_before_it_is_filed(client, seller, mon
     assert "確認申報" in on_the_day and "已超過申報期限" not in on_the_day
 
 
-def test_payments_are_recorded_and_bad_ones_explained_at_their_field(client, seller, monkeypatch) -> None:
-    browser = _console_of(client, seller.ubn)
+def test_payments_are_recorded_and_bad_ones_explained_at_their_field(client, issuer, monkeypatch) -> None:
+    browser = console_of(client, issuer.ubn)
     period = _current()
     path = f"/console/filings/{period.code}"
-    _issue(client, seller, B2B)  # tax 66
+    _issue(client, issuer, B2B)  # tax 66
     _after_the_period(monkeypatch, period, days=3)
     paid_on = str(period.next().first_day)
     not_filed = browser.post(f"{path}/payment", {"amount": "66", "paid_on": paid_on, "reference": "SLIP-1"})
     assert not_filed.status_code == 422 and "請先申報本期營業稅" in text_of(not_filed)
-    assert post_json(client, f"/v1/filings/{period.code}/submit", {}, seller.headers).status_code == 201
+    assert post_json(client, f"/v1/filings/{period.code}/submit", {}, issuer.headers).status_code == 201
 
     zero = browser.post(f"{path}/payment", {"amount": "0", "paid_on": paid_on, "reference": "SLIP-1"})
-    assert zero.status_code == 422 and _error_of(zero, "f-amount")
+    assert zero.status_code == 422 and error_of(zero, "f-amount")
     bad_date = browser.post(f"{path}/payment", {"amount": "10", "paid_on": "yesterday", "reference": "SLIP-1"})
-    assert bad_date.status_code == 422 and _error_of(bad_date, "f-paid_on")
+    assert bad_date.status_code == 422 and error_of(bad_date, "f-paid_on")
     future = str(period.next().first_day + timedelta(days=10))
     later = browser.post(f"{path}/payment", {"amount": "10", "paid_on": future, "reference": "SLIP-1"})
-    assert later.status_code == 422 and "不可晚於今日" in _error_of(later, "f-paid_on")
+    assert later.status_code == 422 and "不可晚於今日" in error_of(later, "f-paid_on")
     spaces = browser.post(f"{path}/payment", {"amount": "10", "paid_on": paid_on, "reference": "SLIP 1"})
-    assert spaces.status_code == 422 and _error_of(spaces, "f-reference")
+    assert spaces.status_code == 422 and error_of(spaces, "f-reference")
     assert 'value="SLIP 1"' in text_of(spaces)  # what was typed stays
 
     first = browser.post(f"{path}/payment", {"amount": "40", "paid_on": paid_on, "reference": "SLIP-1"})
@@ -267,7 +250,7 @@ def test_payments_are_recorded_and_bad_ones_explained_at_their_field(client, sel
     partly = text_of(browser.get(path))
     assert "部分繳納" in partly and "SLIP-1" in partly
     clash = browser.post(f"{path}/payment", {"amount": "26", "paid_on": paid_on, "reference": "SLIP-1"})
-    assert clash.status_code == 422 and _error_of(clash, "f-reference")
+    assert clash.status_code == 422 and error_of(clash, "f-reference")
     assert (
         browser.post(f"{path}/payment", {"amount": "26", "paid_on": paid_on, "reference": "SLIP-2"}).status_code == 303
     )
@@ -275,11 +258,11 @@ def test_payments_are_recorded_and_bad_ones_explained_at_their_field(client, sel
     assert "已繳清" in done and "已申報並繳清" in done
 
 
-def test_reconciliation_and_blank_numbers_from_the_page(client, seller, monkeypatch) -> None:
-    browser = _console_of(client, seller.ubn)
+def test_reconciliation_and_blank_numbers_from_the_page(client, issuer, monkeypatch) -> None:
+    browser = console_of(client, issuer.ubn)
     period = _current()
     path = f"/console/filings/{period.code}"
-    _issue(client, seller, B2C_CARRIER)
+    _issue(client, issuer, B2C_CARRIER)
     assert "本期尚未對帳" in text_of(browser.get(path))
     reconciled = browser.post(f"{path}/reconcile", {})
     assert reconciled.status_code == 303 and reconciled.headers["Location"].startswith(f"{path}?done=reconciled")
@@ -299,15 +282,15 @@ def test_reconciliation_and_blank_numbers_from_the_page(client, seller, monkeypa
 
 
 def test_another_merchant_sees_its_own_return_and_none_of_these_documents(
-    client, seller, signed_in, monkeypatch
+    client, issuer, signed_in, monkeypatch
 ) -> None:
     period = _current()
     path = f"/console/filings/{period.code}"
-    _issue(client, seller, B2B)
+    _issue(client, issuer, B2B)
     _after_the_period(monkeypatch, period)
-    assert post_json(client, f"/v1/filings/{period.code}/submit", {}, seller.headers).status_code == 201
-    assert post_json(client, f"/v1/filings/{period.code}/blank-numbers", {}, seller.headers).status_code == 201
-    owner = text_of(_console_of(client, seller.ubn).get(path))
+    assert post_json(client, f"/v1/filings/{period.code}/submit", {}, issuer.headers).status_code == 201
+    assert post_json(client, f"/v1/filings/{period.code}/blank-numbers", {}, issuer.headers).status_code == 201
+    owner = text_of(console_of(client, issuer.ubn).get(path))
     name = re.search(rf'href="{path}/blank-numbers/(E0402-[A-Z]{{2}}-0[78]\.xml)"', owner)
     assert name
 

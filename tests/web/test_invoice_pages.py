@@ -10,13 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import pytest
-
 from chalicelib.api import deps
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from tests.api.conftest import body_of, post_json, random_ubn, register_business
 from tests.api.test_invoices import B2B, B2C_CARRIER, Issuer, make_issuer
-from tests.web.conftest import Console, text_of
+from tests.web.conftest import Console, console_of, text_of
 from tests.web.test_issue_pages import b2c_carrier_form, error_under, form_key, issued_number, totals
 
 _LISTED = re.compile(r'<a href="/console/invoices/([A-Z]{2}[0-9]{8})">')
@@ -28,18 +26,6 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(TAIWAN_TZ) + self.delta
-
-
-@pytest.fixture
-def ready(client, staff_headers, new_merchant) -> Issuer:
-    return make_issuer(client, staff_headers, new_merchant)
-
-
-@pytest.fixture
-def seller(client, ready: Issuer) -> Console:
-    browser = Console(client)
-    browser.sign_in(ready.ubn)
-    return browser
 
 
 def issue(client, who: Issuer, payload: dict[str, Any]) -> str:
@@ -57,15 +43,27 @@ def detail(client, who: Issuer, number: str) -> dict[str, Any]:
     return body_of(client.http.get(f"/v1/invoices/{number}", headers=who.headers))
 
 
+def allow(client, who: Issuer, number: str) -> Any:
+    """An allowance (折讓) of 105 on invoice ``number``, through the JSON API: the API's answer."""
+    line = {
+        "original_invoice_number": number,
+        "description": "折讓",
+        "quantity": "1",
+        "unit_price": "105",
+        "tax_type": "1",
+    }
+    return post_json(client, "/v1/allowances", {"items": [line]}, who.headers)
+
+
 # --- the list -----------------------------------------------------------------------------------
 
 
-def test_every_filter_of_the_list_route(client, seller: Console, ready: Issuer) -> None:
-    consumer = issue(client, ready, B2C_CARRIER)  # 2 x 65 = 130, mobile barcode /ABC+123
-    business = issue(client, ready, {**B2B, "order_id": "PO-7"})  # 1380, to 22099131
-    cancelled = issue(client, ready, {**B2C_CARRIER, "carrier": {"type": "3J0002", "id": "/XYZ-789"}})
-    assert post_json(client, f"/v1/invoices/{cancelled}/cancel", {"reason": "退貨"}, ready.headers).status_code == 200
-    allowed = issue(client, ready, B2B)
+def test_every_filter_of_the_list_route(client, seller: Console, issuer: Issuer) -> None:
+    consumer = issue(client, issuer, B2C_CARRIER)  # 2 x 65 = 130, mobile barcode /ABC+123
+    business = issue(client, issuer, {**B2B, "order_id": "PO-7"})  # 1380, to 22099131
+    cancelled = issue(client, issuer, {**B2C_CARRIER, "carrier": {"type": "3J0002", "id": "/XYZ-789"}})
+    assert post_json(client, f"/v1/invoices/{cancelled}/cancel", {"reason": "退貨"}, issuer.headers).status_code == 200
+    allowed = issue(client, issuer, B2B)
     line = {
         "original_invoice_number": allowed,
         "description": "折讓",
@@ -73,13 +71,13 @@ def test_every_filter_of_the_list_route(client, seller: Console, ready: Issuer) 
         "unit_price": "105",
         "tax_type": "1",
     }
-    assert post_json(client, "/v1/allowances", {"items": [line]}, ready.headers).status_code == 201
-    reissued = issue(client, ready, B2C_CARRIER)
+    assert post_json(client, "/v1/allowances", {"items": [line]}, issuer.headers).status_code == 201
+    reissued = issue(client, issuer, B2C_CARRIER)
     void = {
         "reason": "補打統編",
         "replacement": {"buyer": {"ubn": "22099131", "name": "買方"}, "carrier": None, "print": True},
     }
-    assert post_json(client, f"/v1/invoices/{reissued}/void", void, ready.headers).status_code == 200
+    assert post_json(client, f"/v1/invoices/{reissued}/void", void, issuer.headers).status_code == 200
 
     everything = listed(seller.get("/console/invoices"))
     assert everything == [reissued, allowed, cancelled, business, consumer], "newest first"
@@ -104,8 +102,8 @@ def test_every_filter_of_the_list_route(client, seller: Console, ready: Issuer) 
     assert re.search(r'<option value="cancelled" selected>', page) and 'value="10"' in page
 
 
-def test_pages_follow_the_cursor_and_keep_the_filters(client, seller: Console, ready: Issuer) -> None:
-    numbers = [issue(client, ready, B2C_CARRIER) for _ in range(3)]
+def test_pages_follow_the_cursor_and_keep_the_filters(client, seller: Console, issuer: Issuer) -> None:
+    numbers = [issue(client, issuer, B2C_CARRIER) for _ in range(3)]
     whole = seller.get("/console/invoices?limit=20&max_total=500")
     assert listed(whole) == numbers[::-1] and 'rel="next"' not in text_of(whole)
     # pages of one: each answer links to the next until none is left
@@ -133,15 +131,14 @@ def test_bad_filters_are_shown_under_their_field(seller: Console) -> None:
 
 
 def test_another_merchants_cursor_opens_nothing(
-    client, seller: Console, ready: Issuer, staff_headers, new_merchant
+    client, seller: Console, issuer: Issuer, staff_headers, new_merchant
 ) -> None:
     for _ in range(2):
-        issue(client, ready, B2C_CARRIER)
+        issue(client, issuer, B2C_CARRIER)
     page = text_of(seller.get("/console/invoices?limit=1"))
     cursor = html.unescape(re.search(r'rel="next" href="([^"]+)"', page).group(1))  # type: ignore[union-attr]
     other = make_issuer(client, staff_headers, new_merchant)
-    stranger = Console(client)
-    stranger.sign_in(other.ubn)
+    stranger = console_of(client, other.ubn)
     response = stranger.get(cursor)
     assert response.status_code == 422 and _LISTED.findall(text_of(response)) == []
 
@@ -154,8 +151,8 @@ def test_the_list_in_english(seller: Console) -> None:
 # --- one invoice --------------------------------------------------------------------------------
 
 
-def test_the_detail_shows_the_invoice_its_proof_and_history(client, seller: Console, ready: Issuer) -> None:
-    number = issue(client, ready, B2B)
+def test_the_detail_shows_the_invoice_its_proof_and_history(client, seller: Console, issuer: Issuer) -> None:
+    number = issue(client, issuer, B2B)
     page = text_of(seller.get(f"/console/invoices/{number}"))
     assert number in page and "22099131" in page and "顧問服務" in page
     shown = totals(seller.get(f"/console/invoices/{number}"))
@@ -167,16 +164,16 @@ def test_the_detail_shows_the_invoice_its_proof_and_history(client, seller: Cons
     assert "歷程" in page and "開立" in page
 
 
-def test_the_detail_in_english(client, seller: Console, ready: Issuer) -> None:
-    number = issue(client, ready, B2C_CARRIER)
+def test_the_detail_in_english(client, seller: Console, issuer: Issuer) -> None:
+    number = issue(client, issuer, B2C_CARRIER)
     page = text_of(seller.get(f"/console/invoices/{number}?lang=en"))
     for text in ("History", "Download the proof PDF", "Cancel the invoice", "Issue an allowance", "Business tax"):
         assert text in page
     assert "歷程" not in page
 
 
-def test_downloads_are_the_api_documents(client, seller: Console, ready: Issuer) -> None:
-    number = issue(client, ready, B2C_CARRIER)
+def test_downloads_are_the_api_documents(client, seller: Console, issuer: Issuer) -> None:
+    number = issue(client, issuer, B2C_CARRIER)
     for layout in ("proof", "a4"):
         response = seller.get(f"/console/invoices/{number}/pdf?layout={layout}&download=true")
         assert response.status_code == 302
@@ -192,19 +189,11 @@ def test_downloads_are_the_api_documents(client, seller: Console, ready: Issuer)
 # --- another merchant -----------------------------------------------------------------------------
 
 
-def test_another_merchant_finds_nothing_of_an_invoice(client, ready: Issuer, staff_headers, new_merchant) -> None:
-    number = issue(client, ready, B2B)
-    line = {
-        "original_invoice_number": number,
-        "description": "折讓",
-        "quantity": "1",
-        "unit_price": "105",
-        "tax_type": "1",
-    }
-    allowance = body_of(post_json(client, "/v1/allowances", {"items": [line]}, ready.headers))["allowance_number"]
+def test_another_merchant_finds_nothing_of_an_invoice(client, issuer: Issuer, staff_headers, new_merchant) -> None:
+    number = issue(client, issuer, B2B)
+    allowance = body_of(allow(client, issuer, number))["allowance_number"]
     other = make_issuer(client, staff_headers, new_merchant)
-    stranger = Console(client)
-    stranger.sign_in(other.ubn)
+    stranger = console_of(client, other.ubn)
     base = f"/console/invoices/{number}"
     for path in (
         base,
@@ -230,21 +219,14 @@ def test_another_merchant_finds_nothing_of_an_invoice(client, ready: Issuer, sta
     for path, form in forms.items():
         response = stranger.post(path, form)
         assert response.status_code == 404, (path, response.status_code)
-    after = detail(client, ready, number)
+    after = detail(client, issuer, number)
     assert after["status"] == "issued" and after["allowance_count"] == 1
     assert [h["event"] for h in after["history"]] == ["issued", "allowance"]
 
 
-def test_an_allowance_of_another_invoice_is_not_found_under_this_one(client, seller: Console, ready: Issuer) -> None:
-    one, two = issue(client, ready, B2B), issue(client, ready, B2B)
-    line = {
-        "original_invoice_number": one,
-        "description": "折讓",
-        "quantity": "1",
-        "unit_price": "105",
-        "tax_type": "1",
-    }
-    allowance = body_of(post_json(client, "/v1/allowances", {"items": [line]}, ready.headers))["allowance_number"]
+def test_an_allowance_of_another_invoice_is_not_found_under_this_one(client, seller: Console, issuer: Issuer) -> None:
+    one, two = issue(client, issuer, B2B), issue(client, issuer, B2B)
+    allowance = body_of(allow(client, issuer, one))["allowance_number"]
     assert seller.get(f"/console/invoices/{two}/allowances/{allowance}/cancel").status_code == 404
     assert seller.get(f"/console/invoices/{one}/allowances/{allowance}/cancel").status_code == 200
 
@@ -277,8 +259,8 @@ def test_every_invoice_page_needs_sign_in(console: Console) -> None:
 # --- cancel (作廢) ----------------------------------------------------------------------------------
 
 
-def test_cancel_says_the_deadline_then_cancels(client, seller: Console, ready: Issuer) -> None:
-    number = issue(client, ready, B2C_CARRIER)
+def test_cancel_says_the_deadline_then_cancels(client, seller: Console, issuer: Issuer) -> None:
+    number = issue(client, issuer, B2C_CARRIER)
     today = datetime.now(TAIWAN_TZ).date()
     # The period ends with an even month; its return is due the 15th of the month after.
     end_month = (today.month + 1) // 2 * 2
@@ -287,10 +269,10 @@ def test_cancel_says_the_deadline_then_cancels(client, seller: Console, ready: I
     assert page.status_code == 200 and deadline in text_of(page) and "無法復原" in text_of(page)
     missing = seller.post(f"/console/invoices/{number}/cancel", {"reason": ""})
     assert missing.status_code == 422 and error_under(missing, "f-reason")
-    assert detail(client, ready, number)["status"] == "issued"
+    assert detail(client, issuer, number)["status"] == "issued"
     done = seller.post(f"/console/invoices/{number}/cancel", {"reason": "客戶退貨"})
     assert done.status_code == 303 and done.headers["Location"] == f"/console/invoices/{number}?done=cancelled"
-    after = detail(client, ready, number)
+    after = detail(client, issuer, number)
     assert after["status"] == "cancelled" and after["cancellation"]["reason"] == "客戶退貨"
     page = text_of(seller.get(done.headers["Location"]))
     assert "發票已作廢" in page and "客戶退貨" in page
@@ -298,8 +280,8 @@ def test_cancel_says_the_deadline_then_cancels(client, seller: Console, ready: I
     assert again.status_code == 422 and "僅已開立的發票" in text_of(again)
 
 
-def test_cancel_after_the_deadline_asks_for_the_approval_number(client, seller: Console, ready, monkeypatch) -> None:
-    number = issue(client, ready, B2C_CARRIER)
+def test_cancel_after_the_deadline_asks_for_the_approval_number(client, seller: Console, issuer, monkeypatch) -> None:
+    number = issue(client, issuer, B2C_CARRIER)
     monkeypatch.setattr(deps, "rules_clock", lambda: ShiftedClock(timedelta(days=100)))
     page = text_of(seller.get(f"/console/invoices/{number}/cancel"))
     assert "已逾申報期限" in page and "專案作廢核准文號（必填）" in page
@@ -308,13 +290,13 @@ def test_cancel_after_the_deadline_asks_for_the_approval_number(client, seller: 
     done = seller.post(
         f"/console/invoices/{number}/cancel", {"reason": "退貨", "return_tax_document_number": "北區國稅字第1號"}
     )
-    assert done.status_code == 303 and detail(client, ready, number)["status"] == "cancelled"
+    assert done.status_code == 303 and detail(client, issuer, number)["status"] == "cancelled"
 
 
 # --- void and re-issue (註銷重開, 補打統編) -------------------------------------------------------------
 
 
-def test_adding_the_buyers_ubn_by_void_and_reissue(client, seller: Console, ready: Issuer) -> None:
+def test_adding_the_buyers_ubn_by_void_and_reissue(client, seller: Console, issuer: Issuer) -> None:
     number = issued_number(seller.post("/console/issue", b2c_carrier_form(form_key(seller), delivery="print")))
     page = text_of(seller.get(f"/console/invoices/{number}/void"))
     assert "48 小時" in page and 'id="delivery-print" name="delivery" value="print" checked' in page
@@ -323,7 +305,7 @@ def test_adding_the_buyers_ubn_by_void_and_reissue(client, seller: Console, read
     assert missing.status_code == 422 and error_under(missing, "f-buyer-name")
     done = seller.post(f"/console/invoices/{number}/void", {**form, "buyer.name": "台積電"})
     assert done.status_code == 303 and done.headers["Location"].endswith("?done=voided")
-    after = detail(client, ready, number)
+    after = detail(client, issuer, number)
     assert after["buyer"]["ubn"] == "22099131" and after["status"] == "issued"
     # the same 3 x 105 = 315 now to a business: sales 300 and tax 15 shown apart
     assert (after["amounts"]["sales_amount"], after["amounts"]["tax_amount"], after["amounts"]["total_amount"]) == (
@@ -334,8 +316,8 @@ def test_adding_the_buyers_ubn_by_void_and_reissue(client, seller: Console, read
     assert [h["event"] for h in after["history"]] == ["issued", "voided", "reissued"]
 
 
-def test_void_after_48_hours_is_closed(client, seller: Console, ready: Issuer, monkeypatch) -> None:
-    number = issue(client, ready, B2C_CARRIER)
+def test_void_after_48_hours_is_closed(client, seller: Console, issuer: Issuer, monkeypatch) -> None:
+    number = issue(client, issuer, B2C_CARRIER)
     monkeypatch.setattr(deps, "rules_clock", lambda: ShiftedClock(timedelta(hours=49)))
     page = text_of(seller.get(f"/console/invoices/{number}/void"))
     assert "已超過註銷重開期限" in page and 'name="reason"' not in page
@@ -348,10 +330,10 @@ def test_void_after_48_hours_is_closed(client, seller: Console, ready: Issuer, m
 # --- allowances (折讓) ------------------------------------------------------------------------------
 
 
-def test_an_allowance_is_reviewed_then_issued_once_then_cancelled(client, seller: Console, ready: Issuer) -> None:
+def test_an_allowance_is_reviewed_then_issued_once_then_cancelled(client, seller: Console, issuer: Issuer) -> None:
     number = issue(
         client,
-        ready,
+        issuer,
         {**B2B, "items": [{"description": "顧問服務", "quantity": "3", "unit_price": "105", "tax_type": "1"}]},
     )
     form_page = text_of(seller.get(f"/console/invoices/{number}/allowance"))
@@ -369,12 +351,12 @@ def test_an_allowance_is_reviewed_then_issued_once_then_cancelled(client, seller
     # 105 tax-inclusive: 105 / 1.05 = 100 before tax, tax 5; 315 - 105 = 210 still allowable
     assert (shown["折讓金額（未稅）"], shown["折讓稅額"], shown["折讓合計"]) == ("100", "5", "105")
     assert shown["原發票剩餘可折讓（折讓後）"] == "210"
-    assert detail(client, ready, number)["allowance_count"] == 0, "the review issues nothing"
+    assert detail(client, issuer, number)["allowance_count"] == 0, "the review issues nothing"
     confirm = {**form, "step": "confirm"}
     first = seller.post(f"/console/invoices/{number}/allowance", confirm)
     second = seller.post(f"/console/invoices/{number}/allowance", confirm)  # a double click
     assert first.status_code == second.status_code == 303
-    after = detail(client, ready, number)
+    after = detail(client, issuer, number)
     assert (after["allowance_count"], after["allowance_remaining"]) == (1, 210)
     page = text_of(seller.get(first.headers["Location"]))
     assert "折讓單已開立" in page
@@ -383,12 +365,12 @@ def test_an_allowance_is_reviewed_then_issued_once_then_cancelled(client, seller
     assert "105" in cancel_page and "無法復原" in cancel_page
     done = seller.post(f"/console/invoices/{number}/allowances/{allowance}/cancel", {"reason": "誤開"})
     assert done.status_code == 303
-    after = detail(client, ready, number)
+    after = detail(client, issuer, number)
     assert (after["allowance_count"], after["allowance_remaining"]) == (0, 315)
 
 
-def test_an_allowance_too_large_is_refused_at_the_items(client, seller: Console, ready: Issuer) -> None:
-    number = issue(client, ready, B2B)  # 1380
+def test_an_allowance_too_large_is_refused_at_the_items(client, seller: Console, issuer: Issuer) -> None:
+    number = issue(client, issuer, B2B)  # 1380
     form = {"idempotency_key": "k" * 24, "items[0].quantity": "2", "items[0].unit_price": "1380", "step": "confirm"}
     response = seller.post(f"/console/invoices/{number}/allowance", form)
     assert response.status_code == 422 and "超過原發票總計" in html.unescape(text_of(response))
@@ -396,19 +378,12 @@ def test_an_allowance_too_large_is_refused_at_the_items(client, seller: Console,
     assert bad.status_code == 422 and error_under(bad, "f-items-0-quantity")
     nothing = seller.post(f"/console/invoices/{number}/allowance", {"items[0].quantity": ""})
     assert nothing.status_code == 422 and "至少於一個品項" in text_of(nothing)
-    assert detail(client, ready, number)["allowance_count"] == 0
+    assert detail(client, issuer, number)["allowance_count"] == 0
 
 
-def test_an_invoice_with_an_allowance_cannot_be_cancelled_until_the_allowance_is(client, seller, ready) -> None:
-    number = issue(client, ready, B2B)
-    line = {
-        "original_invoice_number": number,
-        "description": "折讓",
-        "quantity": "1",
-        "unit_price": "105",
-        "tax_type": "1",
-    }
-    assert post_json(client, "/v1/allowances", {"items": [line]}, ready.headers).status_code == 201
+def test_an_invoice_with_an_allowance_cannot_be_cancelled_until_the_allowance_is(client, seller, issuer) -> None:
+    number = issue(client, issuer, B2B)
+    assert allow(client, issuer, number).status_code == 201
     page = text_of(seller.get(f"/console/invoices/{number}/cancel"))
     assert "請先作廢折讓單" in page and 'name="reason"' not in page
     refused = seller.post(f"/console/invoices/{number}/cancel", {"reason": "退貨"})
@@ -418,8 +393,8 @@ def test_an_invoice_with_an_allowance_cannot_be_cancelled_until_the_allowance_is
 # --- send again -----------------------------------------------------------------------------------
 
 
-def test_send_again_queues_the_notice(client, seller: Console, ready: Issuer) -> None:
-    number = issue(client, ready, B2C_CARRIER)
+def test_send_again_queues_the_notice(client, seller: Console, issuer: Issuer) -> None:
+    number = issue(client, issuer, B2C_CARRIER)
     page = text_of(seller.get(f"/console/invoices/{number}/notify"))
     assert "buyer@example.com" in page and "不會改變" in page
     none = seller.post(f"/console/invoices/{number}/notify", {})
@@ -428,12 +403,12 @@ def test_send_again_queues_the_notice(client, seller: Console, ready: Issuer) ->
     assert bad.status_code == 422 and error_under(bad, "f-mobile")
     done = seller.post(f"/console/invoices/{number}/notify", {"channels": "email", "email": "again@example.com"})
     assert done.status_code == 303 and done.headers["Location"].endswith("?done=notified")
-    history = detail(client, ready, number)["history"]
+    history = detail(client, issuer, number)["history"]
     assert history[-1]["event"] == "notified" and history[-1]["detail"]["channels"] == ["email"]
 
 
-def test_send_again_without_any_address_says_so(client, seller: Console, ready: Issuer) -> None:
-    number = issue(client, ready, {**B2C_CARRIER, "buyer": {"name": "無信箱"}})
+def test_send_again_without_any_address_says_so(client, seller: Console, issuer: Issuer) -> None:
+    number = issue(client, issuer, {**B2C_CARRIER, "buyer": {"name": "無信箱"}})
     response = seller.post(f"/console/invoices/{number}/notify", {"channels": "email"})
     assert response.status_code == 422 and "沒有可寄送的對象" in text_of(response)
 

@@ -10,27 +10,13 @@ import html
 import re
 from typing import Any
 
-import pytest
-
 from tests.api.conftest import body_of, register_business
-from tests.api.test_invoices import Issuer, make_issuer
-from tests.web.conftest import Console, text_of
+from tests.api.test_invoices import Issuer
+from tests.web.conftest import Console, console_of, text_of
+from tests.web.tracks_setup import ready_to_issue
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 _ROW = re.compile(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>')
-
-
-@pytest.fixture
-def ready(client, staff_headers, new_merchant) -> Issuer:
-    """A merchant with an activated track, booklets on the online channel and its QR key set."""
-    return make_issuer(client, staff_headers, new_merchant)
-
-
-@pytest.fixture
-def seller(client, ready: Issuer) -> Console:
-    browser = Console(client)
-    browser.sign_in(ready.ubn)
-    return browser
 
 
 def form_key(browser: Console) -> str:
@@ -151,49 +137,49 @@ def test_preview_of_a_consumer_invoice_shows_the_tax_inside_the_total(seller: Co
     assert (shown["總計"], shown["營業稅（內含）"], shown["銷售額（未稅）"]) == ("315", "15", "300")
 
 
-def test_preview_names_the_first_problem_and_takes_no_number(client, seller: Console, ready: Issuer) -> None:
+def test_preview_names_the_first_problem_and_takes_no_number(client, seller: Console, issuer: Issuer) -> None:
     bad = seller.post("/console/issue/preview", b2c_carrier_form("k" * 24, **{"carrier.id": "ABC"}))
     assert "尚無法試算" in text_of(bad) and "載具號碼" in text_of(bad) and "總計" not in totals(bad)
     for _ in range(3):
         seller.post("/console/issue/preview", b2c_carrier_form("k" * 24))
     number = issued_number(seller.post("/console/issue", b2c_carrier_form(form_key(seller))))
-    assert number == f"{ready.track}{ready.begin:08d}", "previews took no number: the first invoice has the first one"
+    assert number == f"{issuer.track}{issuer.begin:08d}", "previews took no number: the first invoice has the first one"
 
 
 # --- issuing ------------------------------------------------------------------------------------
 
 
-def test_issuing_a_b2c_carrier_invoice_opens_it(client, seller: Console, ready: Issuer) -> None:
+def test_issuing_a_b2c_carrier_invoice_opens_it(client, seller: Console, issuer: Issuer) -> None:
     number = issued_number(seller.post("/console/issue", b2c_carrier_form(form_key(seller))))
     page = seller.get(f"/console/invoices/{number}?done=issued")
     assert page.status_code == 200 and "發票已開立" in text_of(page) and number in text_of(page)
-    invoice = body_of(client.http.get(f"/v1/invoices/{number}", headers=ready.headers))
+    invoice = body_of(client.http.get(f"/v1/invoices/{number}", headers=issuer.headers))
     assert invoice["channel"] == "online" and invoice["carrier"] == {"type": "3J0002", "id": "/ABC+123"}
     assert invoice["print_mark"] is False
     assert invoice["amounts"]["total_amount"] == 315 and invoice["amounts"]["tax_amount"] == 0
-    assert invoice["history"][0]["actor"] == f"merchant:{ready.ubn}"
+    assert invoice["history"][0]["actor"] == f"merchant:{issuer.ubn}"
 
 
-def test_a_lower_case_mobile_barcode_is_taken_as_printed(client, seller: Console, ready: Issuer) -> None:
+def test_a_lower_case_mobile_barcode_is_taken_as_printed(client, seller: Console, issuer: Issuer) -> None:
     number = issued_number(
         seller.post("/console/issue", b2c_carrier_form(form_key(seller), **{"carrier.id": "/abc+123"}))
     )
-    invoice = body_of(client.http.get(f"/v1/invoices/{number}", headers=ready.headers))
+    invoice = body_of(client.http.get(f"/v1/invoices/{number}", headers=issuer.headers))
     assert invoice["carrier"]["id"] == "/ABC+123"
 
 
-def test_a_donated_and_a_printed_consumer_invoice(client, seller: Console, ready: Issuer) -> None:
+def test_a_donated_and_a_printed_consumer_invoice(client, seller: Console, issuer: Issuer) -> None:
     donated = issued_number(
         seller.post("/console/issue", b2c_carrier_form(form_key(seller), delivery="donation", donation_code="8585"))
     )
     printed = issued_number(seller.post("/console/issue", b2c_carrier_form(form_key(seller), delivery="print")))
-    first = body_of(client.http.get(f"/v1/invoices/{donated}", headers=ready.headers))
-    second = body_of(client.http.get(f"/v1/invoices/{printed}", headers=ready.headers))
+    first = body_of(client.http.get(f"/v1/invoices/{donated}", headers=issuer.headers))
+    second = body_of(client.http.get(f"/v1/invoices/{printed}", headers=issuer.headers))
     assert (first["donation_code"], first["carrier"], first["print_mark"]) == ("8585", None, False)
     assert (second["donation_code"], second["carrier"], second["print_mark"]) == (None, None, True)
 
 
-def test_a_member_carrier_and_a_citizen_certificate(client, seller: Console, ready: Issuer) -> None:
+def test_a_member_carrier_and_a_citizen_certificate(client, seller: Console, issuer: Issuer) -> None:
     member = b2c_carrier_form(
         form_key(seller), carrier_kind="member", **{"carrier.type": "EJ0010", "carrier.id": "member-42"}
     )
@@ -202,53 +188,53 @@ def test_a_member_carrier_and_a_citizen_certificate(client, seller: Console, rea
     )
     one = issued_number(seller.post("/console/issue", member))
     two = issued_number(seller.post("/console/issue", citizen))
-    assert body_of(client.http.get(f"/v1/invoices/{one}", headers=ready.headers))["carrier"] == {
+    assert body_of(client.http.get(f"/v1/invoices/{one}", headers=issuer.headers))["carrier"] == {
         "type": "EJ0010",
         "id": "member-42",
     }
-    assert body_of(client.http.get(f"/v1/invoices/{two}", headers=ready.headers))["carrier"]["type"] == "CQ0001"
+    assert body_of(client.http.get(f"/v1/invoices/{two}", headers=issuer.headers))["carrier"]["type"] == "CQ0001"
 
 
-def test_a_double_submit_issues_one_invoice(client, seller: Console, ready: Issuer) -> None:
+def test_a_double_submit_issues_one_invoice(client, seller: Console, issuer: Issuer) -> None:
     form = b2c_carrier_form(form_key(seller))
     first = issued_number(seller.post("/console/issue", form))
     again = issued_number(seller.post("/console/issue", form))  # the second click, or the form sent again
     assert again == first
-    assert [i["invoice_number"] for i in invoices_of(client, ready)] == [first]
+    assert [i["invoice_number"] for i in invoices_of(client, issuer)] == [first]
 
 
 def test_the_same_form_changed_and_sent_again_is_not_a_second_invoice_by_accident(
-    client, seller: Console, ready: Issuer
+    client, seller: Console, issuer: Issuer
 ) -> None:
     key = form_key(seller)
     first = issued_number(seller.post("/console/issue", b2c_carrier_form(key)))
     changed = seller.post("/console/issue", b2c_carrier_form(key, **{"items[0].quantity": "4"}))
     assert changed.status_code == 422 and "已開立過一張發票" in text_of(changed)
-    assert len(invoices_of(client, ready)) == 1
+    assert len(invoices_of(client, issuer)) == 1
     fresh = _KEY.search(text_of(changed))
     assert fresh and fresh.group(1) != key, "the page gets a new key: sending it now is a deliberate second invoice"
     second = issued_number(
         seller.post("/console/issue", b2c_carrier_form(fresh.group(1), **{"items[0].quantity": "4"}))
     )
-    assert second != first and len(invoices_of(client, ready)) == 2
+    assert second != first and len(invoices_of(client, issuer)) == 2
 
 
-def test_a_form_without_its_key_issues_nothing(client, seller: Console, ready: Issuer) -> None:
+def test_a_form_without_its_key_issues_nothing(client, seller: Console, issuer: Issuer) -> None:
     response = seller.post("/console/issue", b2c_carrier_form("not a key"))
     assert response.status_code == 422 and "表單已過期" in text_of(response)
-    assert invoices_of(client, ready) == []
+    assert invoices_of(client, issuer) == []
 
 
 # --- errors next to the field they name ----------------------------------------------------------
 
 
-def test_a_bad_quantity_is_shown_under_that_rows_quantity(client, seller: Console, ready: Issuer) -> None:
+def test_a_bad_quantity_is_shown_under_that_rows_quantity(client, seller: Console, issuer: Issuer) -> None:
     response = seller.post("/console/issue", b2c_carrier_form(form_key(seller), **{"items[0].quantity": "abc"}))
     assert response.status_code == 422
     assert "數量" in error_under(response, "f-items-0-quantity")
     assert 'aria-invalid="true"' in text_of(response)
     assert 'value="abc"' in text_of(response), "what was typed stays"
-    assert invoices_of(client, ready) == []
+    assert invoices_of(client, issuer) == []
 
 
 def test_an_error_on_the_second_typed_row_lands_on_that_row(seller: Console) -> None:
@@ -297,8 +283,7 @@ def test_errors_are_in_english_on_the_english_page(seller: Console) -> None:
 
 def test_a_merchant_not_set_up_is_told_what_to_set(client, new_merchant) -> None:
     merchant = new_merchant()  # no QR key, no track
-    browser = Console(client)
-    browser.sign_in(merchant.ubn)
+    browser = console_of(client, merchant.ubn)
     page = text_of(browser.get("/console/issue"))
     assert "QR Code 加密金鑰" in page and 'href="/console/settings"' in page
     refused = browser.post("/console/issue", b2c_carrier_form(form_key(browser)))
@@ -347,7 +332,7 @@ def test_the_buyer_ubn_fills_the_registered_name(client, seller: Console, staff_
 
 
 def test_a_registered_buyer_without_a_name_is_filled_in_for_review(
-    client, seller: Console, staff_headers, ready
+    client, seller: Console, staff_headers, issuer
 ) -> None:
     from tests.api.conftest import random_ubn
 
@@ -356,32 +341,25 @@ def test_a_registered_buyer_without_a_name_is_filled_in_for_review(
     response = seller.post("/console/issue", b2b_form(form_key(seller), buyer, **{"buyer.name": ""}))
     assert response.status_code == 422 and "已依稅籍資料帶入" in error_under(response, "f-buyer-name")
     assert f'value="{html.escape(name)}"' in text_of(response)
-    assert invoices_of(client, ready) == [], "nothing is issued until the merchant has seen the name"
+    assert invoices_of(client, issuer) == [], "nothing is issued until the merchant has seen the name"
 
 
 def test_a_merchant_without_numbers_on_the_online_channel_is_sent_to_the_tracks(client, new_merchant) -> None:
-    import json
-
     merchant = new_merchant()
-    client.http.patch(
-        "/v1/merchant",
-        headers={"Content-Type": "application/json", **merchant.headers},
-        body=json.dumps({"settings": {"qr_aes_key": "FE05F029154F6AA67A78B338ED2F6601"}}),
-    )
-    browser = Console(client)
-    browser.sign_in(merchant.ubn)
+    ready_to_issue(client, merchant.headers)
+    browser = console_of(client, merchant.ubn)
     refused = browser.post("/console/issue", b2c_carrier_form(form_key(browser)))
     assert refused.status_code == 422 and "無可用發票號碼" in text_of(refused)
     assert 'href="/console/tracks"' in text_of(refused)
 
 
-def test_a_business_invoice_may_keep_the_buyers_mobile_barcode(client, seller: Console, ready: Issuer) -> None:
+def test_a_business_invoice_may_keep_the_buyers_mobile_barcode(client, seller: Console, issuer: Issuer) -> None:
     bad = seller.post("/console/issue", b2b_form(form_key(seller), "22099131", b2b_barcode="/AB"))
     assert bad.status_code == 422 and "手機條碼" in error_under(bad, "f-b2b_barcode")
     number = issued_number(
         seller.post("/console/issue", b2b_form(form_key(seller), "22099131", b2b_barcode="/abc+123"))
     )
-    invoice = body_of(client.http.get(f"/v1/invoices/{number}", headers=ready.headers))
+    invoice = body_of(client.http.get(f"/v1/invoices/{number}", headers=issuer.headers))
     assert invoice["carrier"] == {"type": "3J0002", "id": "/ABC+123"} and invoice["buyer"]["ubn"] == "22099131"
     void_page = text_of(seller.get(f"/console/invoices/{number}/void"))
     assert 'name="b2b_barcode" type="text" value="/ABC+123"' in void_page, "a re-issue starts from the barcode kept"

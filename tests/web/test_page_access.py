@@ -13,7 +13,7 @@ import pytest
 
 import app  # noqa: F401 - importing the app registers every page in PAGES
 from chalicelib.web.pages import PAGES
-from tests.web.conftest import Console
+from tests.web.conftest import Console, issued_initial_password
 
 # path -> who may open it
 PAGE_ACCESS: dict[str, str] = {
@@ -122,9 +122,7 @@ def _as(kind: str, client: Any, callers: dict[str, Any]) -> Console:
     if kind == "merchant":
         browser.sign_in(callers["merchant"].ubn, callers["merchant"].password)
     elif kind == "staff":
-        from tests.api.conftest import STAFF_PASSWORD, STAFF_USERNAME
-
-        assert browser.post("/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD}).status_code == 303
+        browser.sign_in_staff()
     return browser
 
 
@@ -167,13 +165,7 @@ def test_every_change_without_the_csrf_token_is_refused(client, callers, path: s
 @pytest.fixture(scope="module")
 def initial_password_holder(client, staff_headers) -> tuple[str, str]:
     """A business the tax office has just issued an initial password to."""
-    from tests.api.conftest import body_of, post_json, random_ubn, register_business
-
-    ubn = random_ubn()
-    register_business(client, staff_headers, ubn)
-    issued = post_json(client, f"/v1/admin/merchants/{ubn}/credentials", {}, staff_headers)
-    assert issued.status_code == 201, issued.body
-    return ubn, body_of(issued)["initial_password"]
+    return issued_initial_password(client, staff_headers)
 
 
 @pytest.mark.parametrize(

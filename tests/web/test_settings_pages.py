@@ -8,12 +8,11 @@ import hmac
 import json
 import re
 import time
-from html import unescape
 
 import pytest
 
 from tests.api.conftest import body_of, last_code_sent_to
-from tests.web.conftest import text_of
+from tests.web.conftest import error_text, text_of
 
 QR_KEY = "9C4A1E77D2B05F3386E1A0C4D59B7E21"
 SECTIONS = ("profile", "receivers", "api-keys", "webhook", "qr-key", "issuing")
@@ -21,13 +20,6 @@ SECTIONS = ("profile", "receivers", "api-keys", "webhook", "qr-key", "issuing")
 
 def _profile(client, merchant) -> dict:
     return body_of(client.http.get("/v1/merchant", headers=merchant.headers))
-
-
-def _error(page: str, input_id: str) -> str:
-    """The error shown under one input (the macros give it the id <input id>-error)."""
-    match = re.search(rf'id="{re.escape(input_id)}-error"[^>]*>([^<]+)<', page)
-    assert match, f"no error under {input_id}"
-    return unescape(match.group(1))
 
 
 def _notify(client, ubn: str, secret: str) -> int:
@@ -110,10 +102,10 @@ def test_the_profile_is_saved_and_errors_sit_next_to_their_field(signed_in, clie
         {"person_in_charge": "陳美玲", "phone": "", "email": "not-an-email", "address": "臺北市"},
     )
     assert bad_email.status_code == 422
-    assert "電子郵件格式不正確" in _error(text_of(bad_email), "f-email")
+    assert "電子郵件格式不正確" in error_text(text_of(bad_email), "f-email")
     assert 'value="not-an-email"' in text_of(bad_email)  # what was typed stays, to be corrected
     no_address = browser.post("/console/settings/profile", {"person_in_charge": "x", "phone": "", "address": " "})
-    assert no_address.status_code == 422 and _error(text_of(no_address), "f-address")
+    assert no_address.status_code == 422 and error_text(text_of(no_address), "f-address")
     assert _profile(client, merchant)["person_in_charge"] == "陳美玲"  # nothing of a refused form is kept
 
 
@@ -139,7 +131,7 @@ def test_an_email_is_verified_with_the_code_it_received(signed_in, client) -> No
     wrong = "000000" if code != "000000" else "111111"
     refused = browser.post("/console/settings/receivers/verify", {"channel": "email", "code": wrong})
     assert refused.status_code == 422
-    assert "驗證碼不正確" in _error(text_of(refused), "email-code")
+    assert "驗證碼不正確" in error_text(text_of(refused), "email-code")
     assert _profile(client, merchant)["receivers"]["email"]["verified"] is False
 
     done = browser.post("/console/settings/receivers/verify", {"channel": "email", "code": code})
@@ -157,10 +149,10 @@ def test_a_bad_mobile_number_is_refused_next_to_it_and_sends_nothing(signed_in, 
     browser, merchant = signed_in()
     refused = browser.post("/console/settings/receivers", {"channel": "mobile", "mobile": "0212345678"})
     assert refused.status_code == 422
-    assert "09xxxxxxxx" in _error(text_of(refused), "f-mobile")
+    assert "09xxxxxxxx" in error_text(text_of(refused), "f-mobile")
     assert "mobile" not in _profile(client, merchant)["receivers"]
     empty = browser.post("/console/settings/receivers", {"channel": "mobile", "mobile": ""})
-    assert empty.status_code == 422 and _error(text_of(empty), "f-mobile")
+    assert empty.status_code == 422 and error_text(text_of(empty), "f-mobile")
 
 
 def test_a_mobile_is_stored_in_e164_and_verified(signed_in, client) -> None:
@@ -200,9 +192,9 @@ def test_a_new_api_key_is_shown_once_and_works(signed_in, client) -> None:
 def test_a_key_needs_a_name_and_a_permission(signed_in) -> None:
     browser, _ = signed_in()
     no_scope = browser.post("/console/settings/api-keys", {"name": "ERP"})
-    assert no_scope.status_code == 422 and "請至少選擇一項權限" in _error(text_of(no_scope), "scopes")
+    assert no_scope.status_code == 422 and "請至少選擇一項權限" in error_text(text_of(no_scope), "scopes")
     no_name = browser.post("/console/settings/api-keys", {"name": "  ", "scopes": ["invoices:read"]})
-    assert no_name.status_code == 422 and _error(text_of(no_name), "f-name")
+    assert no_name.status_code == 422 and error_text(text_of(no_name), "f-name")
     assert "尚未建立任何金鑰" in text_of(browser.get("/console/settings/api-keys"))
 
 
@@ -245,7 +237,7 @@ def test_the_webhook_secret_is_shown_once_and_rotating_needs_a_confirmation(sign
     assert "已設定" in page and first.group(1) not in page
 
     unconfirmed = browser.post("/console/settings/webhook", {})
-    assert unconfirmed.status_code == 422 and _error(text_of(unconfirmed), "f-confirm")
+    assert unconfirmed.status_code == 422 and error_text(text_of(unconfirmed), "f-confirm")
     assert _notify(client, merchant.ubn, first.group(1)) != 401  # still the same secret
 
     rotated = browser.post("/console/settings/webhook", {"confirm": "yes"})
@@ -264,9 +256,9 @@ def test_the_qr_key_is_set_checked_and_never_shown_back(signed_in, client) -> No
     assert "未設定" in page and "32 個十六進位字元" in page
     short = browser.post("/console/settings/qr-key", {"settings.qr_aes_key": QR_KEY[:31]})
     assert short.status_code == 422
-    assert "31" in _error(text_of(short), "f-settings-qr_aes_key")
+    assert "31" in error_text(text_of(short), "f-settings-qr_aes_key")
     not_hex = browser.post("/console/settings/qr-key", {"settings.qr_aes_key": "G" * 32})
-    assert not_hex.status_code == 422 and _error(text_of(not_hex), "f-settings-qr_aes_key")
+    assert not_hex.status_code == 422 and error_text(text_of(not_hex), "f-settings-qr_aes_key")
     assert _profile(client, merchant)["settings"]["qr_aes_key_set"] is False
 
     saved = browser.post("/console/settings/qr-key", {"settings.qr_aes_key": QR_KEY.lower()})
@@ -295,7 +287,7 @@ def test_issuing_defaults_are_the_settings_the_invoicing_reads(signed_in, client
         "qr_aes_key_set": False,
     }
     refused = browser.post("/console/settings/issuing", {"settings.low_stock_threshold": "-3"})
-    assert refused.status_code == 422 and _error(text_of(refused), "f-settings-low_stock_threshold")
+    assert refused.status_code == 422 and error_text(text_of(refused), "f-settings-low_stock_threshold")
     too_many = browser.post("/console/settings/issuing", {"settings.low_stock_threshold": "2000000"})
-    assert too_many.status_code == 422 and _error(text_of(too_many), "f-settings-low_stock_threshold")
+    assert too_many.status_code == 422 and error_text(text_of(too_many), "f-settings-low_stock_threshold")
     assert _profile(client, merchant)["settings"]["low_stock_threshold"] == 20

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from tests.api.conftest import (
-    STAFF_PASSWORD,
     STAFF_USERNAME,
     body_of,
     last_code_sent_to,
@@ -21,6 +19,7 @@ from tests.api.conftest import (
     random_ubn,
 )
 from tests.web.conftest import Console, text_of
+from tests.web.tracks_setup import random_begin, random_track
 
 STAFF_GETS = (
     "/staff",
@@ -41,25 +40,8 @@ STAFF_POSTS = (
 )
 
 
-@pytest.fixture
-def staff(client, staff_headers) -> Console:
-    """A browser signed in as the tax-office officer (staff_headers creates the account once)."""
-    browser = Console(client)
-    response = browser.post("/staff/login", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD})
-    assert response.status_code == 303, text_of(response)
-    return browser
-
-
 def _current() -> Period:
     return Period.from_date(datetime.now(TAIWAN_TZ).date())
-
-
-def _track() -> str:
-    return "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(2))
-
-
-def _begin(booklets: int) -> int:
-    return secrets.randbelow(1_000_000 - booklets) * 50
 
 
 def _error_of(page: str, field_id: str) -> str:
@@ -69,24 +51,8 @@ def _error_of(page: str, field_id: str) -> str:
 
 
 def _upload(browser: Console, path: str, fields: dict[str, str], filename: str, data: bytes) -> Any:
-    """A multipart form with one file, as a browser sends a file input."""
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in {"csrf_token": browser.csrf(), **fields}.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        "Content-Type: text/csv\r\n\r\n".encode()
-        + data
-        + b"\r\n"
-    )
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    return browser._keep(
-        browser.client.http.post(
-            path, headers=browser._headers({"Content-Type": f"multipart/form-data; boundary={boundary}"}), body=body
-        )
-    )
+    """A multipart form with one CSV file, as a browser sends a file input."""
+    return browser.post_multipart(path, fields, {"file": (filename, data, "text/csv")})
 
 
 def _register(staff: Console, ubn: str, name: str = "新開商行", status: str = "active") -> Any:
@@ -348,7 +314,7 @@ def test_an_import_without_a_file_asks_for_one(staff) -> None:
 
 def test_staff_allocate_a_range_and_see_it_listed(staff, new_merchant, client) -> None:
     merchant = new_merchant()
-    track, begin = _track(), _begin(2)
+    track, begin = random_track(), random_begin(2)
     response = _allocate(staff, merchant.ubn, track.lower(), begin, booklets=2)  # typed in lower case
     assert response.status_code == 303, text_of(response)
     page = text_of(staff.get(response.headers["Location"]))
@@ -364,7 +330,7 @@ def test_staff_allocate_a_range_and_see_it_listed(staff, new_merchant, client) -
 
 def test_an_overlapping_range_is_refused_next_to_the_first_number(staff, new_merchant) -> None:
     first, second = new_merchant(), new_merchant()
-    track, begin = _track(), _begin(4)
+    track, begin = random_track(), random_begin(4)
     assert _allocate(staff, first.ubn, track, begin, booklets=2).status_code == 303
     refused = _allocate(staff, second.ubn, track, begin + 50, booklets=2)
     assert refused.status_code == 422
@@ -388,7 +354,7 @@ def test_an_overlapping_range_is_refused_next_to_the_first_number(staff, new_mer
 )
 def test_a_wrong_allocation_is_refused_next_to_its_field(staff, new_merchant, overrides, field) -> None:
     merchant = new_merchant()
-    response = _allocate(staff, merchant.ubn, _track(), _begin(1), overrides=overrides)
+    response = _allocate(staff, merchant.ubn, random_track(), random_begin(1), overrides=overrides)
     assert response.status_code == 422
     assert _error_of(text_of(response), field), text_of(response)
 
@@ -396,7 +362,7 @@ def test_a_wrong_allocation_is_refused_next_to_its_field(staff, new_merchant, ov
 def test_numbers_go_only_to_an_active_business(staff) -> None:
     ubn = random_ubn()
     _register(staff, ubn, "停業商號", status="suspended")
-    response = _allocate(staff, ubn, _track(), _begin(1))
+    response = _allocate(staff, ubn, random_track(), random_begin(1))
     assert response.status_code == 422 and "營業中" in _error_of(text_of(response), "f-ubn")
 
 

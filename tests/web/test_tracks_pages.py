@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-from html import unescape
 from typing import Any
 
 import pytest
@@ -14,7 +12,7 @@ from lxml import etree
 
 from chalicelib.api import deps
 from tests.api.conftest import body_of, random_ubn
-from tests.web.conftest import Console, text_of
+from tests.web.conftest import Console, error_text, text_of
 from tests.web.tracks_setup import activate_and_assign, allocate, random_begin, random_track, this_period
 
 E0402 = "{urn:GEINV:eInvoiceMessage:E0402:4.1}"
@@ -24,26 +22,9 @@ def _tracks(client, merchant) -> list[dict[str, Any]]:
     return body_of(client.http.get("/v1/tracks", headers=merchant.headers))["items"]
 
 
-def _error(page: str, input_id: str) -> str:
-    match = re.search(rf'id="{re.escape(input_id)}-error"[^>]*>([^<]+)<', page)
-    assert match, f"no error under {input_id}"
-    return unescape(match.group(1))
-
-
 def _upload(browser: Console, filename: str, data: bytes, content_type: str) -> Any:
     """The allocation file as a browser sends a file input (multipart/form-data)."""
-    boundary = "----tracks-test-" + secrets.token_hex(8)
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{browser.csrf()}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            f"Content-Type: {content_type}\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    headers = browser._headers({"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    return browser._keep(browser.client.http.post("/console/tracks/import", headers=headers, body=body))
+    return browser.post_multipart("/console/tracks/import", {}, {"file": (filename, data, content_type)})
 
 
 def _e0501(ubn: str, track: str, begin: int, booklets: int) -> bytes:
@@ -169,21 +150,21 @@ def test_refused_activations_and_assignments_show_the_reason_next_to_the_field(
     track_id, _, _ = allocate(client, staff_headers, merchant.ubn, 2)
     too_many = browser.post(f"/console/tracks/{track_id}/activate", {"booklets": "5"})
     assert too_many.status_code == 422
-    assert "僅剩 2 本" in _error(text_of(too_many), "activate-booklets")
+    assert "僅剩 2 本" in error_text(text_of(too_many), "activate-booklets")
     not_a_number = browser.post(f"/console/tracks/{track_id}/activate", {"booklets": "兩本"})
-    assert not_a_number.status_code == 422 and "正整數" in _error(text_of(not_a_number), "activate-booklets")
+    assert not_a_number.status_code == 422 and "正整數" in error_text(text_of(not_a_number), "activate-booklets")
     browser.post(f"/console/tracks/{track_id}/activate", {"booklets": "1"})
 
     bad_device = browser.post(
         f"/console/tracks/{track_id}/channels", {"kind": "pos", "device": "till 1", "booklets": "1"}
     )
     assert bad_device.status_code == 422
-    assert "pos:<裝置代號>" in _error(text_of(bad_device), "f-device")
+    assert "pos:<裝置代號>" in error_text(text_of(bad_device), "f-device")
     more_than_free = browser.post(f"/console/tracks/{track_id}/channels", {"kind": "api", "booklets": "2"})
     assert more_than_free.status_code == 422
-    assert "僅剩 1 本" in _error(text_of(more_than_free), "assign-booklets")
+    assert "僅剩 1 本" in error_text(text_of(more_than_free), "assign-booklets")
     no_count = browser.post(f"/console/tracks/{track_id}/channels", {"kind": "api", "booklets": ""})
-    assert no_count.status_code == 422 and _error(text_of(no_count), "assign-booklets")
+    assert no_count.status_code == 422 and error_text(text_of(no_count), "assign-booklets")
     assert {b["channel"] for b in _tracks(client, merchant)[0]["booklets"]} == {None}
 
 
@@ -244,12 +225,12 @@ def test_a_file_with_another_merchants_range_is_refused_whole(signed_in, client)
     rows = [_csv_row(merchant.ubn, track, begin, 1), _csv_row(random_ubn(), track, begin + 50, 1)]
     refused = _upload(browser, "mixed.csv", "\n".join(rows).encode("cp950"), "text/csv")
     assert refused.status_code == 422
-    assert "不是您的" in _error(text_of(refused), "f-file")
+    assert "不是您的" in error_text(text_of(refused), "f-file")
     assert _tracks(client, merchant) == []
     garbage = _upload(browser, "broken.xml", b"<not-xml", "text/xml")
-    assert garbage.status_code == 422 and _error(text_of(garbage), "f-file")
+    assert garbage.status_code == 422 and error_text(text_of(garbage), "f-file")
     missing = browser.post("/console/tracks/import", {})
-    assert missing.status_code == 422 and "請選擇配號檔" in _error(text_of(missing), "f-file")
+    assert missing.status_code == 422 and "請選擇配號檔" in error_text(text_of(missing), "f-file")
 
 
 # --- blank-number report -----------------------------------------------------------------------
