@@ -23,6 +23,7 @@ from chalicelib.api import (
     registration,
     system,
     tracks,
+    working_calendar,
 )
 from chalicelib.api.middleware import request_context
 from chalicelib.observability import logger, metrics, tracer, tracing_enabled
@@ -52,6 +53,7 @@ for blueprint in (
     merchant,
     api_keys,
     admin,
+    working_calendar,
     tracks,
     invoices,
     invoice_lifecycle,

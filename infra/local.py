@@ -148,6 +148,12 @@ class DynamoDBLocal:
         self.process = None
 
 
+def _ignore_interrupt() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @dataclass
 class MotoServer:
     """moto in server mode, in its own process, serving S3, SES, SNS, SQS and SSM over HTTP."""
@@ -163,7 +169,12 @@ class MotoServer:
         self.port = self.port or free_port()
         command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Ctrl-C reaches the whole foreground group: moto must outlive it until the stack has
+            # saved the bucket (LocalStack.stop), which then terminates it.
+            preexec_fn=_ignore_interrupt,  # noqa: PLW1509 - only a signal disposition, before exec
         )
 
         def ping() -> None:
@@ -180,10 +191,16 @@ class MotoServer:
 
 @dataclass
 class LocalStack:
-    """DynamoDB Local + moto server, and the environment that points the platform at them."""
+    """DynamoDB Local + moto server, and the environment that points the platform at them.
+
+    ``data_dir`` keeps DynamoDB on disk; ``s3_dir`` keeps the artifacts bucket across restarts too.
+    moto holds S3 in memory only, so without it a restart kept every record and lost every PDF and
+    XML: the bucket is saved there when the stack stops and loaded back when it starts.
+    """
 
     stage: str = "local"
     data_dir: Path | None = None
+    s3_dir: Path | None = None
     dynamodb: DynamoDBLocal = field(init=False)
     moto: MotoServer = field(init=False)
 
@@ -201,8 +218,12 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        self.dynamodb.stop()
-        self.moto.stop()
+        try:
+            if self.s3_dir is not None and self.moto.process is not None and self.moto.process.poll() is None:
+                save_bucket(self.moto.endpoint, self.stage, self.s3_dir)
+        finally:
+            self.dynamodb.stop()
+            self.moto.stop()
 
     def environment(self) -> dict[str, str]:
         """What a process needs to reach these parts through boto3, and to name its resources."""
@@ -225,6 +246,8 @@ class LocalStack:
         """Create every table, the bucket and the queues if missing (idempotent, so a restart keeps data)."""
         create_tables(self.dynamodb.endpoint, self.stage)
         create_bucket(self.moto.endpoint, self.stage)
+        if self.s3_dir is not None:
+            load_bucket(self.moto.endpoint, self.stage, self.s3_dir)
         create_queues(self.moto.endpoint, self.stage)
         verify_sender(self.moto.endpoint)
 
@@ -267,6 +290,68 @@ def create_bucket(endpoint: str, stage: str) -> None:
     )
 
 
+_MANIFEST = "manifest.json"
+
+
+def save_bucket(endpoint: str, stage: str, directory: Path) -> int:
+    """Write the artifacts bucket's current objects under ``directory``; how many.
+
+    Each object's bytes go to ``objects/<n>`` and its key and headers to ``manifest.json``. The
+    whole snapshot is written beside the old one and swapped in by renames, so a stop cut short
+    leaves the previous snapshot whole rather than half of a new one."""
+    import json
+
+    s3 = _client("s3", endpoint)
+    bucket = ARTIFACTS.name(stage)
+    fresh = directory.with_name(directory.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    (fresh / "objects").mkdir(parents=True)
+    manifest: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for entry in page.get("Contents", []):
+            got = s3.get_object(Bucket=bucket, Key=entry["Key"])
+            file_name = f"{len(manifest):07d}"
+            (fresh / "objects" / file_name).write_bytes(got["Body"].read())
+            manifest.append(
+                {
+                    "key": entry["Key"],
+                    "file": file_name,
+                    "content_type": got.get("ContentType", "binary/octet-stream"),
+                    "content_disposition": got.get("ContentDisposition"),
+                }
+            )
+    (fresh / _MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    fresh.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+    return len(manifest)
+
+
+def load_bucket(endpoint: str, stage: str, directory: Path) -> int:
+    """Put the objects saved by ``save_bucket`` back into the (fresh) bucket; how many."""
+    import json
+
+    manifest_path = directory / _MANIFEST
+    if not manifest_path.exists():
+        return 0
+    s3 = _client("s3", endpoint)
+    bucket = ARTIFACTS.name(stage)
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest:
+        extra = {"ContentDisposition": entry["content_disposition"]} if entry.get("content_disposition") else {}
+        s3.put_object(
+            Bucket=bucket,
+            Key=entry["key"],
+            Body=(directory / "objects" / entry["file"]).read_bytes(),
+            ContentType=entry["content_type"],
+            **extra,
+        )
+    return len(manifest)
+
+
 def create_queues(endpoint: str, stage: str) -> None:
     """Each queue with its dead-letter queue. create_queue with the same attributes is a no-op."""
     sqs = _client("sqs", endpoint)
@@ -285,8 +370,8 @@ def verify_sender(endpoint: str) -> None:
 
 
 @contextlib.contextmanager
-def running(stage: str = "local", data_dir: Path | None = None) -> Iterator[LocalStack]:
-    stack = LocalStack(stage=stage, data_dir=data_dir).start()
+def running(stage: str = "local", data_dir: Path | None = None, s3_dir: Path | None = None) -> Iterator[LocalStack]:
+    stack = LocalStack(stage=stage, data_dir=data_dir, s3_dir=s3_dir).start()
     try:
         stack.create_resources()
         yield stack

@@ -31,6 +31,7 @@ from infra.scheduler import PeriodScheduler
 from infra.seed import remembered_secret, seed_demo
 
 DATA_DIR = ROOT / ".data" / "dynamodb"
+S3_DIR = ROOT / ".data" / "s3"  # the artifacts bucket, saved at stop and loaded at start (infra/local.py)
 
 
 class Handler(ChaliceRequestHandler):
@@ -115,14 +116,14 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR) -> None:
+def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_dir: Path | None = S3_DIR) -> None:
     # Ctrl-C and SIGTERM stop everything this started, even when the shell that launched us
     # made background jobs ignore SIGINT (Python then keeps ignoring it unless told otherwise).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
-    stack = LocalStack(stage=stage, data_dir=data_dir)
-    print(f"Starting DynamoDB Local (data in {data_dir}) and moto server…", flush=True)
+    stack = LocalStack(stage=stage, data_dir=data_dir, s3_dir=s3_dir)
+    print(f"Starting DynamoDB Local (data in {data_dir}) and moto server (S3 kept in {s3_dir})…", flush=True)
     worker: OutboxWorker | None = None
     scheduler: PeriodScheduler | None = None
     try:

@@ -23,9 +23,11 @@ from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
 from chalicelib.security.passwords import hash_password
+from chalicelib.services.merchant_profile import DEFAULT_LOW_STOCK_THRESHOLD
 from chalicelib.services.staff import create_staff
 from infra.demo_cert import DEMO_CERT_NAME, DEMO_CERT_UBN, ensure_demo_certificate
 from infra.local import LocalStack
+from infra.seed_period import registered_at, seed_previous_period
 
 DEMO_UBN = "12345675"
 DEMO_NAME = "示範商行 Demo Shop"
@@ -82,12 +84,13 @@ def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
                 "settings": {
                     "email_buyer": True,
                     "sms_buyer": False,
-                    "low_stock_threshold": 50,
+                    "low_stock_threshold": DEFAULT_LOW_STOCK_THRESHOLD,
                     "qr_aes_key": "FE05F029154F6AA67A78B338ED2F6601",
                 },
                 "signup_method": "tax_office",
                 "status": "active",
-                "created_at": now.isoformat(),
+                # Registered before the previous period, which is seeded as finished (seed_period.py).
+                "created_at": registered_at(now).isoformat(),
             },
             password_hash=hash_password(merchant_password),
             must_change_password=False,
@@ -96,6 +99,7 @@ def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
     yield f"  Merchant   UBN {DEMO_UBN!r}, password {merchant_password!r}  (POST /v1/auth/login)"
     yield from _seed_certificate_demo(registry, merchants, data_dir, clock.now())
     yield from _seed_tracks(clock.now())
+    yield from seed_previous_period(DEMO_UBN, DEMO_NAME, clock.now())
 
 
 def _seed_certificate_demo(

@@ -235,12 +235,16 @@ class DynamoTracks:
             if "ConditionalCheckFailed" not in reasons:
                 raise
             clash = begins[reasons.index("ConditionalCheckFailed")]
-            raise Conflict(
+            error = Conflict(
                 "TRACK_RANGE_OVERLAP",
                 f"Numbers {track}{clash:08d}-{clash + BOOKLET_SIZE - 1:08d} of period {period} are already allocated",
                 f"{period} 期 {track}{clash:08d}-{clash + BOOKLET_SIZE - 1:08d} 已經配號，不可重複配號",
                 "begin_no",
-            ) from exc
+            )
+            holder = get(_table(), f"GUARD#{period}#{track}#{clash:08d}", "GUARD")
+            if holder is not None and holder.get("ubn") != ubn:
+                error.mof_code = "E0113"  # 專用字軌已被其他營業人使用: the guard is another merchant's
+            raise error from exc
 
     def _delete_guards(self, rid: str, period: str, track: str, begins: Sequence[int]) -> None:
         for chunk in _chunks(list(begins)):

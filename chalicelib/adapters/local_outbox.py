@@ -43,18 +43,26 @@ def _moto_state(endpoint: str) -> dict[str, Any]:
 
 
 def _raw_email_parts(raw: str) -> tuple[str, str]:
-    from email import message_from_string
-    from email.message import Message
+    """Subject and plain-text body of a raw MIME mail, decoded as a mail reader shows them.
 
-    message: Message = message_from_string(raw)
+    moto hands the raw mail back as text. Parsed as text, an 8bit UTF-8 body comes out of
+    ``get_payload(decode=True)`` as ``raw-unicode-escape`` bytes (literal ``\\uXXXX``) and the
+    subject stays RFC 2047 encoded (``=?utf-8?b?...?=``); parsed as the bytes it was sent as, with
+    the modern policy, both read as the sender wrote them."""
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(raw.encode("utf-8", "surrogateescape"), policy=policy.default)
     subject = str(message.get("Subject", ""))
     texts: list[str] = []
     for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                texts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
-    return subject, "\n".join(texts)
+        if part.get_content_type() == "text/plain" and not part.is_attachment():
+            texts.append(str(part.get_content()))
+    return subject, "\n".join(texts).replace("\r\n", "\n")
+
+
+def _once_each(addresses: list[str]) -> list[str]:
+    """moto records a raw mail's envelope ``Destinations`` and its ``To`` header both: one each."""
+    return list(dict.fromkeys(addresses))
 
 
 def read_outbox(settings: Settings) -> Outbox:
@@ -65,7 +73,7 @@ def read_outbox(settings: Settings) -> Outbox:
     emails = []
     for message in state.get("ses", {}).get("Message", []):
         destinations = message.get("destinations", {})
-        to = list(destinations.get("ToAddresses", [])) if isinstance(destinations, dict) else []
+        to = _once_each(list(destinations.get("ToAddresses", []))) if isinstance(destinations, dict) else []
         emails.append(
             SentEmail(
                 id=message["id"],
@@ -81,7 +89,7 @@ def read_outbox(settings: Settings) -> Outbox:
             SentEmail(
                 id=message["id"],
                 source=message.get("source", ""),
-                to=list(message.get("destinations", []) or []),
+                to=_once_each(list(message.get("destinations", []) or [])),
                 subject=subject,
                 body=body,
             )

@@ -95,6 +95,31 @@ def fetch(key: str) -> bytes:
     return body
 
 
+def find(key: str) -> bytes | None:
+    """The object's bytes, or None when the bucket does not hold it (lost, or never written)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return fetch(key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return None
+        raise
+
+
+def exists(key: str) -> bool:
+    """Whether the bucket holds ``key``: a HEAD, so a download check never transfers the file."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client("s3").head_object(Bucket=get_settings().artifacts_bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+            return False
+        raise
+    return True
+
+
 def link(key: str, filename: str, *, seconds: int = DEFAULT_LINK_SECONDS, download: bool = False) -> str:
     """A short-lived GET link (the API redirects to it instead of streaming files through Lambda)."""
     disposition = "attachment" if download else "inline"
@@ -117,6 +142,12 @@ class S3Artifacts:
 
     def get(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes:
         return fetch(artifact_key(ubn, period, number, kind))
+
+    def find(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes | None:
+        return find(artifact_key(ubn, period, number, kind))
+
+    def exists(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bool:
+        return exists(artifact_key(ubn, period, number, kind))
 
     def presign(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, fetch, link, store
+from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, exists, fetch, link, store
 
 _UBN = re.compile(r"[0-9]{8}")
 _PERIOD = re.compile(r"[0-9]{5}")
@@ -31,6 +31,9 @@ class S3FilingDocuments:
 
     def get(self, ubn: str, period: str, folder: str, name: str) -> bytes:
         return fetch(filing_key(ubn, period, folder, name))
+
+    def exists(self, ubn: str, period: str, folder: str, name: str) -> bool:
+        return exists(filing_key(ubn, period, folder, name))
 
     def presign(self, ubn: str, period: str, folder: str, name: str, *, seconds: int = DEFAULT_LINK_SECONDS) -> str:
         return link(filing_key(ubn, period, folder, name), f"{period}-{name}", seconds=seconds, download=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from botocore.exceptions import ClientError
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,6 +58,7 @@ def _own(principal: Principal, number: str) -> AllowanceRecord:
     auth="merchant",
     scope="allowances:write",
     errors=(404, 409, 422),
+    headers=("Idempotency-Key",),
 )
 def issue_allowance(body: AllowanceRequest, principal: Principal) -> Response:
     raw = parse_json(bp.current_request.raw_body)
@@ -142,20 +142,16 @@ class AllowancePdfQuery(BaseModel):
 
 def _allowance_pdf(record: AllowanceRecord, ubn: str) -> None:
     """Make sure the PDF is in S3: the outbox normally put it there; if it has not yet (or S3 was
-    down then), build it now, so a download never waits for the outbox (like invoices' ``_artifact``)."""
+    down then, or the object was lost since), build it now, so a download never waits for the
+    outbox nor links to nothing (like invoices' ``_artifact``)."""
     store = S3Artifacts()
     kind = ArtifactKind.ALLOWANCE_PDF
-    if record.artifacts.get(kind.value) and not record.artifacts_pending:
+    # While a cancel's item is pending, S3 may still hold the PDF without the cancelled mark: only
+    # an issued allowance's stored PDF, or one the outbox has finished, is trusted as it is. Either
+    # is checked to be there (a HEAD): the object may have been lost since it was stored.
+    trusted = record.status != "cancelled" or (record.artifacts.get(kind.value) and not record.artifacts_pending)
+    if trusted and store.exists(ubn, record.period, record.allowance_number, kind):
         return
-    if record.status != "cancelled":
-        # While a cancel's item is pending, S3 may still hold the PDF without the cancelled mark:
-        # only an issued allowance's stored PDF can be trusted as it is.
-        try:
-            store.get(ubn, record.period, record.allowance_number, kind)
-            return
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404"}:
-                raise
     from chalicelib.documents.pdf.allowance import render_allowance
 
     # The outbox's allowance_pdf step writes the same document to the same key: either may win.

@@ -41,6 +41,7 @@ from chalicelib.services.tracks import TrackService
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_filings import DynamoFilings
+    from chalicelib.domain.working_days import WorkingCalendar
     from chalicelib.services.filings import FilingService
     from chalicelib.services.payment_notices import WebhookSecrets
     from chalicelib.services.pending_invoices import PendingInvoiceService
@@ -172,9 +173,22 @@ def rules_clock() -> Clock:
     return clock
 
 
+def working_calendar() -> WorkingCalendar:
+    """Taiwan's office calendar (holidays, make-up working days) with the days staff override: the
+    calendar every deadline is moved by. Read per request: an override applies at once."""
+    from chalicelib.adapters.dynamo_calendar import DynamoCalendarOverrides
+    from chalicelib.adapters.taiwan_calendar import TaiwanCalendar
+
+    return TaiwanCalendar(DynamoCalendarOverrides().days())
+
+
 def lifecycle_service() -> InvoiceLifecycleService:
     return InvoiceLifecycleService(
-        invoices=invoices(), merchants=merchants(), clock=rules_clock(), notify_outbox=notify_outbox
+        invoices=invoices(),
+        merchants=merchants(),
+        clock=rules_clock(),
+        notify_outbox=notify_outbox,
+        calendar=working_calendar(),
     )
 
 
@@ -185,6 +199,7 @@ def allowance_service() -> AllowanceService:
         merchants=merchants(),
         clock=clock,
         notify_outbox=notify_outbox,
+        calendar=working_calendar(),
     )
 
 
@@ -212,10 +227,18 @@ def filings() -> DynamoFilings:
 
 
 def filing_service() -> FilingService:
+    from chalicelib.adapters.merchant_start import first_period
     from chalicelib.adapters.s3_filings import S3FilingDocuments
     from chalicelib.services.filings import FilingService
 
-    return FilingService(filings=filings(), documents=S3FilingDocuments(), clock=rules_clock(), audit=audit_log())
+    return FilingService(
+        filings=filings(),
+        documents=S3FilingDocuments(),
+        clock=rules_clock(),
+        audit=audit_log(),
+        first_period=first_period,
+        calendar=working_calendar(),
+    )
 
 
 def reconciler() -> Reconciler:
@@ -229,11 +252,17 @@ def blank_number_filing() -> BlankNumberFiling:
     from chalicelib.services.period_close import BlankNumberFiling
 
     return BlankNumberFiling(
-        tracks=track_service(), filings=filings(), documents=S3FilingDocuments(), clock=rules_clock(), audit=audit_log()
+        tracks=track_service(),
+        filings=filings(),
+        documents=S3FilingDocuments(),
+        clock=rules_clock(),
+        audit=audit_log(),
+        calendar=working_calendar(),
     )
 
 
 def period_jobs() -> PeriodJobs:
+    from chalicelib.adapters.merchant_start import first_period
     from chalicelib.services.period_close import PeriodJobs
 
     return PeriodJobs(
@@ -243,6 +272,8 @@ def period_jobs() -> PeriodJobs:
         blank_numbers=blank_number_filing(),
         mailer=SesMailer(),
         clock=rules_clock(),
+        calendar=working_calendar(),
+        first_period=first_period,
     )
 
 

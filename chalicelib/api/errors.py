@@ -1,4 +1,4 @@
-"""The error model of the public API: ``{"error": {code, message, message_zh, field}}``.
+"""The error model of the public API: ``{"error": {code, message, message_zh, field[, mof_code]}}``.
 
 Every 4xx the platform produces, whether from a view, a domain rule, Chalice's own routing or
 API Gateway, has this one shape, so a client needs one error handler.
@@ -12,6 +12,8 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.api.mof_codes import mof_code_for
+from chalicelib.api.timestamps import in_taiwan_time
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
@@ -26,14 +28,23 @@ from chalicelib.domain.errors import (
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-def error_body(code: str, message: str, message_zh: str, field: str | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "message_zh": message_zh, "field": field}}
+def error_body(
+    code: str, message: str, message_zh: str, field: str | None = None, *, mof_code: str | None = None
+) -> dict[str, Any]:
+    """The error object; ``mof_code`` (the MOF's official result code, e.g. E0201) is added where
+    one applies (chalicelib/api/mof_codes.py), beside our own ``code``."""
+    body: dict[str, Any] = {"code": code, "message": message, "message_zh": message_zh, "field": field}
+    official = mof_code_for(code, mof_code)
+    if official is not None:
+        body["mof_code"] = official
+    return {"error": body}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     # Serialised here (not by Chalice) so Chinese text stays readable instead of \u escapes.
     merged: dict[str, str | list[str]] = {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})}
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=merged)
+    # Every timestamp in Taiwan time (+08:00), whichever layer wrote it: see api/timestamps.py.
+    return Response(body=json.dumps(in_taiwan_time(body), ensure_ascii=False), status_code=status, headers=merged)
 
 
 def xml_response(
@@ -99,7 +110,7 @@ def from_domain(error: DomainError) -> Response:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="einvoice"'
-    body = error_body(error.code, error.message, error.message_zh, error.field)
+    body = error_body(error.code, error.message, error.message_zh, error.field, mof_code=error.mof_code)
     return json_response(body, status_for(error), headers)
 
 

@@ -71,7 +71,7 @@ class EmptyBody(BaseModel):
 @operation(
     bp,
     "/v1/filings",
-    summary="Periods with the status of their return: open, draft_ready, filed, paid or overdue",
+    summary="Periods with the status of their return: open, draft_ready, filed, paid, overdue or not_due",
     tag=TAG,
     query=FilingListQuery,
     response=FilingList,
@@ -115,6 +115,7 @@ def get_filing(period: str, principal: Principal) -> FilingView:
     auth="merchant",
     scope="filings:write",
     errors=(400, 409, 422),
+    headers=("Idempotency-Key",),
 )
 def submit_filing(period: str, body: SubmitRequest, principal: Principal) -> FilingView:
     profile = deps.merchants().get_profile(principal.ubn) or {}

@@ -88,6 +88,7 @@ def _issue_one(principal: Principal, body: dict[str, Any], key: str | None, draf
     auth="merchant",
     scope="invoices:write",
     errors=(409, 422),
+    headers=("Idempotency-Key",),
 )
 def issue(body: IssueRequest, principal: Principal) -> Response:
     # The raw JSON is what the idempotency fingerprint covers; ``body`` is it validated already
@@ -114,6 +115,7 @@ def issued_response(issued: Any) -> Response:
     response=BatchResponse,
     auth="merchant",
     scope="invoices:write",
+    headers=("Idempotency-Key",),
 )
 def issue_batch(body: BatchRequest, principal: Principal) -> BatchResponse:
     key = _idempotency_key()
@@ -198,20 +200,14 @@ class DownloadLink(BaseModel):
 
 def _artifact(record: Any, ubn: str, kind: Any) -> None:
     """Make sure the artifact is in S3: the outbox normally put it there; if it has not yet (or S3
-    was down then), build it now, so a download never waits for the outbox."""
-    from botocore.exceptions import ClientError
-
+    was down then, or the object was lost since: a local stack restarted, a bucket restored), build
+    it now from the stored record, so a download never waits for the outbox nor links to nothing."""
     from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
 
     store = S3Artifacts()
-    if record.artifacts.get(kind.value):
+    # A record that says "stored" is checked too (a HEAD): its object may be gone since.
+    if store.exists(ubn, record.period, record.invoice_number, kind):
         return
-    try:
-        store.get(ubn, record.period, record.invoice_number, kind)
-        return
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404"}:
-            raise
     from chalicelib.documents.mig import build_xml
     from chalicelib.documents.pdf import render_a4, render_proof
     from chalicelib.services.invoice_documents import f0401, pdf_document

@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Request, Response
 
 from chalicelib.api.errors import CHALICE_ERRORS, JSON_CONTENT_TYPE, error_body
+from chalicelib.api.routing import accepted_content_types
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
@@ -27,7 +28,19 @@ def _request_id(request: Request) -> str:
     return str(gateway_id) if gateway_id else str(uuid.uuid4())
 
 
-def _reshape_chalice_error(response: Response) -> Response:
+def unsupported_media_type(event: Request) -> dict[str, Any]:
+    """The 415 body naming the content types the requested route accepts."""
+    sent = str(event.headers.get("content-type") or "").split(";")[0].strip() or "none"
+    accepted = accepted_content_types(str((event.context or {}).get("resourcePath") or event.path), event.method)
+    return error_body(
+        "UNSUPPORTED_MEDIA_TYPE",
+        f"This route takes {' or '.join(accepted)} (Content-Type); the request was sent as {sent}.",
+        f"此路徑接受的內容類型（Content-Type）為 {'、'.join(accepted)}，此請求為 {sent}。",
+        "Content-Type",
+    )
+
+
+def _reshape_chalice_error(response: Response, event: Request) -> Response:
     """Chalice answers 405/415/400 itself as {"Code", "Message"}; give them the API's shape."""
     body = response.body
     if isinstance(body, str) and body.startswith("{"):
@@ -38,7 +51,12 @@ def _reshape_chalice_error(response: Response) -> Response:
     if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
         return response
     code, message_zh = CHALICE_ERRORS.get(str(body["Code"]), ("BAD_REQUEST", "請求有誤"))
-    response.body = json.dumps(error_body(code, str(body["Message"]), message_zh), ensure_ascii=False)
+    if code == "UNSUPPORTED_MEDIA_TYPE":
+        # Say what this route takes: the MIG routes take XML, not the JSON the others take.
+        error = unsupported_media_type(event)
+    else:
+        error = error_body(code, str(body["Message"]), message_zh)
+    response.body = json.dumps(error, ensure_ascii=False)
     response.headers["Content-Type"] = JSON_CONTENT_TYPE
     return response
 
@@ -64,7 +82,7 @@ def request_context(event: Request, get_response: Callable[[Request], Response])
     if raw is not None and len(raw) > limit:
         response = _too_large(limit)
     else:
-        response = _reshape_chalice_error(get_response(event))
+        response = _reshape_chalice_error(get_response(event), event)
     response.headers[REQUEST_ID_HEADER] = request_id
     metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
     if response.status_code >= 500:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response, status_for
+from chalicelib.api.mof_codes import mof_code_for
 from chalicelib.api.routing import operation
 from chalicelib.domain.errors import DomainError, RuleViolation
 from chalicelib.services.principal import Principal
@@ -31,6 +32,7 @@ class MigResult(BaseModel):
     code: str | None = None
     reason: str | None = None
     reason_zh: str | None = None
+    mof_code: str | None = None  # the MOF's official result code for ``code``, where one applies
 
 
 class MigResponse(BaseModel):
@@ -65,7 +67,11 @@ def _body() -> bytes:
 
 
 def _answer(message_type: str, result: MessageResult, status: int) -> Response:
-    body = MigResponse(message_type=message_type, results=[MigResult(**result.as_dict())])
+    data = result.as_dict()
+    official = mof_code_for(result.code, result.mof_code) if result.code else None
+    if official is not None:
+        data["mof_code"] = official
+    body = MigResponse(message_type=message_type, results=[MigResult(**data)])
     return json_response(body.model_dump(mode="json", exclude_none=True), status)
 
 
@@ -75,7 +81,9 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     "POST",
     summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501",
     description=(
-        "Parsed with a hardened parser (no DTDs, no entities): schema errors answer 400 naming the MIG field. "
+        "Parsed with a hardened parser (no DTDs, no entities) and validated against the MOF's official MIG 4.1 "
+        "XSD: a failure answers 400 naming the element (field) and its line, with mof_code E0304 (structure) "
+        "or E0305 (a value); unreadable XML is E0306. "
         "An F0401 must carry your own UBN as seller and the next number of one of your channels this period; "
         "its Amount block must match the platform's computation. An F0701 (void) is kept for 48 h and answers "
         "status awaiting_replacement; the F0401 that follows with the same InvoiceNumber (same date and time, "
@@ -166,7 +174,9 @@ def mig_field(error: DomainError) -> DomainError:
     if error.field and not error.field.startswith(("Main.", "Details.", "Amount.")):
         mapped = _JSON_TO_MIG.get(error.field.split(".")[0].split("[")[0])
         if mapped:
-            return type(error)(error.code, error.message, error.message_zh, mapped)
+            clone = type(error)(error.code, error.message, error.message_zh, mapped)
+            clone.mof_code = error.mof_code
+            return clone
     return error
 
 

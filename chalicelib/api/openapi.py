@@ -14,6 +14,7 @@ from chalice.app import Chalice
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.api.openapi_docs import FORMAT_NOTES, HEADERS, REQUEST_EXAMPLES, example_of
 from chalicelib.api.routing import OPERATIONS, Operation
 
 _STATUS_TEXT = {
@@ -46,6 +47,18 @@ ERROR_SCHEMA: dict[str, Any] = {
                 "message": {"type": "string"},
                 "message_zh": {"type": "string"},
                 "field": {"type": ["string", "null"], "examples": ["buyer.ubn"]},
+                "mof_code": {
+                    "type": "string",
+                    "pattern": "^E[0-9]{4}$",
+                    "examples": ["E0201"],
+                    "description": (
+                        "The MOF's official result code (財政部電子發票平台處理結果代碼) this error stands for, "
+                        "present only where one applies, e.g. E0201 duplicate message, E0209 dates and "
+                        "numbers out of order, E0213 the invoice cannot be cancelled, E0221 the allowance "
+                        "exceeds what remains, E0304/E0305 MIG XML that fails the official schema. "
+                        "The whole mapping: docs/mof-codes.md."
+                    ),
+                },
             },
         }
     },
@@ -81,6 +94,12 @@ def _query_parameters(model: type[BaseModel], refs: Refs, schemas: dict[str, Any
     return params
 
 
+def _header_parameters(op: Operation) -> list[dict[str, Any]]:
+    """The request headers ``op`` reads: its own, X-Request-Id (every route), X-Api-Key (scoped)."""
+    names = [*op.headers, "X-Request-Id", *(["X-Api-Key"] if op.scope else [])]
+    return [{"name": name, "in": "header", "required": False, **HEADERS[name]} for name in dict.fromkeys(names)]
+
+
 Mode = Literal["validation", "serialization"]
 Refs = dict[tuple[Any, Mode], Any]
 
@@ -91,20 +110,26 @@ def _operation_object(op: Operation, refs: Refs, schemas: dict[str, Any]) -> dic
         "tags": [op.tag],
         "operationId": f"{op.method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', op.path)}".rstrip("_"),
     }
-    if op.description:
-        obj["description"] = op.description
+    description = "\n\n".join(filter(None, (op.description, FORMAT_NOTES.get((op.method, op.path)))))
+    if description:
+        obj["description"] = description
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", op.path)
     ]
     if op.query is not None:
         parameters += _query_parameters(op.query, refs, schemas)
+    parameters += _header_parameters(op)
     if parameters:
         obj["parameters"] = parameters
     if op.body is not None:
+        body_schema = refs[(op.body, "validation")]
+        example = REQUEST_EXAMPLES.get(op.body.__name__)
+        if example is None:
+            example = example_of(body_schema, schemas, request=True)
         obj["requestBody"] = {
             "required": True,
-            "content": {op.content_types[0]: {"schema": refs[(op.body, "validation")]}},
+            "content": {op.content_types[0]: {"schema": body_schema, "example": example}},
         }
     elif op.raw_body:
         # A document body (CSV, MIG XML) the view reads itself.
@@ -115,7 +140,13 @@ def _operation_object(op: Operation, refs: Refs, schemas: dict[str, Any]) -> dic
         }
     success: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status, "OK")}
     if op.response is not None:
-        success["content"] = {op.response_content_type: {"schema": refs[(op.response, "serialization")]}}
+        response_schema = refs[(op.response, "serialization")]
+        success["content"] = {
+            op.response_content_type: {
+                "schema": response_schema,
+                "example": example_of(response_schema, schemas, request=False),
+            }
+        }
     responses: dict[str, Any] = {str(op.status): success}
     error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     statuses = set(op.errors) | set(_ALWAYS)

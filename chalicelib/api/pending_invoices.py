@@ -158,6 +158,7 @@ def rotate_webhook_secret(principal: Principal) -> Response:
     auth="public",
     raw_body="JSON {order_id, amount?, paid_at?, ...}, signed",
     errors=(400, 401, 404, 409, 422),
+    headers=("X-Merchant-Ubn", "X-Timestamp", "X-Signature"),
 )
 def payment_notice() -> NoticeResult:
     request = bp.current_request

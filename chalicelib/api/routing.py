@@ -70,9 +70,20 @@ class Operation:
     scope: str | None = None
     allow_password_change: bool = False
     raw_body: str | None = None  # description of a non-JSON body the view reads itself
+    # Request headers the view reads (openapi_docs.HEADERS describes each); ``idempotency_key``
+    # refuses to read Idempotency-Key on a route that does not declare it, so the document cannot lag.
+    headers: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
+
+
+def accepted_content_types(path: str, method: str) -> tuple[str, ...]:
+    """The request content types of the route at ``path`` (its template, ``/v1/mig/{message_type}``)."""
+    for op in OPERATIONS:
+        if op.path == path and op.method == method:
+            return op.content_types
+    return ("application/json",)
 
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -134,6 +145,7 @@ def operation(
     scope: str | None = None,
     allow_password_change: bool = False,
     raw_body: str | None = None,
+    headers: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as a route. For ``auth`` other than public the view receives ``principal``;
     with ``body``/``query`` models it receives ``body``/``query``; path parameters by name.
@@ -160,6 +172,7 @@ def operation(
         scope=scope,
         allow_password_change=allow_password_change,
         raw_body=raw_body,
+        headers=headers,
     )
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -174,7 +174,7 @@ def blank_report(query: BlankReportQuery, principal: Principal) -> Response:
         reports = [r for r in reports if r.track == query.track]
     closed = service.period_ended(period)
     if query.format == "json":
-        return json_response(blank_summary(period, reports, final=closed))
+        return json_response(blank_summary(period, reports, final=closed, calendar=deps.working_calendar()))
     if len(reports) != 1:
         tracks = ", ".join(sorted({r.track for r in reports})) or "none"
         raise ApiError(

@@ -39,6 +39,7 @@ __all__ = [
     "QR_ERROR_LEVEL",
     "QR_MAX_BYTES",
     "QR_MAX_VERSION",
+    "QR_MIN_VERSION",
     "RIGHT_QR_PREFIX",
     "ItemEncoding",
     "QrInput",
@@ -68,6 +69,10 @@ __all__ = [
 # n = 230 and raises DataOverflowError for n = 231 (version 10 would hold 271).
 # tests/unit/documents/test_codes_capacity.py re-measures it.
 QR_MAX_VERSION: Final = 9
+# And never smaller than version 6 (41 x 41 modules): barcode spec v1.8 (電子發票證明聯一維及二維
+# 條碼規格說明) 「左方二維條碼使用QR Code V6(含)以上版本，並採用 Level L(容錯率7%)以上」. The right
+# symbol is drawn at the left's version (pdf._common.qr_symbols), so it is version 6 or more too.
+QR_MIN_VERSION: Final = 6
 QR_ERROR_LEVEL: Final = "L"
 QR_MAX_BYTES: Final = 230
 
@@ -143,12 +148,13 @@ class QrItem:
 class QrInput:
     """The stored invoice values the QR pair is built from.
 
-    ``sales_amount`` is the tax-exclusive sales (銷售額), ``total_amount`` the total (總計額), both
-    whole NT$. ⚠️ Unverified (reference §6.3 and §11.3): for B2C the QR "銷售額" could instead be
-    the MIG ``SalesAmount``, which for B2C is tax-inclusive. We take the tax-exclusive reading:
-    the spec's own example encodes sales 324 with total 340 for a consumer invoice, and a
-    tax-exclusive value is never wrong for B2B. Callers must therefore pass the tax-exclusive
-    sales for B2C too; confirm on the platform's 電子發票證明聯條碼檢測 before go-live.
+    ``sales_amount`` is the 銷售額, which the barcode spec defines as the invoice's 未稅總金額 (total
+    before tax), and ``total_amount`` the total (總計額), both whole NT$. 未稅總金額 means every
+    tax type together: taxable sales without their tax plus the zero-rated (零稅率) and tax-free
+    (免稅) sales. It is tax-exclusive for B2C too, not the tax-inclusive MIG ``SalesAmount``: the
+    spec's example encodes sales 324 with total 340 for a consumer invoice (einvoice-domain.md
+    corrections, B2C reading confirmed). Callers compute it
+    (``services.invoice_building.qr_sales_amount``).
 
     ``buyer_ubn`` is ``None`` for a consumer (written as ``00000000``).
     """

@@ -13,6 +13,10 @@ class DomainError(Exception):
     dotted path of the offending input (``buyer.ubn``, ``items[2].quantity``) when one exists.
     """
 
+    #: The MOF result code (E0113…) when it depends on more than ``code`` (set by the raiser);
+    #: otherwise the API looks ``code`` up in its table (chalicelib/api/mof_codes.py).
+    mof_code: str | None = None
+
     def __init__(self, code: str, message: str, message_zh: str, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
@@ -24,6 +28,7 @@ class DomainError(Exception):
         """The same error re-anchored under a parent field, e.g. ``items[0]`` + ``tax_type``."""
         joined = prefix if not self.field else f"{prefix}.{self.field}"
         clone = type(self)(self.code, self.message, self.message_zh, joined)
+        clone.mof_code = self.mof_code
         return clone
 
     def __repr__(self) -> str:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from chalicelib.domain.errors import RuleViolation
 from chalicelib.domain.period import Period
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, filing_deadline
 
 
 class FilingStatus(StrEnum):
@@ -18,6 +19,9 @@ class FilingStatus(StrEnum):
     PAID = "paid"
     OVERDUE = "overdue"
     """Not filed by the deadline, or filed with tax still owed after it."""
+    NOT_DUE = "not_due"
+    """The period ended before the merchant started here (registration or first allocation): no
+    return of it is due on this platform."""
 
 
 class PaymentStatus(StrEnum):
@@ -35,9 +39,21 @@ def payment_status(payable: int, paid: int) -> PaymentStatus:
     return PaymentStatus.PARTLY_PAID if paid > 0 else PaymentStatus.DUE
 
 
-def filing_status(period: Period, today: date, *, filed: bool, payable: int = 0, paid: int = 0) -> FilingStatus:
-    """``today`` in Taiwan time. The deadline day itself still counts as on time (VAT Act §35)."""
-    late = today > period.filing_deadline
+def filing_status(
+    period: Period,
+    today: date,
+    *,
+    filed: bool,
+    payable: int = 0,
+    paid: int = 0,
+    first_period: Period | None = None,
+    calendar: WorkingCalendar = WEEKDAYS,
+) -> FilingStatus:
+    """``today`` in Taiwan time. The deadline day itself still counts as on time (VAT Act §35).
+    ``first_period``: the merchant's first period here (None: unknown, every period is due)."""
+    late = today > filing_deadline(period, calendar)
+    if not filed and first_period is not None and period < first_period:
+        return FilingStatus.NOT_DUE
     if not filed:
         if today <= period.last_day:
             return FilingStatus.OPEN
@@ -50,15 +66,18 @@ def filing_status(period: Period, today: date, *, filed: bool, payable: int = 0,
     return FilingStatus.FILED
 
 
-def ensure_period_ended(period: Period, today: date, field: str = "period") -> None:
+def ensure_period_ended(
+    period: Period, today: date, field: str = "period", calendar: WorkingCalendar = WEEKDAYS
+) -> None:
     """A return is filed only for a period that has ended: until then its invoices can still change it."""
     if today <= period.last_day:
+        due = filing_deadline(period, calendar).isoformat()
         raise RuleViolation(
             "PERIOD_NOT_ENDED",
             f"Period {period.code} runs until {period.last_day.isoformat()}; file its return from "
-            f"{period.next().first_day.isoformat()} to {period.filing_deadline.isoformat()}.",
+            f"{period.next().first_day.isoformat()} to {due}.",
             f"{period.label_zh} 期間至 {period.last_day.isoformat()} 止；請於 {period.next().first_day.isoformat()} "
-            f"至 {period.filing_deadline.isoformat()} 申報。",
+            f"至 {due} 申報。",
             field,
         )
 

@@ -148,7 +148,9 @@ class InvoiceDraft(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    buyer: Buyer = Field(default_factory=Buyer)
+    # Required, even for a consumer (send ``{"ubn": null}``): a request that forgot the buyer must not
+    # silently become a B2C invoice (issue 15 item 10).
+    buyer: Buyer
     carrier: Carrier | None = None
     donation_code: Annotated[str | None, BeforeValidator(_donation_code)] = None
     print_proof: StrictBool = Field(alias="print")

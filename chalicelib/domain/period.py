@@ -95,12 +95,16 @@ class Period:
 
     @property
     def filing_deadline(self) -> date:
-        """Last day to file the business-tax return (401) for this period: the 15th of the next odd month."""
+        """The statutory day to file the business-tax return (401): the 15th of the next odd month.
+
+        The deadline a merchant is held to moves off a day off: ``working_days.filing_deadline``."""
         return self.next().first_day.replace(day=_FILING_DAY)
 
     @property
     def blank_number_deadline(self) -> date:
-        """Last day to upload the unused numbers (E0402) of this period: the 10th of the next odd month."""
+        """The statutory day to upload the unused numbers (E0402): the 10th of the next odd month.
+
+        Moved off a day off by ``working_days.blank_number_deadline``."""
         return self.next().first_day.replace(day=_BLANK_NUMBER_DAY)
 
     def contains(self, day: date) -> bool:

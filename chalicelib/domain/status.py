@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from chalicelib.domain.errors import RuleViolation
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, filing_deadline
 
 #: Taiwan has no daylight saving time, so a fixed offset is exact and needs no tz database.
 
@@ -75,22 +76,29 @@ def ensure_allowance_allowed(status: InvoiceStatus, field: str = "items") -> Non
         )
 
 
-def cancel_deadline(period: Period) -> date:
+def cancel_deadline(period: Period, calendar: WorkingCalendar = WEEKDAYS) -> date:
     """Last day to cancel (作廢) without tax-office approval: the period's filing deadline.
 
     After it, only a special-case cancellation (專案作廢) with the approval number in
     ``return_tax_document_number`` is possible.
     """
-    return period.filing_deadline
+    return filing_deadline(period, calendar)
 
 
-def ensure_can_cancel(period: Period, today: date, *, return_tax_document_number: str | None = None) -> None:
-    if today > cancel_deadline(period) and not return_tax_document_number:
+def ensure_can_cancel(
+    period: Period,
+    today: date,
+    *,
+    return_tax_document_number: str | None = None,
+    calendar: WorkingCalendar = WEEKDAYS,
+) -> None:
+    deadline = cancel_deadline(period, calendar)
+    if today > deadline and not return_tax_document_number:
         raise RuleViolation(
             "CANCEL_DEADLINE_PASSED",
-            f"The filing deadline {cancel_deadline(period).isoformat()} has passed; a cancellation now "
+            f"The filing deadline {deadline.isoformat()} has passed; a cancellation now "
             "needs the tax office's approval number (return_tax_document_number), or issue an allowance.",
-            f"已逾申報期限 {cancel_deadline(period).isoformat()}，作廢須填入專案作廢核准文號"
+            f"已逾申報期限 {deadline.isoformat()}，作廢須填入專案作廢核准文號"
             "（return_tax_document_number），或改開折讓單。",
             "return_tax_document_number",
         )

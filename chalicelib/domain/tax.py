@@ -68,11 +68,11 @@ class CustomsClearanceMark(StrEnum):
 #: 5 % business tax of a general (07) invoice.
 GENERAL_TAX_RATE = Decimal("0.05")
 
-#: Rates a special (08) invoice may carry. 0.25/0.15 (special food and beverage) and 0.02/0.05/0.01
-#: (financial businesses) also appear in the RS MIG enumeration; 0.001 (agricultural wholesale) is
-#: named by one VAC document only (reference §3.1 ⚠️) and must be confirmed before relying on it.
-SPECIAL_TAX_RATES = frozenset(Decimal(rate) for rate in ("0.25", "0.15", "0.05", "0.02", "0.01", "0.001"))
-UNVERIFIED_SPECIAL_TAX_RATES = frozenset({Decimal("0.001")})
+#: Rates a special (08) invoice may carry: 0.25/0.15 (special food and beverage) and 0.02/0.05/0.01
+#: (financial businesses), the TaxRateEnum of the official MIG 4.1 XSD (GenericType_4.0.xsd). The
+#: 0.001 (agricultural wholesale) one VAC document named is not in it: an F0401 carrying it would be
+#: refused by the MOF (E0305), so it is refused here.
+SPECIAL_TAX_RATES = frozenset(Decimal(rate) for rate in ("0.25", "0.15", "0.05", "0.02", "0.01"))
 
 #: Item tax types each invoice type allows (items never carry 9).
 ITEM_TAX_TYPES: dict[InvoiceType, frozenset[TaxType]] = {

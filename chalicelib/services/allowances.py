@@ -38,11 +38,13 @@ from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, 
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.allowance import AllowanceAmounts, AllowanceDraft, AllowanceLine, compute_allowance_amounts
 from chalicelib.domain.amounts import round_half_up
-from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.fields import check_text
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import InvoiceStatus, ensure_allowance_allowed
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
+from chalicelib.domain.validation import as_pydantic_error
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, filing_deadline
 from chalicelib.services.filed_periods import is_filed, unfiled_condition
 from chalicelib.services.invoice_building import purchases_update
 from chalicelib.services.invoice_documents import Attachment, mail_message, one_line
@@ -146,9 +148,11 @@ class AllowanceView(BaseModel):
     seller: dict[str, Any]
     buyer: dict[str, Any]
     items: list[AllowanceItemRecord]
-    tax_amount: int
-    total_amount: int
-    total_with_tax: int
+    # The same names and meanings as an invoice's ``amounts``: ``sales_amount`` before tax (G0401's
+    # TotalAmount), ``tax_amount``, and ``total_amount`` what the buyer gets back, tax included.
+    sales_amount: int = Field(description="Allowed amount before tax (未稅, G0401 Amount.TotalAmount)")
+    tax_amount: int = Field(description="Tax allowed (稅額, G0401 Amount.TaxAmount)")
+    total_amount: int = Field(description="Tax included: sales_amount + tax_amount, as an invoice's total_amount")
     original_invoices: list[OriginalInvoice]
     status: str
     cancelled_at: datetime | None = None
@@ -168,9 +172,9 @@ def allowance_view(record: AllowanceRecord, *, with_history: bool = False) -> Al
         seller=record.seller,
         buyer={k: v for k, v in record.buyer.items() if v is not None},
         items=record.items,
+        sales_amount=record.total_amount,
         tax_amount=record.tax_amount,
-        total_amount=record.total_amount,
-        total_with_tax=record.total_amount + record.tax_amount,
+        total_amount=record.total_amount + record.tax_amount,
         original_invoices=record.originals,
         status=record.status,
         cancelled_at=record.cancelled_at,
@@ -417,7 +421,9 @@ class AllowanceService:
         clock: Clock,
         notify_outbox: Callable[[str, str, str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        calendar: WorkingCalendar = WEEKDAYS,
     ) -> None:
+        self._calendar = calendar  # a period closes on its filing deadline, moved off a day off
         self._invoices = invoices
         self._allowances = allowances
         self._merchants = merchants
@@ -546,7 +552,7 @@ class AllowanceService:
                 "allowance_date",
             )
         # A period whose return is filed is closed: an allowance dated in it would change that return.
-        if Period.from_date(day).filing_deadline < today:
+        if filing_deadline(Period.from_date(day), self._calendar) < today:
             raise RuleViolation(
                 "ALLOWANCE_PERIOD_CLOSED",
                 "That date's period is past its filing deadline; date the allowance today",
@@ -897,7 +903,14 @@ class AllowanceQuery(BaseModel):
     @model_validator(mode="after")
     def _dates(self) -> AllowanceQuery:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from is after date_to")
+            raise as_pydantic_error(
+                InvalidInput(
+                    "INVALID_DATE_RANGE",
+                    "date_from must not be after date_to.",
+                    "起始日期（date_from）不可晚於結束日期（date_to）。",
+                    "date_from",
+                )
+            )
         return self
 
 

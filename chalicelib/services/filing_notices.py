@@ -6,14 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.domain.period import Period
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
 
 _RECON_ZH = {"agrees": "相符", "differences": "有差異，請檢視", "repaired": "已修正"}
 
 
-def notice_text(kind: str, period: Period, head: Mapping[str, Any]) -> tuple[str, str]:
-    """Subject and body of notice ``kind`` about ``period``; ``head`` is the period's filing head."""
+def notice_text(
+    kind: str, period: Period, head: Mapping[str, Any], calendar: WorkingCalendar = WEEKDAYS
+) -> tuple[str, str]:
+    """Subject and body of notice ``kind`` about ``period``; ``head`` is the period's filing head.
+    The deadlines it quotes are the ones moved off a day off (``calendar``)."""
     code, label = period.code, period.label_zh
-    blank_due, return_due = period.blank_number_deadline.isoformat(), period.filing_deadline.isoformat()
+    blank_due = blank_number_deadline(period, calendar).isoformat()
+    return_due = filing_deadline(period, calendar).isoformat()
     if kind == "close":
         draft = head.get("draft") or {}
         form, payable, credit = (

@@ -9,7 +9,7 @@ is a new version with its reason. Payments are recorded against the period.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
@@ -35,6 +35,7 @@ from chalicelib.domain.filing_status import (
     payment_status,
 )
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
 from chalicelib.services.ports import AuditLog, Clock
 from chalicelib.services.principal import merchant_owner
 
@@ -47,6 +48,8 @@ LIST_PERIODS = 12
 
 class FilingDocuments(Protocol):
     def put(self, ubn: str, period: str, folder: str, name: str, body: bytes) -> str: ...
+
+    def exists(self, ubn: str, period: str, folder: str, name: str) -> bool: ...
 
     def presign(self, ubn: str, period: str, folder: str, name: str, *, seconds: int = ...) -> str: ...
 
@@ -231,11 +234,24 @@ def _period_not_found() -> NotFound:
 
 
 class FilingService:
-    def __init__(self, *, filings: DynamoFilings, documents: FilingDocuments, clock: Clock, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        *,
+        filings: DynamoFilings,
+        documents: FilingDocuments,
+        clock: Clock,
+        audit: AuditLog,
+        first_period: Callable[[str], Period | None] | None = None,
+        calendar: WorkingCalendar = WEEKDAYS,
+    ) -> None:
         self._filings = filings
         self._documents = documents
         self._clock = clock
         self._audit = audit
+        # The merchant's first period here (merchant_start.first_period): earlier ones are not due.
+        self._first_period = first_period or (lambda ubn: None)
+        # Deadlines on a day off move to the next working day (domain.working_days).
+        self._calendar = calendar
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -256,7 +272,15 @@ class FilingService:
             self._compute(inputs, previous_credit=figures.fields["108"], other=_other_of(stored)).fields
         )
         paid = int(head.get("paid_total") or 0)
-        status = filing_status(period, today, filed=current is not None, payable=figures.payable, paid=paid)
+        status = filing_status(
+            period,
+            today,
+            filed=current is not None,
+            payable=figures.payable,
+            paid=paid,
+            first_period=self._first_period(ubn),
+            calendar=self._calendar,
+        )
         return FilingView(
             period=period.code,
             label_zh=period.label_zh,
@@ -264,8 +288,8 @@ class FilingService:
             complete=figures.complete,
             status=status,
             source="filed" if stored else "live",
-            due_by=period.filing_deadline,
-            blank_numbers_due_by=period.blank_number_deadline,
+            due_by=filing_deadline(period, self._calendar),
+            blank_numbers_due_by=blank_number_deadline(period, self._calendar),
             fields=figures.fields,
             lines=[ReturnLine(code=c, label=en, label_zh=zh, value=figures.fields[c]) for c, en, zh in LINES],
             counts=_counts(inputs),
@@ -295,6 +319,7 @@ class FilingService:
         while len(periods) < count and periods[-1].roc_year > 1:
             periods.append(periods[-1].previous())
         heads = self._filings.heads(ubn, periods[-1].code, periods[0].code)
+        first = self._first_period(ubn)
         views = []
         for period in periods:
             head = heads.get(period.code) or {}
@@ -305,8 +330,16 @@ class FilingService:
                 FilingSummaryView(
                     period=period.code,
                     label_zh=period.label_zh,
-                    status=filing_status(period, today, filed=version is not None, payable=payable or 0, paid=paid),
-                    due_by=period.filing_deadline,
+                    status=filing_status(
+                        period,
+                        today,
+                        filed=version is not None,
+                        payable=payable or 0,
+                        paid=paid,
+                        first_period=first,
+                        calendar=self._calendar,
+                    ),
+                    due_by=filing_deadline(period, self._calendar),
                     version=version,
                     payable=payable,
                     paid=paid,
@@ -317,9 +350,44 @@ class FilingService:
 
     def document_link(self, ubn: str, code: str, version: int, kind: str) -> str:
         period = Period.parse(code)
-        if self._filings.version(ubn, period.code, version) is None:
+        item = self._filings.version(ubn, period.code, version)
+        if item is None:
             raise _period_not_found()
-        return self._documents.presign(ubn, period.code, f"v{version:03d}", f"return.{kind}")
+        folder, name = f"v{version:03d}", f"return.{kind}"
+        if not self._documents.exists(ubn, period.code, folder, name):
+            # The bucket lost it (a local stack restarted, a bucket restored): the version's record
+            # holds what the document was made from, so it is made again rather than linked to nothing.
+            self._documents.put(ubn, period.code, folder, name, self._rebuilt(ubn, period, item, kind))
+        return self._documents.presign(ubn, period.code, folder, name)
+
+    def _rebuilt(self, ubn: str, period: Period, item: Mapping[str, Any], kind: str) -> bytes:
+        """A filed version's return.json or return.pdf again, from its DynamoDB record."""
+        figures = TaxReturn(
+            form=str(item["form"]),
+            fields={code: int(value) for code, value in item["fields"].items()},
+            statements=tuple(Statement(**statement) for statement in item.get("statements") or ()),
+        )
+        # Versions filed before the record kept its counts, due date and name: counts as the
+        # period's totals are now (a filed period's totals only change through a correction), the
+        # due date from today's calendar, and the PDF without the merchant's name.
+        counts = item.get("counts")
+        if counts is None:
+            counts = _counts(self._filings.inputs(ubn, period.code, period.previous().code))
+        due_by = date.fromisoformat(str(item["due_by"])) if item.get("due_by") else None
+        document = _machine_readable(
+            ubn,
+            period,
+            int(item["version"]),
+            figures,
+            datetime.fromisoformat(str(item["filed_at"])),
+            str(item["filed_by"]),
+            item.get("reason"),
+            {key: int(value) for key, value in counts.items()},
+            due_by=due_by or filing_deadline(period, self._calendar),
+        )
+        if kind == "json":
+            return json.dumps(document, ensure_ascii=False, indent=2).encode()
+        return _render_pdf(document, str(item.get("merchant_name") or ""))
 
     # --- filing ------------------------------------------------------------------------------------
 
@@ -337,7 +405,7 @@ class FilingService:
         period = Period.parse(code)
         now = self._clock.now()
         today = now.astimezone(TAIWAN_TZ).date()
-        ensure_period_ended(period, today)
+        ensure_period_ended(period, today, calendar=self._calendar)
         inputs = self._filings.inputs(ubn, period.code, period.previous().code)
         head = inputs["head"] or {}
         previous_version = int(head["current_version"]) if head.get("current_version") else None
@@ -371,8 +439,11 @@ class FilingService:
         )
         figures = self._compute(inputs, previous_credit=request.previous_credit, other=other)
         version = (previous_version or 0) + 1
-        late = today > period.filing_deadline
-        document = _machine_readable(ubn, period, version, figures, now, actor, request.reason, _counts(inputs))
+        due_by = filing_deadline(period, self._calendar)
+        late = today > due_by
+        document = _machine_readable(
+            ubn, period, version, figures, now, actor, request.reason, _counts(inputs), due_by=due_by
+        )
         folder = f"v{version:03d}"
         # Documents first: a version is never recorded without them (a failed write leaves only an
         # unreferenced object, which the next attempt overwrites).
@@ -392,6 +463,10 @@ class FilingService:
             "other_purchases": request.other_purchases.model_dump() if request.other_purchases else None,
             "documents": {"json": json_key, "pdf": pdf_key},
             "idempotency_key": idempotency_key,
+            # What the documents were made from beyond the figures, so a lost one is made again alike.
+            "counts": document["counts"],
+            "due_by": due_by.isoformat(),
+            "merchant_name": merchant_name or None,
         }
         self._filings.submit(
             ubn,
@@ -427,6 +502,7 @@ class FilingService:
             "recorded_at": now.isoformat(),
             "recorded_by": actor,
         }
+        self._ensure_within_due(ubn, period, request)
         if not self._filings.add_payment(ubn, period.code, payment, request.amount):
             earlier = self._filings.payment(ubn, period.code, request.reference) or {}
             if int(earlier.get("amount") or 0) != request.amount or earlier.get("paid_on") != payment["paid_on"]:
@@ -439,6 +515,30 @@ class FilingService:
             return self.get(ubn, period.code)  # the same payment sent again: recorded once
         self._audit.record(merchant_owner(ubn), "tax_paid", actor, {"period": period.code, **payment})
         return self.get(ubn, period.code)
+
+    def _ensure_within_due(self, ubn: str, period: Period, request: PaymentRequest) -> None:
+        """Refuse a payment above what remains due rather than record an overpayment.
+
+        Why refuse: the tax office refunds an overpayment only on application, not through this
+        platform, so a silently accepted NT$100 against NT$0 due would show the period as settled
+        while the money sits unaccounted. A retry of a recorded payment (same reference) is let
+        through, so it still answers idempotently. Not filed: ``add_payment`` answers that.
+        """
+        if self._filings.payment(ubn, period.code, request.reference):
+            return
+        head = self._filings.head(ubn, period.code) or {}
+        if not head.get("current_version"):
+            return
+        remaining = max(int(head.get("payable") or 0) - int(head.get("paid_total") or 0), 0)
+        if request.amount > remaining:
+            raise RuleViolation(
+                "PAYMENT_EXCEEDS_DUE",
+                f"amount NT${request.amount:,} is more than the NT${remaining:,} still due for period "
+                f"{period.code}; record only what was paid against this return.",
+                f"繳款金額（amount）{request.amount:,} 元超過 {period.code} 期尚應繳納的 {remaining:,} 元；"
+                "請只登錄本期應納稅額的繳款。",
+                "amount",
+            )
 
     # --- pieces ------------------------------------------------------------------------------------
 
@@ -568,6 +668,8 @@ def _machine_readable(
     actor: str,
     reason: str | None,
     counts: Mapping[str, int],
+    *,
+    due_by: date,
 ) -> dict[str, Any]:
     """The filed return as JSON: every box by its code, with labels, for an accountant's tools."""
     return {
@@ -582,7 +684,7 @@ def _machine_readable(
         "correction_reason": reason,
         "filed_at": now.isoformat(),
         "filed_by": actor,
-        "due_by": period.filing_deadline.isoformat(),
+        "due_by": due_by.isoformat(),
         "payment_reference": payment_reference(ubn, period),
         "fields": figures.fields,
         "lines": [{"code": c, "label": en, "label_zh": zh, "value": figures.fields[c]} for c, en, zh in LINES],

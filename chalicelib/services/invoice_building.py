@@ -31,20 +31,27 @@ def invoice_codes(
     invoice_date: date,
     random_number: str,
     tax_exclusive_sales_amount: int,
+    zero_tax_sales_amount: int,
+    free_tax_sales_amount: int,
     total_amount: int,
     seller_ubn: str,
     buyer_ubn: str | None,
     items: tuple[QrItem, ...],
     qr_key: str,
 ) -> Codes:
-    """The 1D barcode and the two QR codes of the proof (證明聯)."""
+    """The 1D barcode and the two QR codes of the proof (證明聯).
+
+    ``tax_exclusive_sales_amount`` is the taxable part without tax; the zero-rated (零稅率) and
+    tax-free (免稅) sales are added to it for the QR (see :func:`qr_sales_amount`).
+    """
     qr = qr_pair(
         QrInput(
             invoice_number=number,
             invoice_date=invoice_date,
             random_number=random_number,
-            # The QR carries tax-exclusive sales, as the barcode spec's example does (see codes.py).
-            sales_amount=Decimal(tax_exclusive_sales_amount),
+            sales_amount=Decimal(
+                qr_sales_amount(tax_exclusive_sales_amount, zero_tax_sales_amount, free_tax_sales_amount)
+            ),
             total_amount=Decimal(total_amount),
             seller_ubn=seller_ubn,
             buyer_ubn=buyer_ubn,
@@ -53,6 +60,19 @@ def invoice_codes(
         key_hex=qr_key,
     )
     return Codes(barcode_content(period, number, random_number), qr.left, qr.right)
+
+
+def qr_sales_amount(tax_exclusive_sales_amount: int, zero_tax_sales_amount: int, free_tax_sales_amount: int) -> int:
+    """The left QR's 銷售額: the invoice's 未稅總金額 (total before tax), every tax type together.
+
+    The barcode spec (電子發票證明聯一維及二維條碼規格說明; einvoice-domain.md, corrections of
+    2026-12-04) defines the left QR's 銷售額 as the 未稅總金額: the whole invoice before tax. So the
+    zero-rated (零稅率, TaxType 2) and tax-free (免稅, TaxType 3) sales count, and a mixed invoice
+    (TaxType 9) carries the sum of its parts; a zero-rated invoice of 500 writes 500 (000001f4).
+    Only the taxable part has tax to take out, hence its tax-exclusive figure (B2C 340 -> 324, the
+    spec's example). Then 總計額 - 銷售額 is the tax, as a reader computes it.
+    """
+    return tax_exclusive_sales_amount + zero_tax_sales_amount + free_tax_sales_amount
 
 
 def totals_changes(record: InvoiceRecord) -> dict[str, int]:

@@ -40,6 +40,7 @@ from chalicelib.domain.invoice import ValidatedDraft, parse_draft, validate_draf
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.random_number import new_random_number
 from chalicelib.domain.status import InvoiceStatus, ensure_can_cancel, ensure_can_void
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar
 from chalicelib.services.filed_periods import ensure_not_filed, unfiled_condition
 from chalicelib.services.invoice_building import (
     difference,
@@ -72,7 +73,9 @@ class InvoiceLifecycleService:
         merchants: DynamoMerchants,
         clock: Clock,
         notify_outbox: Callable[[str, str, str], None] | None = None,
+        calendar: WorkingCalendar = WEEKDAYS,
     ) -> None:
+        self._calendar = calendar  # the cancel deadline moves off a day off with the filing deadline
         self._invoices = invoices
         self._merchants = merchants
         self._clock = clock
@@ -93,7 +96,10 @@ class InvoiceLifecycleService:
         record, raw = self._issued(ubn, number)
         now = self._now()
         ensure_can_cancel(
-            Period.parse(record.period), now.date(), return_tax_document_number=return_tax_document_number
+            Period.parse(record.period),
+            now.date(),
+            return_tax_document_number=return_tax_document_number,
+            calendar=self._calendar,
         )
         if not return_tax_document_number:
             ensure_not_filed(ubn, record.period)
@@ -405,6 +411,8 @@ def _reissued(
         invoice_date=record.invoice_date,
         random_number=random_number,
         tax_exclusive_sales_amount=amounts.tax_exclusive_sales_amount,
+        zero_tax_sales_amount=amounts.zero_tax_sales_amount,
+        free_tax_sales_amount=amounts.free_tax_sales_amount,
         total_amount=amounts.total_amount,
         seller_ubn=ubn,
         buyer_ubn=draft.buyer.ubn,

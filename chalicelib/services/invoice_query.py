@@ -11,6 +11,7 @@ from chalicelib.adapters.dynamo import CursorCodec, dynamodb, from_item
 from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.period import Period
+from chalicelib.domain.validation import as_pydantic_error
 from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView, view
 
 # A filtered page may need several index pages; bound the work one request may do.
@@ -31,7 +32,14 @@ class PagedDateQuery(BaseModel):
     @model_validator(mode="after")
     def _dates(self) -> PagedDateQuery:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from is after date_to")
+            raise as_pydantic_error(
+                InvalidInput(
+                    "INVALID_DATE_RANGE",
+                    "date_from must not be after date_to.",
+                    "起始日期（date_from）不可晚於結束日期（date_to）。",
+                    "date_from",
+                )
+            )
         return self
 
 

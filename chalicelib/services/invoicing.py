@@ -269,6 +269,8 @@ class InvoicingService:
             invoice_date=issued_at.date(),
             random_number=random_number,
             tax_exclusive_sales_amount=amounts.tax_exclusive_sales_amount,
+            zero_tax_sales_amount=amounts.zero_tax_sales_amount,
+            free_tax_sales_amount=amounts.free_tax_sales_amount,
             total_amount=amounts.total_amount,
             seller_ubn=ubn,
             buyer_ubn=draft.buyer.ubn,

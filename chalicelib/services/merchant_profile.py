@@ -18,6 +18,21 @@ from chalicelib.services.receivers import MAX_EMAIL_LENGTH, check_email, in_mode
 _HEX_KEY = re.compile(r"[0-9A-Fa-f]{32}")
 
 
+#: Numbers left in a channel below which the merchant is warned. A channel gets whole booklets (本)
+#: of 50 numbers, often just one: a threshold of 50 or more warned with the first invoice of every
+#: fresh booklet. 10 warns when a fifth of the last booklet is left, early enough to assign another.
+DEFAULT_LOW_STOCK_THRESHOLD = 10
+
+
+#: Where the QR key's format is stated for users (the OpenAPI of the settings and profile routes).
+QR_AES_KEY_FORMAT = (
+    "The QR-code AES key (QR Code 加密金鑰): 32 hexadecimal characters (0-9, A-F, either case), the"
+    " AES-128 key that encrypts the left QR code's verification field (invoice number + random number)."
+    " One is generated at sign-up; replace it with the key the MOF platform derives from your seed"
+    " password (密碼種子) so the MOF can decrypt it. Write-only: answers show only qr_aes_key_set."
+)
+
+
 class MerchantSettings(BaseModel):
     """What the merchant decides about delivery and alerts."""
 
@@ -25,16 +40,28 @@ class MerchantSettings(BaseModel):
 
     email_buyer: bool = Field(default=True, description="Email the buyer each invoice (PDF attached)")
     sms_buyer: bool = Field(default=False, description="Text the buyer the invoice number and a link")
-    low_stock_threshold: int = Field(default=50, ge=0, le=1_000_000, description="Warn when fewer numbers remain")
+    low_stock_threshold: int = Field(
+        default=DEFAULT_LOW_STOCK_THRESHOLD, ge=0, le=1_000_000, description="Warn when fewer numbers remain"
+    )
     qr_aes_key: str | None = Field(
-        default=None, description="The QR-code AES key (32 hex digits from the MOF 密碼種子); write-only"
+        default=None,
+        description=QR_AES_KEY_FORMAT,
+        examples=["0123456789ABCDEF0123456789ABCDEF"],
     )
 
     @field_validator("qr_aes_key")
     @classmethod
     def _key(cls, value: str | None) -> str | None:
         if value is not None and not _HEX_KEY.fullmatch(value):
-            raise ValueError("the QR AES key is 32 hexadecimal digits")
+            raise as_pydantic_error(
+                InvalidInput(
+                    "INVALID_QR_AES_KEY",
+                    f"The QR AES key is 32 hexadecimal characters (0-9, A-F); this one has {len(value)}"
+                    + (" but not all are hexadecimal." if len(value) == 32 else "."),
+                    f"QR Code 加密金鑰須為 32 個十六進位字元（0-9、A-F），此值為 {len(value)} 個字元"
+                    + ("，但含非十六進位字元。" if len(value) == 32 else "。"),
+                )
+            )
         return value.upper() if value else value
 
 
@@ -46,7 +73,11 @@ class ProfileUpdate(BaseModel):
     phone: Annotated[str, *printable(26)] | None = None
     email: str | None = Field(default=None, max_length=MAX_EMAIL_LENGTH)
     address: Annotated[str, *printable(100, min_length=1)] | None = None
-    settings: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = Field(
+        default=None,
+        description="Settings to change, any of email_buyer, sms_buyer, low_stock_threshold, qr_aes_key. "
+        + QR_AES_KEY_FORMAT,
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -79,7 +110,9 @@ class SettingsView(BaseModel):
     email_buyer: bool
     sms_buyer: bool
     low_stock_threshold: int
-    qr_aes_key_set: bool
+    qr_aes_key_set: bool = Field(
+        description="Whether a QR-code AES key is set (one is generated at sign-up; the key itself is never shown)"
+    )
 
 
 class MerchantView(BaseModel):

@@ -28,8 +28,10 @@ from chalicelib.documents.mig import (
     MessageType,
     MigMessage,
     VoidInvoice,
+    message_class,
     parse_xml,
 )
+from chalicelib.documents.mig.schema import check_message
 from chalicelib.domain.allowance import compute_allowance_amounts
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
@@ -117,9 +119,20 @@ class MessageResult:
     code: str | None = None
     reason: str | None = None
     reason_zh: str | None = None
+    mof_code: str | None = None  # set by the raiser where our code alone does not decide it
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def not_allocated(number: str) -> RuleViolation:
+    # MOF E0102 「發票字軌號碼非申購部分」: the number is in none of the merchant's ranges.
+    return RuleViolation(
+        "NUMBER_NOT_ALLOCATED",
+        f"{number} is not in any range allocated to you for this period",
+        f"{number} 不在本期配給您的任何字軌號碼區間內（發票字軌號碼非申購部分）",
+        "Main.InvoiceNumber",
+    )
 
 
 def not_next(number: str) -> Conflict:
@@ -272,12 +285,14 @@ def _same(ours: Any, theirs: Any) -> bool:
 
 
 def _mismatch(field: str, ours: Any, theirs: Any) -> RuleViolation:
-    return RuleViolation(
+    error = RuleViolation(
         "AMOUNT_MISMATCH",
         f"{field} is {theirs} but the lines give {ours}",
         f"{field} 為 {theirs}，依明細計算應為 {ours}",
         field,
     )
+    error.mof_code = "E0103"  # 發票明細加總與總金額不符
+    return error
 
 
 class MigIntake:
@@ -286,6 +301,9 @@ class MigIntake:
         self._clock = wiring.clock
 
     def parse(self, message_type: str, data: bytes) -> MigMessage:
+        # The official XSD first: a failure names the element and its line (E0304/E0305).
+        message_class(message_type)  # an unknown type is refused before any schema is looked up
+        check_message(message_type, data)
         return parse_xml(message_type, data)
 
     def f0401(self, ubn: str, invoice: Invoice, *, actor: str, voider: InvoiceVoider | None = None) -> Issued:
@@ -537,7 +555,17 @@ class MigIntake:
             counter = as_counter(item)
             if counter.invoice_type == invoice_type and _next_number(counter) == number:
                 return counter.channel
+        if not self._allocated(ubn, number, period.code):
+            raise not_allocated(number)
         raise not_next(number)
+
+    def _allocated(self, ubn: str, number: str, period: str) -> bool:
+        """Whether ``number`` lies in one of the merchant's allocated ranges (配號) of ``period``."""
+        track, serial = number[:2], int(number[2:])
+        return any(
+            str(item["track"]) == track and int(item["begin"]) <= serial <= int(item["end"])
+            for item in self._wiring.tracks.items(ubn, "RANGE", period)
+        )
 
     @staticmethod
     def _check_lines(invoice: Invoice) -> None:
@@ -723,4 +751,5 @@ def rejected(number: str | None, error: DomainError) -> MessageResult:
         code=error.code,
         reason=error.message,
         reason_zh=error.message_zh,
+        mof_code=error.mof_code,
     )

@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from chalicelib.adapters.delivery import NotSent
 from chalicelib.adapters.dynamo_outbox import result_attribute
@@ -160,6 +160,7 @@ class MerchantStore(Protocol):
 class ArtifactStore(Protocol):
     def put(self, ubn: str, period: str, number: str, kind: ArtifactKind, body: bytes) -> str: ...
     def get(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes: ...
+    def find(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes | None: ...
 
 
 class RawMailer(Protocol):
@@ -344,6 +345,18 @@ class OutboxProcessor:
         key = self.artifacts.put(run.ubn, run.record.period, run.number, kind, body)
         self._advance(run, step, expect=run.state(step), to=DONE, result={"key": key})
 
+    def _stored_pdf(self, run: _Run, kind: ArtifactKind) -> bytes:
+        """The PDF the document step stored, rendered and stored again when the bucket lost it:
+        a lost object is rebuilt from the invoice, never retried forever as a failed send."""
+        stored = self.artifacts.find(run.ubn, run.record.period, run.number, kind)
+        if stored is not None:
+            return stored
+        render = self.render_proof if kind is ArtifactKind.PROOF_PDF else self.render_a4
+        body = render(pdf_document(run.record))
+        self.artifacts.put(run.ubn, run.record.period, run.number, kind, body)
+        run.rendered[kind] = body
+        return body
+
     def _deliver(self, run: _Run, step: str) -> bool:
         settings = MerchantSettings.model_validate(self._profile(run).get("settings") or {})
         record = run.record
@@ -405,7 +418,7 @@ class OutboxProcessor:
             )
             return lambda: self.mailer.send(to, raw)
         kind = ArtifactKind.A4_PDF if run.record.is_b2b else ArtifactKind.PROOF_PDF
-        pdf = run.rendered.get(kind) or self.artifacts.get(run.ubn, run.record.period, run.number, kind)
+        pdf = run.rendered.get(kind) or self._stored_pdf(run, kind)
         notice = "reissued" if run.event == VOIDED else "resent" if run.event.startswith(NOTIFY_PREFIX) else "issued"
         raw = invoice_email(
             run.record,
@@ -494,7 +507,11 @@ class OutboxProcessor:
         attachment = None
         if not cancelled:
             kind = ArtifactKind.ALLOWANCE_PDF
-            pdf = run.pdf or self.artifacts.get(run.ubn, run.record.period, run.number, kind)
+            # A PDF the bucket lost is rendered and stored again rather than failing every retry.
+            pdf = run.pdf or self.artifacts.find(run.ubn, run.record.period, run.number, kind)
+            if pdf is None:
+                self._allowance_pdf(run)  # renders and stores it, keeping the bytes in run.pdf
+                pdf = cast("bytes", run.pdf)
             attachment = Attachment(download_name(run.number, kind), pdf)
         raw = allowance_documents.allowance_email(
             run.record,

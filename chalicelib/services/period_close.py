@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from chalicelib.adapters.dynamo_directory import merchant_page
@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamo_filings import DynamoFilings
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.filing_status import ensure_period_ended
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
 from chalicelib.services.filing_notices import notice_text
 from chalicelib.services.filings import FilingDocuments, FilingService
 from chalicelib.services.notices import notice_address
@@ -38,19 +39,21 @@ def _never() -> bool:
     return False
 
 
-def due_jobs(today: date) -> list[tuple[str, Period]]:
+def due_jobs(today: date, calendar: WorkingCalendar = WEEKDAYS) -> list[tuple[str, Period]]:
     """What the schedule should run on ``today`` (Taiwan date): all of it concerns the period that
-    ended last, and only during the first month of the next one."""
+    ended last, and only during the first month of the next one. The deadlines are the ones moved
+    off a day off, so the reminders and the overdue mark follow them."""
     current = Period.from_date(today)
     if today.month != current.start_month:
         return []
     ended = current.previous()
     jobs = [("close", ended)]
-    if today.day == ended.blank_number_deadline.day:
+    blank_due, return_due = blank_number_deadline(ended, calendar), filing_deadline(ended, calendar)
+    if today == blank_due:
         jobs.append(("blank_reminder", ended))
-    if today.day == ended.filing_deadline.day - 2:
+    if today == return_due - timedelta(days=2):
         jobs.append(("return_reminder", ended))
-    if today > ended.filing_deadline:
+    if today > return_due:
         jobs.append(("overdue", ended))
     return jobs
 
@@ -76,8 +79,16 @@ class BlankNumberFiling:
     """The merchant files the period's unused numbers (E0402), one file per track, after the period."""
 
     def __init__(
-        self, *, tracks: TrackService, filings: DynamoFilings, documents: FilingDocuments, clock: Clock, audit: AuditLog
+        self,
+        *,
+        tracks: TrackService,
+        filings: DynamoFilings,
+        documents: FilingDocuments,
+        clock: Clock,
+        audit: AuditLog,
+        calendar: WorkingCalendar = WEEKDAYS,
     ) -> None:
+        self._calendar = calendar
         self._tracks = tracks
         self._filings = filings
         self._documents = documents
@@ -97,7 +108,7 @@ class BlankNumberFiling:
     def file(self, ubn: str, code: str, *, actor: str) -> dict[str, Any]:
         period = Period.parse(code)
         now = self._clock.now()
-        ensure_period_ended(period, now.astimezone(TAIWAN_TZ).date())
+        ensure_period_ended(period, now.astimezone(TAIWAN_TZ).date(), calendar=self._calendar)
         head = self._filings.head(ubn, period.code) or {}
         if head.get("blank_numbers_filed_at"):
             return self.view(ubn, period, head)
@@ -117,12 +128,11 @@ class BlankNumberFiling:
             raise NotFound("FILE_NOT_FOUND", "No such E0402 file for this period", "本期無此空白字軌檔", "file")
         return self._documents.presign(ubn, period.code, _FOLDER, name)
 
-    @staticmethod
-    def view(ubn: str, period: Period, head: Mapping[str, Any]) -> dict[str, Any]:
+    def view(self, ubn: str, period: Period, head: Mapping[str, Any]) -> dict[str, Any]:
         built = head.get("blank_numbers") or {}
         return {
             "period": period.code,
-            "due_by": period.blank_number_deadline.isoformat(),
+            "due_by": blank_number_deadline(period, self._calendar).isoformat(),
             "filed_at": head.get("blank_numbers_filed_at"),
             "filed_by": head.get("blank_numbers_filed_by"),
             "unused_numbers": int(built.get("count") or 0),
@@ -144,7 +154,12 @@ class PeriodJobs:
         mailer: Mailer,
         clock: Clock,
         page_size: int = 100,
+        calendar: WorkingCalendar = WEEKDAYS,
+        first_period: Callable[[str], Period | None] | None = None,
     ) -> None:
+        self._calendar = calendar
+        # The merchant's first period here (merchant_start.first_period): no notice about an earlier one.
+        self._first_period = first_period or (lambda ubn: None)
         self._filings = filings
         self._service = filing_service
         self._reconciler = reconciler
@@ -156,7 +171,7 @@ class PeriodJobs:
     def run_due(self, out_of_time: Callable[[], bool] = _never) -> list[JobReport]:
         today = self._clock.now().astimezone(TAIWAN_TZ).date()
         reports = []
-        for name, period in due_jobs(today):
+        for name, period in due_jobs(today, self._calendar):
             if out_of_time():
                 break
             reports.append(self.run(name, period, out_of_time))
@@ -180,7 +195,11 @@ class PeriodJobs:
             profiles, following = merchant_page(state.get("cursor"), self._page_size)
             stopped = False
             for profile in profiles:
-                outcome: Outcome = handler(str(profile["ubn"]), profile, period, out_of_time)
+                outcome: Outcome = (
+                    "skipped"
+                    if self._not_due(str(profile["ubn"]), period)
+                    else handler(str(profile["ubn"]), profile, period, out_of_time)
+                )
                 if outcome == "incomplete":
                     stopped = True
                     break
@@ -204,10 +223,16 @@ class PeriodJobs:
             finished_at=state.get("finished_at"),
         )
 
+    def _not_due(self, ubn: str, period: Period) -> bool:
+        first = self._first_period(ubn)
+        return first is not None and period < first
+
     # --- the jobs, per merchant --------------------------------------------------------------------
 
     def _close(self, ubn: str, profile: Mapping[str, Any], period: Period, out_of_time: Callable[[], bool]) -> Outcome:
         head = self._filings.head(ubn, period.code) or {}
+        if head.get("current_version"):
+            return "skipped"  # already filed: "ready to file" would tell the merchant something false
         if not head.get("draft"):
             report = self._reconciler.run(ubn, period, out_of_time=out_of_time)
             if report["status"] == "running":
@@ -261,7 +286,7 @@ class PeriodJobs:
             return "skipped"
         if not self._filings.claim_notice(ubn, period.code, kind, self._clock.now().isoformat()):
             return "skipped"
-        subject, body = notice_text(kind, period, head or {})
+        subject, body = notice_text(kind, period, head or {}, self._calendar)
         try:
             self._mailer.send(to, subject, body)
         except Exception:

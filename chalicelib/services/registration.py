@@ -29,6 +29,8 @@ from chalicelib.services.principal import Principal, merchant_owner
 from chalicelib.services.receivers import ReceiverService, ReceiversInput
 
 _INITIAL_ALPHABET = string.ascii_letters + string.digits
+#: The QR code's AES-128 key: 16 random bytes, written as the 32 hexadecimal digits the API takes.
+QR_AES_KEY_BYTES = 16
 INITIAL_PASSWORD_LENGTH = 16
 
 
@@ -49,6 +51,11 @@ def _registered(registry: TaxRegistryReader, ubn: str) -> TaxRegistration:
             "ubn",
         )
     return record
+
+
+def new_qr_aes_key() -> str:
+    """A fresh QR-code AES-128 key, in the form ``settings.qr_aes_key`` accepts (32 hex, upper case)."""
+    return secrets.token_hex(QR_AES_KEY_BYTES).upper()
 
 
 def _initial_password() -> str:
@@ -87,7 +94,10 @@ class RegistrationService:
             "phone": None,
             "email": None,
             "receivers": {},
-            "settings": {},
+            # A key of its own from the first day, so the first issue does not fail with QR_KEY_MISSING;
+            # the merchant may replace it with the one from the MOF platform (密碼種子) at any time.
+            # create_account stores it sealed, like a key the merchant sets.
+            "settings": {"qr_aes_key": new_qr_aes_key()},
             "signup_method": method,
             "status": status,
             "created_at": self._clock.now().isoformat(),

@@ -20,6 +20,7 @@ from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.ubn import validate_ubn
 from chalicelib.domain.validation import as_pydantic_error
+from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline
 from chalicelib.services.ports import AuditLog, Clock, TaxRegistryReader
 from chalicelib.services.principal import merchant_owner
 
@@ -312,12 +313,15 @@ class TrackService:
         raise _not_found()
 
 
-def blank_summary(period: Period, reports: Sequence[BlankReport], *, final: bool) -> dict[str, Any]:
-    """The blank-number reports of a period as one JSON summary (E0402's ranges, by track)."""
+def blank_summary(
+    period: Period, reports: Sequence[BlankReport], *, final: bool, calendar: WorkingCalendar = WEEKDAYS
+) -> dict[str, Any]:
+    """The blank-number reports of a period as one JSON summary (E0402's ranges, by track); ``due_by``
+    is the 10th moved off a day off (``calendar``)."""
     return {
         "period": period.code,
         "final": final,
-        "due_by": period.blank_number_deadline.isoformat(),
+        "due_by": blank_number_deadline(period, calendar).isoformat(),
         "reports": [
             {
                 "invoice_type": r.invoice_type,
@@ -344,9 +348,11 @@ def _parse_allocation_file(data: bytes, content_type: str) -> Sequence[Allocatio
     if not data:
         raise InvalidInput("MISSING_BODY", "Send the allocation file as the body", "請以請求內容上傳配號檔", None)
     from chalicelib.documents.mig import parse_allocation_csv, parse_e0501
+    from chalicelib.documents.mig.schema import check_e0501
 
     kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     if kind in {"application/xml", "text/xml"}:
+        check_e0501(data)  # the official E0501.xsd first (E0304/E0305, element and line)
         return parse_e0501(data)
     return parse_allocation_csv(data)
 

@@ -9,6 +9,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import deps
+from chalicelib.domain.working_days import blank_number_deadline, filing_deadline
 from chalicelib.services.invoice_query import InvoiceQuery, find_invoices
 from chalicelib.services.merchant_profile import MerchantView, view
 from chalicelib.web.pages import PageContext, page
@@ -43,10 +44,14 @@ def dashboard(ctx: PageContext) -> Response:
     period = current_period()
     stock = stock_of(deps.track_service().overview(ctx.ubn, period))
     recent = find_invoices(ctx.ubn, InvoiceQuery(limit=RECENT_INVOICES), deps.cursor_codec()).items
+    calendar = deps.working_calendar()
     return ctx.render(
         "dashboard.html",
         profile=profile,
         period=period,
+        # The deadlines the merchant is held to: moved off a Saturday, Sunday or holiday.
+        filing_due=filing_deadline(period, calendar),
+        blank_due=blank_number_deadline(period, calendar),
         period_text=period_title(period, ctx.lang),
         stock=stock,
         low_stock=profile.settings.low_stock_threshold,

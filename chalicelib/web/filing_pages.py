@@ -110,7 +110,7 @@ def _period_page(
         view=view,
         period=period,
         ended=ended,
-        late=today > period.filing_deadline,
+        late=today > view.due_by,  # the deadline moved off a day off, as the service judges it
         sections=[(zh, en, [lines[c] for c in codes]) for zh, en, codes in SECTIONS],
         main=[lines[c] for c in MAIN_BOXES],
         blank=blank,
@@ -193,7 +193,7 @@ def _confirmation(ctx: PageContext, period: Period, view: FilingView, request: S
         period=period,
         version=(view.filing.version if view.filing else 0) + 1,
         correction=view.filing is not None,
-        late=today > period.filing_deadline,
+        late=today > view.due_by,  # the deadline moved off a day off, as the service judges it
         request=request,
         payable=figures.payable,
         main=main,

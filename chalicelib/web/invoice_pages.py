@@ -135,9 +135,10 @@ def terms_of(ctx: PageContext, record: InvoiceRecord) -> Terms:
     period_ends = datetime.combine(period.last_day + timedelta(days=1), time(0), TAIWAN_TZ)
     void_by = min(record.issued_at.astimezone(TAIWAN_TZ) + VOID_WINDOW, period_ends)
     remaining = record.amounts.total_amount if record.allowance_remaining is None else record.allowance_remaining
+    cancel_by = cancel_deadline(period, deps.working_calendar())
     return Terms(
-        cancel_by=cancel_deadline(period),
-        needs_approval=filed or now.date() > cancel_deadline(period),
+        cancel_by=cancel_by,
+        needs_approval=filed or now.date() > cancel_by,
         filed=filed,
         void_by=void_by,
         can_void=now <= void_by,

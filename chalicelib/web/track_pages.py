@@ -19,6 +19,7 @@ from chalicelib.api.tracks import ActivateRequest, e0402_download
 from chalicelib.domain.channels import API, ONLINE
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.working_days import blank_number_deadline
 from chalicelib.services.tracks import ChannelAssignment, RangeView, blank_summary
 from chalicelib.web.forms import Upload
 from chalicelib.web.pages import PageContext, page
@@ -239,10 +240,14 @@ def blank_report(ctx: PageContext) -> Response:
     today = deps.clock.now().astimezone(TAIWAN_TZ).date()
     previous = current_period().previous()
     # Early in a period the report that is due is last period's: point to it until its deadline.
-    due_now = previous if period != previous and today <= previous.blank_number_deadline else None
+    calendar = deps.working_calendar()
+    previous_due = blank_number_deadline(previous, calendar)  # moved off a day off
+    due_now = previous if period != previous and today <= previous_due else None
     return ctx.render(
         "tracks/blank_report.html",
         due_now=due_now,
+        due_now_by=previous_due,
+        due_by=blank_number_deadline(period, calendar),
         period=period,
         period_text=period_title(period, ctx.lang),
         periods=period_choices(period, ctx.lang),
@@ -261,8 +266,9 @@ def blank_report_download(ctx: PageContext) -> Response:
     reports = service.blank_report(ctx.ubn, period)
     final = service.period_ended(period)
     if ctx.query.get("format") == "json":
+        summary = blank_summary(period, reports, final=final, calendar=deps.working_calendar())
         return Response(
-            body=json.dumps(blank_summary(period, reports, final=final), ensure_ascii=False, indent=2),
+            body=json.dumps(summary, ensure_ascii=False, indent=2),
             status_code=200,
             headers={
                 "Content-Type": "application/json; charset=utf-8",

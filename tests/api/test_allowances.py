@@ -60,8 +60,10 @@ def test_tax_inclusive_refund_is_split_and_taken_off_the_invoice(client, issuer)
     assert response.headers["Location"] == f"/v1/allowances/{allowance['allowance_number']}"
     assert allowance["allowance_number"].startswith("AL" + _period().code)
     assert allowance["allowance_type"] == "2"
-    assert allowance["total_amount"] == 1000 and allowance["tax_amount"] == 50
-    assert allowance["total_with_tax"] == 1050
+    # One meaning per name across the API: total_amount includes tax, as on an invoice.
+    assert allowance["sales_amount"] == 1000 and allowance["tax_amount"] == 50
+    assert allowance["total_amount"] == 1050
+    assert "total_with_tax" not in allowance
     assert allowance["items"][0]["amount"] == "1000" and allowance["items"][0]["tax"] == 50
     assert allowance["original_invoices"] == [
         {"invoice_number": number, "invoice_date": allowance["allowance_date"], "amount": 1050}
@@ -99,7 +101,8 @@ def test_one_allowance_across_two_invoices_of_the_same_buyer(client, issuer):
     response = _allow(client, issuer, _line(first, "105"), _line(second, "210"))
     assert response.status_code == 201, response.body
     allowance = body_of(response)
-    assert allowance["total_amount"] == 300 and allowance["tax_amount"] == 15
+    assert allowance["sales_amount"] == 300 and allowance["tax_amount"] == 15
+    assert allowance["total_amount"] == 315
     assert sum(item["tax"] for item in allowance["items"]) == allowance["tax_amount"]
     assert [(o["invoice_number"], o["amount"]) for o in allowance["original_invoices"]] == [
         (first, 105),
@@ -227,7 +230,7 @@ def test_b2c_allowance_and_list_pages(client, issuer):
     number = _invoice(client, issuer, B2C_CARRIER)  # 2 x 65 = 130, tax-inclusive
     numbers = [body_of(_allow(client, issuer, _line(number, "21")))["allowance_number"] for _ in range(3)]
     first = body_of(_allow(client, issuer, _line(number, "21")))
-    assert (first["total_amount"], first["tax_amount"]) == (20, 1)
+    assert (first["sales_amount"], first["tax_amount"], first["total_amount"]) == (20, 1, 21)
     numbers.append(first["allowance_number"])
     page = body_of(client.http.get("/v1/allowances?limit=3", headers=issuer.headers))
     assert [a["allowance_number"] for a in page["items"]] == numbers[::-1][:3]  # newest first

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import secrets
 import urllib.request
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib.adapters.dynamo import dynamodb, to_item
 from chalicelib.adapters.dynamo_invoices import invoices_table
+from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.adapters.taiwan_calendar import TaiwanCalendar
 from chalicelib.api import deps
 from chalicelib.domain.errors import RuleViolation
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.working_days import filing_deadline
 from tests.api.conftest import body_of, last_code_sent_to, post_json
 from tests.api.test_invoices import B2B, B2C_CARRIER, make_issuer
 
@@ -29,6 +32,12 @@ class FixedClock:
 
 def _current() -> Period:
     return Period.from_date(datetime.now(TAIWAN_TZ).date())
+
+
+def _due_by(period: Period) -> date:
+    """The deadline a merchant is held to: the 15th moved off a day off by the office calendar,
+    which tests/unit/test_taiwan_calendar.py checks against the government's for 2024–2026."""
+    return filing_deadline(period, TaiwanCalendar())
 
 
 def _at(day: Any, hour: int = 10) -> datetime:
@@ -396,11 +405,16 @@ def test_a_future_period_has_no_return(client, seller):
 # --- the schedule --------------------------------------------------------------------------------
 
 
-def _verified(client, new_merchant, address: str):
+def _verified(client, new_merchant, address: str, since: Period | None = None):
+    """A merchant with a verified mail address; ``since``: it registered in that period (an
+    existing merchant; one registered after a period is sent no notice about it)."""
     merchant = new_merchant(email=address)
     code = last_code_sent_to(client, address)
     verified = post_json(client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers)
     assert verified.status_code == 200, verified.body
+    if since is not None:
+        registered = datetime.combine(since.first_day, time(9), tzinfo=TAIWAN_TZ).isoformat()
+        DynamoMerchants().update_profile(merchant.ubn, {"created_at": registered})
     return merchant
 
 
@@ -408,9 +422,11 @@ def test_period_jobs_run_twice_send_each_notice_once(client, staff_headers, new_
     # A period of its own (long past), so that no other test's run of the same job has finished it.
     period = Period(secrets.randbelow(90) + 10, 2 * (secrets.randbelow(6) + 1))
     address = f"owner-{secrets.token_hex(4)}@example.com"
-    merchant = _verified(client, new_merchant, address)
+    merchant = _verified(client, new_merchant, address, since=period)
     filed_address = f"filed-{secrets.token_hex(4)}@example.com"
-    filed = _verified(client, new_merchant, filed_address)
+    filed = _verified(client, new_merchant, filed_address, since=period)
+    newcomer_address = f"newcomer-{secrets.token_hex(4)}@example.com"
+    newcomer = _verified(client, new_merchant, newcomer_address)  # joined today, long after the period
     _move_to(monkeypatch, _at(period.next().first_day + timedelta(days=20)))
     assert post_json(client, f"/v1/filings/{period.code}/submit", {}, filed.headers).status_code == 201
 
@@ -433,8 +449,59 @@ def test_period_jobs_run_twice_send_each_notice_once(client, staff_headers, new_
         if filed.ubn in json.dumps(m) or "filed-" in m["to"][0]
     ]
     assert [m for m in theirs if "overdue" in m["subject"]] == []
+    # Filed before the close job ran: no "ready to file" mail about a return already filed (issue 15).
+    assert [m for m in theirs if "ready to file" in m["subject"]] == []
     view = body_of(_get(client, f"/v1/filings/{period.code}", merchant.headers))
     assert view["status"] == "overdue"
+    # The newcomer joined today, long after this period: not due, and no notice about it (issue 15).
+    assert [m for m in mails if newcomer_address in m["to"] and "驗證碼" not in m["subject"]] == []
+    assert body_of(_get(client, f"/v1/filings/{period.code}", newcomer.headers))["status"] == "not_due"
+
+
+def test_a_merchant_created_today_sees_no_past_period_overdue(client, seller):
+    listed = body_of(_get(client, "/v1/filings?count=12", seller.headers))["periods"]
+    assert len(listed) == 12
+    assert listed[0]["period"] == _current().code and listed[0]["status"] == "open"
+    assert [p["status"] for p in listed[1:]] == ["not_due"] * 11
+
+
+def test_a_payment_above_what_is_due_is_refused_naming_the_amount(client, seller, buyer, monkeypatch):
+    period = _current()
+    _move_to(monkeypatch, _at(period.next().first_day + timedelta(days=3)))
+    assert post_json(client, f"/v1/filings/{period.code}/submit", {}, seller.headers).status_code == 201
+    nothing_due = post_json(
+        client,
+        f"/v1/filings/{period.code}/payment",
+        {"amount": 100, "paid_on": str(period.next().first_day), "reference": "OVER-1"},
+        seller.headers,
+    )
+    assert nothing_due.status_code == 422, nothing_due.body
+    error = body_of(nothing_due)["error"]
+    assert (error["code"], error["field"]) == ("PAYMENT_EXCEEDS_DUE", "amount")
+    view = body_of(_get(client, f"/v1/filings/{period.code}", seller.headers))
+    assert view["payment"]["paid"] == 0 and view["payment"]["payments"] == []
+
+
+def test_a_payment_one_dollar_above_the_tax_due_is_refused(client, seller, buyer, monkeypatch):
+    period = _current()
+    _issue(client, seller, {**B2B, "buyer": {"ubn": buyer.ubn, "name": "買方"}})  # tax 66
+    _move_to(monkeypatch, _at(period.next().first_day + timedelta(days=3)))
+    assert post_json(client, f"/v1/filings/{period.code}/submit", {}, seller.headers).status_code == 201
+    paid_on = str(period.next().first_day)
+    over = post_json(
+        client,
+        f"/v1/filings/{period.code}/payment",
+        {"amount": 67, "paid_on": paid_on, "reference": "S1"},
+        seller.headers,
+    )
+    assert over.status_code == 422 and body_of(over)["error"]["field"] == "amount"
+    exact = post_json(
+        client,
+        f"/v1/filings/{period.code}/payment",
+        {"amount": 66, "paid_on": paid_on, "reference": "S1"},
+        seller.headers,
+    )
+    assert exact.status_code == 201 and body_of(exact)["payment"]["status"] == "paid"
 
 
 def test_a_job_for_a_period_that_has_not_ended_is_refused(client, staff_headers):
@@ -476,7 +543,7 @@ def test_the_buyers_input_follows_a_re_issue_and_a_cancellation(client, seller, 
 def test_a_job_cut_short_resumes_from_its_cursor_and_sends_nothing_twice(client, new_merchant, monkeypatch):
     period = Period(secrets.randbelow(90) + 10, 2 * (secrets.randbelow(6) + 1))
     address = f"resume-{secrets.token_hex(4)}@example.com"
-    _verified(client, new_merchant, address)
+    _verified(client, new_merchant, address, since=period)
     _move_to(monkeypatch, _at(period.next().first_day + timedelta(days=20)))
     jobs = deps.period_jobs()
     jobs._page_size = 5  # many small pages, so that the run stops part-way

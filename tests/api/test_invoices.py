@@ -313,8 +313,12 @@ def test_batch_gives_each_invoice_its_own_result(client, issuer):
     assert too_many.status_code == 400
 
 
-def test_issuing_needs_the_qr_key(client, new_merchant):
-    merchant = new_merchant()
+def test_issuing_needs_the_qr_key(client, issuer):
+    # Every sign-up generates a key; one that no longer opens (root secret rotated) is as if unset.
+    from tests.api.test_qr_key_at_rest import _store_settings
+
+    _store_settings(issuer.ubn, {})
+    merchant = issuer
     response = post_json(client, "/v1/invoices", B2C_CARRIER, merchant.headers)
     assert response.status_code == 422
     assert body_of(response)["error"]["field"] == "settings.qr_aes_key"

@@ -128,16 +128,18 @@ def test_refused_messages(client, issuer, new_merchant):
     schema = _post(client, issuer.key_headers, _xml(issuer.ubn, number).replace(b"<Name>", b"<Nam>", 1))
     assert schema.status_code == 400
     assert body_of(schema)["error"]["code"].startswith("MIG_")
-    # Elements out of the XSD sequence (InvoiceTime before InvoiceDate): refused, naming the element.
-    swapped = _xml(issuer.ubn, number)
-    date_element = swapped[swapped.index(b"<InvoiceDate>") : swapped.index(b"</InvoiceDate>") + len(b"</InvoiceDate>")]
-    time_element = swapped[swapped.index(b"<InvoiceTime>") : swapped.index(b"</InvoiceTime>") + len(b"</InvoiceTime>")]
-    swapped = swapped.replace(date_element + time_element, time_element + date_element)
+    # Seller is an xsd:sequence in the official F0401.xsd (Main itself is xsd:all, any order):
+    # Name before Identifier is refused by the schema, naming the element (E0304, format).
+    swapped = _xml(issuer.ubn, number).replace(
+        f"<Identifier>{issuer.ubn}</Identifier><Name>測試商行</Name>".encode(),
+        f"<Name>測試商行</Name><Identifier>{issuer.ubn}</Identifier>".encode(),
+    )
     order = _post(client, issuer.key_headers, swapped)
     assert order.status_code == 400
     assert body_of(order)["error"] | {"message": "", "message_zh": ""} == {
-        "code": "MIG_FIELD_ORDER",
-        "field": "Main.InvoiceDate",
+        "code": "MIG_SCHEMA_FORMAT",
+        "mof_code": "E0304",
+        "field": "Main.Seller.Name",
         "message": "",
         "message_zh": "",
     }
@@ -279,7 +281,7 @@ def test_g0401_issues_an_allowance_once(client, issuer, new_merchant):
     assert done.status_code == 201, done.body
     assert body_of(done) == {"message_type": "G0401", "results": [{"invoice_number": "AL0001", "status": "accepted"}]}
     allowance = body_of(client.http.get("/v1/allowances/AL0001", headers=issuer.headers))
-    assert (allowance["tax_amount"], allowance["total_amount"]) == (5, 100)
+    assert (allowance["sales_amount"], allowance["tax_amount"], allowance["total_amount"]) == (100, 5, 105)
     # The ERP sends the same message again: the same allowance, nothing more taken off the invoice.
     again = _post(client, issuer.key_headers, _allowance_xml(issuer.ubn, number), g0401)
     assert again.status_code == 200, again.body

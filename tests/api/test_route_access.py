@@ -75,6 +75,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/admin/tax-registry/import"): STAFF,
     ("PUT", "/v1/admin/tax-registry/{ubn}"): STAFF,
     ("GET", "/v1/admin/tax-registry/{ubn}"): STAFF,
+    ("GET", "/v1/admin/calendar"): STAFF,
+    ("PUT", "/v1/admin/calendar/{day}"): STAFF,
+    ("DELETE", "/v1/admin/calendar/{day}"): STAFF,
     ("POST", "/v1/auth/staff/logout"): STAFF,
     # account control: people only
     ("POST", "/v1/auth/logout"): PEOPLE_EVEN_INITIAL,

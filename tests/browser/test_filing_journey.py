@@ -8,7 +8,7 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 
 from tests.api.conftest import post_json
-from tests.api.test_filings import _at, _current, _move_to
+from tests.api.test_filings import _at, _current, _due_by, _move_to
 from tests.api.test_invoices import B2B, make_issuer
 from tests.browser.conftest import PHONE, fits_a_phone, menu, screenshot, sign_in
 
@@ -46,7 +46,7 @@ def test_the_return_follows_an_invoice_and_a_past_period_is_filed(
     expect(page.get_by_text("待申報", exact=True)).to_be_visible()
     page.get_by_role("button", name="檢查並申報…").click()
     expect(page.get_by_role("heading", name=re.compile("確認申報"))).to_be_visible()
-    expect(page.get_by_text(re.compile("申報期限："))).to_contain_text(period.filing_deadline.isoformat())
+    expect(page.get_by_text(re.compile("申報期限："))).to_contain_text(_due_by(period).isoformat())
     expect(page.get_by_text(re.compile("第 1 版"))).to_be_visible()
     page.get_by_role("button", name="確認申報").click()
 

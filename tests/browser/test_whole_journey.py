@@ -165,8 +165,9 @@ def _first_sign_in(phone: Page, ubn: str, initial: str) -> None:
 
 
 def _settings(phone: Page, base_url: str, email: str) -> None:
-    # The address came from the registry: what blocks issuing is the QR-code key and the numbers.
-    expect(_checklist(phone)).to_have_text(["設定 QR Code 加密金鑰", "為線上開立指派字軌"])
+    # The address came from the registry and the QR-code key was generated at sign-up: only the
+    # numbers block issuing.
+    expect(_checklist(phone)).to_have_text(["為線上開立指派字軌"])
 
     open_from_menu(phone, "設定")
     phone.get_by_role("navigation", name="設定項目").get_by_role("link", name="接收方式").click()
@@ -178,13 +179,12 @@ def _settings(phone: Page, base_url: str, email: str) -> None:
     section.get_by_role("button", name="確認驗證碼").click()
     expect(section.get_by_text("已驗證", exact=True)).to_be_visible()
 
-    # The dashboard's checklist links to the page that fixes each item.
-    open_from_menu(phone, "個人專區")
-    _checklist(phone).get_by_role("link", name="設定 QR Code 加密金鑰").click()
+    # The merchant replaces the generated key with the one from the MOF platform (密碼種子).
+    phone.get_by_role("navigation", name="設定項目").get_by_role("link", name="QR Code 金鑰").click()
     expect(phone.get_by_role("heading", name="QR Code 加密金鑰", level=1)).to_be_visible()
-    expect(phone.get_by_text("未設定，無法開立發票")).to_be_visible()
-    phone.get_by_label(named("金鑰")).fill(QR_KEY)
-    phone.get_by_role("button", name="設定金鑰").click()
+    expect(phone.get_by_text("已設定", exact=True)).to_be_visible()
+    phone.get_by_label(named("新的金鑰")).fill(QR_KEY)
+    phone.get_by_role("button", name="更換金鑰").click()
     expect(phone.get_by_role("status")).to_have_text("已儲存。")
     expect(phone.get_by_text("已設定", exact=True)).to_be_visible()
     assert QR_KEY not in phone.content()  # stored sealed, never shown again

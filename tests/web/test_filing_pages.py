@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.domain.period import Period
 from tests.api.conftest import body_of, post_json
-from tests.api.test_filings import _at, _current, _move_to
+from tests.api.test_filings import _at, _current, _due_by, _move_to
 from tests.api.test_invoices import B2B, B2C_CARRIER
 from tests.web.conftest import Console, console_of, error_of, text_of
 
@@ -93,7 +93,7 @@ def test_the_list_shows_the_current_period_running_and_its_deadline(signed_in) -
     assert page.status_code == 200
     shown = text_of(page)
     assert f'href="/console/filings/{period.code}"' in shown and period.label_zh in shown
-    assert "本期進行中" in shown and str(period.filing_deadline) in shown
+    assert "本期進行中" in shown and str(_due_by(period)) in shown
     assert f'href="/console/filings/{period.previous().code}"' in shown
     older = re.search(r'href="/console/filings\?before=(\d{5})"', shown)
     assert older
@@ -116,7 +116,7 @@ def test_the_return_is_shown_box_by_box_and_follows_the_invoices(client, issuer)
     assert "應稅銷售額" in page and "本期(月)應實繳稅額" in page and "代號" in page
     assert "依目前的發票即時計算" in page
     assert "檢查並申報" not in page  # the period is still running: nothing to file yet
-    assert str(period.filing_deadline) in page
+    assert str(_due_by(period)) in page
 
     _issue(client, issuer, B2B)  # 1,380 tax included: 1,314 + 66
     after = browser.get(path)
@@ -155,7 +155,7 @@ def test_filing_is_confirmed_first_then_filed_once_and_corrected_with_a_reason(c
     assert confirm.status_code == 200
     page = text_of(confirm)
     assert "確認申報" in page and "送出後會發生什麼" in page
-    assert f"申報期限：<strong>{period.filing_deadline.isoformat()}</strong>" in page
+    assert f"申報期限：<strong>{_due_by(period).isoformat()}</strong>" in page
     assert "第 1 版" in page and "專案作廢核准文號" in page
     assert "已申報版本" not in text_of(browser.get(path))  # nothing filed by the review step
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page)
@@ -215,10 +215,10 @@ def test_bad_submission_values_are_shown_next_to_their_field(client, issuer, mon
 def test_a_late_filing_is_said_to_be_late_before_it_is_filed(client, issuer, monkeypatch) -> None:
     browser = console_of(client, issuer.ubn)
     period = _current()
-    _move_to(monkeypatch, _at(period.filing_deadline + timedelta(days=1)))
+    _move_to(monkeypatch, _at(_due_by(period) + timedelta(days=1)))
     page = text_of(browser.post(f"/console/filings/{period.code}/submit", {}))
     assert "已超過申報期限" in page
-    _move_to(monkeypatch, _at(period.filing_deadline, hour=23))
+    _move_to(monkeypatch, _at(_due_by(period), hour=23))
     on_the_day = text_of(browser.post(f"/console/filings/{period.code}/submit", {}))
     assert "確認申報" in on_the_day and "已超過申報期限" not in on_the_day
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.api.conftest import body_of, register_business
 from tests.api.test_invoices import Issuer
+from tests.api.test_qr_key_at_rest import _store_settings
 from tests.web.conftest import Console, console_of, text_of
 from tests.web.tracks_setup import ready_to_issue
 
@@ -282,7 +283,9 @@ def test_errors_are_in_english_on_the_english_page(seller: Console) -> None:
 
 
 def test_a_merchant_not_set_up_is_told_what_to_set(client, new_merchant) -> None:
-    merchant = new_merchant()  # no QR key, no track
+    merchant = new_merchant()  # no track
+    # Its generated QR key gone, as when it no longer opens after the root secret was rotated.
+    _store_settings(merchant.ubn, {})
     browser = console_of(client, merchant.ubn)
     page = text_of(browser.get("/console/issue"))
     assert "QR Code 加密金鑰" in page and 'href="/console/settings"' in page

@@ -253,13 +253,13 @@ def test_the_webhook_secret_is_shown_once_and_rotating_needs_a_confirmation(sign
 def test_the_qr_key_is_set_checked_and_never_shown_back(signed_in, client) -> None:
     browser, merchant = signed_in()
     page = text_of(browser.get("/console/settings/qr-key"))
-    assert "未設定" in page and "32 個十六進位字元" in page
+    # A key was generated at sign-up: the page offers to replace it with the MOF one.
+    assert "已設定" in page and "更換金鑰" in page and "32 個十六進位字元" in page
     short = browser.post("/console/settings/qr-key", {"settings.qr_aes_key": QR_KEY[:31]})
     assert short.status_code == 422
     assert "31" in error_text(text_of(short), "f-settings-qr_aes_key")
     not_hex = browser.post("/console/settings/qr-key", {"settings.qr_aes_key": "G" * 32})
     assert not_hex.status_code == 422 and error_text(text_of(not_hex), "f-settings-qr_aes_key")
-    assert _profile(client, merchant)["settings"]["qr_aes_key_set"] is False
 
     saved = browser.post("/console/settings/qr-key", {"settings.qr_aes_key": QR_KEY.lower()})
     assert saved.status_code == 303
@@ -284,7 +284,7 @@ def test_issuing_defaults_are_the_settings_the_invoicing_reads(signed_in, client
         "email_buyer": False,  # left unticked
         "sms_buyer": True,
         "low_stock_threshold": 20,
-        "qr_aes_key_set": False,
+        "qr_aes_key_set": True,  # generated at sign-up
     }
     refused = browser.post("/console/settings/issuing", {"settings.low_stock_threshold": "-3"})
     assert refused.status_code == 422 and error_text(text_of(refused), "f-settings-low_stock_threshold")

@@ -54,6 +54,10 @@ class MigModel(BaseModel):
     mig_tag: ClassVar[str] = ""
     #: Element names that are not the PascalCase of the field name.
     mig_names: ClassVar[Mapping[str, str]] = {}
+    #: Whether the children must come in field order (``xsd:sequence``). The official MIG 4.1
+    #: XSDs make Invoice, Main, ProductItem, Amount and the other messages ``xsd:all`` (any order);
+    #: only Seller/Buyer (the RoleDescriptionType group) are a sequence. Output is always in order.
+    mig_ordered: ClassVar[bool] = False
 
     def __init__(self, /, **data: Any) -> None:
         """Construct and validate; failures raise ``InvalidInput`` with the MIG path (relative to

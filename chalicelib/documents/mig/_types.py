@@ -9,11 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
+from lxml import etree
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from chalicelib.documents.mig._errors import FIELD_CHARSET, FIELD_ENUM, FIELD_PATTERN, FIELD_TYPE, custom
+from chalicelib.documents.mig._errors import (
+    FIELD_CHARSET,
+    FIELD_ENUM,
+    FIELD_PATTERN,
+    FIELD_REQUIRED,
+    FIELD_TYPE,
+    custom,
+)
 from chalicelib.domain.printable_text import first_refused, refused_text_error
 
 T = TypeVar("T")
@@ -60,6 +69,21 @@ Text100 = Annotated[str, _text(100), _PRINTABLE]
 Text120 = Annotated[str, _text(120), _PRINTABLE]
 Text200 = Annotated[str, _text(200), _PRINTABLE]
 Text400 = Annotated[str, _text(400), _PRINTABLE]
+
+
+_XSD_SPACES = " \t\r\n"  # XML whitespace; U+3000 and the like are content
+
+
+def _not_blank(value: str) -> str:
+    # CancelReason/VoidReason are whiteSpace="collapse" with minLength 1 in the XSD: spaces alone
+    # collapse to nothing and fail the official validation.
+    if not value.strip(_XSD_SPACES):
+        raise custom(FIELD_REQUIRED, "is required and may not be blank", "為必填欄位，不得只有空白")
+    return value
+
+
+#: A reason (作廢原因, 註銷原因): 1–20 characters, not only spaces.
+Reason20 = Annotated[str, _text(20), _PRINTABLE, AfterValidator(_not_blank)]
 Text500 = Annotated[str, _text(500), _PRINTABLE]
 
 #: 統一編號 (UBN): 8 digits, digits only in MIG 4.1.
@@ -77,7 +101,27 @@ YearMonth = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}(?:02|04|06|08|1
 #: 4-digit random number of an invoice.
 RandomNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
 #: ISO 4217 currency code.
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+def _currency_codes() -> frozenset[str]:
+    # The MOF's own CurrencyCodeEnum (ISO 4217 as the MIG 4.1 XSD lists it), read from the vendored
+    # schema so the list cannot drift from it; a code outside it fails the official validation.
+    tree = etree.parse(str(Path(__file__).parent / "xsd" / "common" / "GenericType_4.0.xsd"))
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    found = tree.find(f"{xs}simpleType[@name='CurrencyCodeEnum']")
+    return frozenset(e.get("value") for e in found.iter(f"{xs}enumeration")) if found is not None else frozenset()
+
+
+CURRENCY_CODES = _currency_codes()
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCY_CODES:
+        raise custom(FIELD_ENUM, "is not a currency code of the MIG 4.1 list", "不是 MIG 4.1 幣別代碼表中的幣別")
+    return value
+
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
 
 InvoiceTypeCode = Literal["07", "08"]
 #: Invoice-level 課稅別 (§3.1); 9 = mixed.
@@ -179,12 +223,10 @@ NonNegInt20 = Annotated[Decimal, _DEC, Field(max_digits=20, decimal_places=0, ge
 #: ExchangeRate: decimal(13,5), non-negative.
 NonNegDec13_5 = Annotated[Decimal, _DEC, Field(max_digits=13, decimal_places=5, ge=0, allow_inf_nan=False)]
 
-# ⚠️ The TaxRate enumeration is unverified (reference §3.1/§11). Safer reading: accept only rates
-# some source documents (RS enum 0/0.01/0.02/0.05/0.15/0.25 plus 0.001 for agricultural
-# wholesale from the special-tax table), compared by value so `0.050` equals `0.05`.
-TAX_RATES: frozenset[Decimal] = frozenset(
-    Decimal(rate) for rate in ("0", "0.001", "0.01", "0.02", "0.05", "0.15", "0.25")
-)
+# The TaxRate enumeration of the official MIG 4.1 XSD (GenericType_4.0.xsd TaxRateEnum):
+# 0/0.01/0.02/0.05/0.15/0.25, compared by value so `0.050` equals `0.05`. The 0.001 of the
+# special-tax table is not in it, so an F0401 carrying it would fail the MOF's validation.
+TAX_RATES: frozenset[Decimal] = frozenset(Decimal(rate) for rate in ("0", "0.01", "0.02", "0.05", "0.15", "0.25"))
 
 
 def _tax_rate(value: Decimal) -> Decimal:

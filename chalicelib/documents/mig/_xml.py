@@ -100,10 +100,12 @@ def _check_no_text(text: str | None, path: str) -> None:
 
 
 def _read_model(element: Any, cls: type[MigModel], ns: str, path: str) -> dict[str, Any]:
-    """Collect the children of ``element`` as raw values for ``cls``, enforcing the XSD sequence."""
+    """Collect the children of ``element`` as raw values for ``cls``: each at most once, and in
+    field order only where the XSD has a sequence (``mig_ordered``)."""
     specs = field_specs(cls)
     by_tag = {spec.tag: (index, spec) for index, spec in enumerate(specs)}
     values: dict[str, Any] = {}
+    seen: set[int] = set()
     last = -1
     _check_no_text(element.text, path)
     for child in element:
@@ -123,7 +125,9 @@ def _read_model(element: Any, cls: type[MigModel], ns: str, path: str) -> dict[s
         if found is None:
             raise invalid(FIELD_UNKNOWN, child_path, "is not an element of this message", "不是此訊息的欄位")
         index, spec = found
-        if index <= last:
+        if index in seen:
+            raise invalid(FIELD_ORDER, child_path, "appears more than once", "重複出現")
+        if cls.mig_ordered and index <= last:
             order = ", ".join(s.tag for s in specs)
             raise invalid(
                 FIELD_ORDER,
@@ -132,6 +136,7 @@ def _read_model(element: Any, cls: type[MigModel], ns: str, path: str) -> dict[s
                 f"順序錯誤或重複出現；正確順序為 {order}",
             )
         last = index
+        seen.add(index)
         value = _read_value(child, spec, ns, child_path)
         if value is not None:  # <X/> counts as absent: None for optional, REQUIRED for mandatory
             values[spec.name] = value
@@ -241,4 +246,8 @@ def build_message(message: MigMessage) -> bytes:
     ns = cls.message_type.namespace
     root = etree.Element(f"{{{ns}}}{cls.mig_tag}", nsmap={None: ns})
     _write_model(root, checked, ns)
+    # Nothing leaves that the MOF's own schema would refuse (the models mirror it; this proves it).
+    from chalicelib.documents.mig.schema import check
+
+    check(str(cls.message_type), root)
     return XML_DECLARATION + cast(bytes, etree.tostring(root, encoding="UTF-8"))

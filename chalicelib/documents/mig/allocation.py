@@ -46,6 +46,8 @@ from chalicelib.documents.mig._xml import local_name, namespace_of, parse_docume
 NUMBERS_PER_BOOKLET = 50
 
 E0501_NAMESPACE_PREFIX = "urn:GEINV:eInvoiceMessage:E0501:"
+#: Also the official E0501.xsd's own ``urn:GEINV:E0501:4.0`` (MIG 4.1 ships E0501 at 4.0).
+E0501_NAMESPACE_PREFIXES = (E0501_NAMESPACE_PREFIX, "urn:GEINV:E0501:")
 
 #: E0501 element name of each AllocationRecord field (the order of ``InvoiceAssignNo``).
 E0501_ELEMENTS: Mapping[str, str] = {
@@ -181,7 +183,7 @@ def parse_e0501(data: bytes) -> list[AllocationRecord]:
     for index, element in enumerate(elements):
         prefix = f"InvoiceAssignNo[{index}]"
         ns = namespace_of(element)
-        if ns is not None and not ns.startswith(E0501_NAMESPACE_PREFIX):
+        if ns is not None and not ns.startswith(E0501_NAMESPACE_PREFIXES):
             raise invalid(XML_NAMESPACE, prefix, f"namespace {ns} is not E0501", f"命名空間 {ns} 不是 E0501")
         values: dict[str, Any] = {}
         for child in element:

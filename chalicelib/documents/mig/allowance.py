@@ -19,10 +19,10 @@ from chalicelib.documents.mig._types import (
     NonNegDec20_7,
     NonNegInt20,
     Opt,
+    Reason20,
     Text4,
     Text6,
     Text16,
-    Text20,
     Text200,
     Text500,
 )
@@ -101,5 +101,5 @@ class CancelAllowance(MigMessage):
     seller_id: Ban
     cancel_date: MigDate
     cancel_time: MigTime
-    cancel_reason: Text20
+    cancel_reason: Reason20
     remark: Opt[Text200] = None

@@ -15,8 +15,10 @@ from chalicelib.documents.mig._types import (
     MigDate,
     MigTime,
     Opt,
+    Reason20,
     Text20,
     Text60,
+    Text100,
     Text200,
 )
 
@@ -33,9 +35,12 @@ class CancelInvoice(MigMessage):
     seller_id: Ban
     cancel_date: MigDate
     cancel_time: MigTime
-    cancel_reason: Text20
+    cancel_reason: Reason20
     return_tax_document_number: Opt[Text60] = None  # 專案作廢核准文號
     remark: Opt[Text200] = None
+    # 保留欄位: in the official F0501.xsd (Reserved1 ≤20, Reserved2 ≤100), so accepted on intake.
+    reserved1: Opt[Text20] = None
+    reserved2: Opt[Text100] = None
 
 
 class VoidInvoice(MigMessage):
@@ -50,5 +55,8 @@ class VoidInvoice(MigMessage):
     seller_id: Ban
     void_date: MigDate
     void_time: MigTime
-    void_reason: Text20
+    void_reason: Reason20
     remark: Opt[Text200] = None
+    # 保留欄位: in the official F0701.xsd (Reserved1 ≤20, Reserved2 ≤100), so accepted on intake.
+    reserved1: Opt[Text20] = None
+    reserved2: Opt[Text100] = None

@@ -24,6 +24,7 @@ class Seller(MigModel):
     """賣方: the Address is mandatory (TB-MIG marks it so; ho600 refuses a seller without one)."""
 
     mig_tag = "Seller"
+    mig_ordered = True
 
     identifier: Ban
     name: Text60
@@ -40,6 +41,7 @@ class Buyer(MigModel):
     """買方: a UBN, or ``0000000000`` for a consumer (B2C)."""
 
     mig_tag = "Buyer"
+    mig_ordered = True
 
     identifier: BuyerBan
     name: Text60

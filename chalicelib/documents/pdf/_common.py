@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from chalicelib.documents.codes import display_number, masked_number
+from chalicelib.documents.codes import QR_MIN_VERSION, display_number, masked_number
 from chalicelib.documents.pdf import _fonts
 from chalicelib.documents.pdf.model import InvoiceDocument
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 STATUS_MARKS: Final = {"issued": None, "cancelled": "作廢", "voided": "註銷"}
 TAX_TYPE_LABELS: Final = {"1": "應稅", "2": "零稅率", "3": "免稅", "4": "特種稅額", "9": "混合"}
-QR_ERROR: Final = "L"  # what codes.qr_pair sized the payloads for (version <= 9 at level L)
+QR_ERROR: Final = "L"  # what codes.qr_pair sized the payloads for (version 6 to 9 at level L)
 # One data mask for every symbol instead of segno scoring all 8 (~5 ms a symbol). Readers take the
 # mask from the symbol's format information, so any of the 8 decodes. Pattern 2 (columns where
 # j % 3 == 0) had the flattest worst case on 1,000 symbols of random proofs: its ISO 18004 penalty
@@ -130,6 +130,9 @@ def _codec_of(left: str) -> str:
 def qr_symbols(left: str, right: str) -> tuple[segno.QRCode, segno.QRCode]:
     """Both QR symbols at the same version, so they print at the same size *and* module size.
 
+    That version is at least :data:`~chalicelib.documents.codes.QR_MIN_VERSION` (6): the spec asks
+    the left symbol for 「QR Code V6(含)以上版本」, and the right one shares its version.
+
     Byte mode with explicit bytes: given a ``str``, segno would pick ISO-8859-1 when it can,
     changing the bytes a reader sees (see codes.qr_matrix_fits).
     """
@@ -144,6 +147,8 @@ def qr_symbols(left: str, right: str) -> tuple[segno.QRCode, segno.QRCode]:
     # The left payload (77 fixed characters and more) is nearly always the longer one, so encode
     # the right one straight at the left's version: two encodings (~1.3 ms each) instead of three.
     left_qr = make(left_bytes)
+    if int(left_qr.version) < QR_MIN_VERSION:
+        left_qr = make(left_bytes, QR_MIN_VERSION)
     try:
         right_qr = make(right_bytes, int(left_qr.version))
     except segno.DataOverflowError:
@@ -183,13 +188,18 @@ def _qr_path(matrix: Sequence[bytes | bytearray], left: float, top: float, size:
     return "\n".join(ops)
 
 
-def draw_code39(pdf: FPDF, content: str, x: float, y: float, width: float, height: float) -> None:
-    """Code 39 of ``content`` with its ``*`` start/stop characters, exactly ``width`` mm wide.
+def code39_modules(content: str) -> int:
+    """Width of the Code 39 of ``content`` (with its ``*`` start/stop) in narrow elements (X).
 
     fpdf2 draws wide bars 3x the narrow ones; a character is 6 narrow + 3 wide elements plus a
-    narrow gap, i.e. 16 narrow units, and the last gap is not drawn.
+    narrow gap, i.e. 16 X, and the last gap is not drawn.
     """
+    return (len(content) + 2) * 16 - 1
+
+
+def draw_code39(pdf: FPDF, content: str, x: float, y: float, width: float, height: float) -> None:
+    """Code 39 of ``content`` with its ``*`` start/stop characters, exactly ``width`` mm wide."""
     text = f"*{content}*"
-    narrow = width / (len(text) * 16 - 1)
+    narrow = width / code39_modules(content)
     pdf.set_fill_color(0)
     pdf.code39(text, x, y, w=3 * narrow, h=height)

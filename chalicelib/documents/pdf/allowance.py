@@ -22,6 +22,8 @@ PAGE_HEIGHT: Final = 297.0
 MARGIN: Final = 15.0
 BOTTOM: Final = PAGE_HEIGHT - 20.0
 ROW: Final = 6.0
+HEADER_HEIGHT: Final = 10.0  # the table's titles: zh-TW line over English line
+RECEIPT_HEIGHT: Final = 30.0  # room for a signature or a company stamp (統一發票專用章 is 4-5 cm wide)
 # Original invoice, description, quantity, unit price, amount, tax, tax type (sum = 180 mm).
 COLUMNS: Final = (
     ("原發票號碼 Invoice", 28.0, "L"),
@@ -85,15 +87,40 @@ def _header(pdf: FPDF, doc: AllowanceDocument) -> float:
 
 
 def _table_header(pdf: FPDF, y: float) -> float:
+    # Two lines per title, zh-TW over English: "金額(未稅) Amount" on one line is wider than its
+    # 24 mm column and was clipped; each language alone fits.
     pdf.set_font(FAMILY, "B", 8)
     pdf.set_fill_color(230)
     x = MARGIN
     for title, width, _align in COLUMNS:
+        zh, _, en = title.partition(" ")
         pdf.set_xy(x, y)
-        pdf.cell(w=width, h=7, text=title, border=1, align="C", fill=True)
+        pdf.cell(w=width, h=HEADER_HEIGHT, text="", border=1, fill=True)
+        pdf.set_xy(x, y + 1)
+        pdf.cell(w=width, h=HEADER_HEIGHT / 2 - 1, text=zh, align="C")
+        pdf.set_xy(x, y + HEADER_HEIGHT / 2)
+        pdf.cell(w=width, h=HEADER_HEIGHT / 2 - 1, text=en, align="C")
         x += width
     pdf.set_font(FAMILY, "", 8.5)
-    return y + 7
+    return y + HEADER_HEIGHT
+
+
+def _receipt(pdf: FPDF, y: float) -> float:
+    """The buyer's 簽收 (acknowledgement) area, as on the paper 折讓證明單: the buyer signs or
+    stamps the notice it received, and the seller keeps that copy as its evidence of the
+    allowance. Printed on every notice, B2C too: a consumer may sign it just the same."""
+    pdf.set_font(FAMILY, "B", 10)
+    pdf.set_xy(MARGIN + 90, y)
+    pdf.cell(w=90, h=ROW, text="買方簽收 Received by the buyer")
+    pdf.rect(MARGIN + 90, y + ROW, 90, RECEIPT_HEIGHT)
+    pdf.set_font(FAMILY, "", 8.5)
+    pdf.set_text_color(90)
+    pdf.set_xy(MARGIN + 92, y + ROW + 1)
+    pdf.cell(w=86, h=5, text="簽名或蓋章 Signature or company stamp")
+    pdf.set_xy(MARGIN + 92, y + ROW + RECEIPT_HEIGHT - 6)
+    pdf.cell(w=86, h=5, text="簽收日期 Date received：    年    月    日")
+    pdf.set_text_color(0)
+    return y + ROW + RECEIPT_HEIGHT
 
 
 def _row(pdf: FPDF, line: AllowanceDocumentLine, y: float) -> None:
@@ -127,7 +154,7 @@ def render_allowance(doc: AllowanceDocument) -> bytes:
             y = _table_header(pdf, MARGIN)
         _row(pdf, line, y)
         y += ROW
-    if y + 3 * ROW > BOTTOM:
+    if y + 5 * ROW + RECEIPT_HEIGHT > BOTTOM:  # totals and the receipt area stay on one page
         pdf.add_page()
         y = MARGIN
     pdf.set_font(FAMILY, "", 10)
@@ -141,4 +168,5 @@ def render_allowance(doc: AllowanceDocument) -> bytes:
         pdf.set_xy(MARGIN + 100, y)
         pdf.cell(w=50, h=ROW, text=label, align="R")
         pdf.cell(w=30, h=ROW, text=_common.money(Decimal(value)), align="R")
+    _receipt(pdf, y + 2 * ROW)
     return _common.finish(pdf)

@@ -27,6 +27,19 @@ QR_SIZE: Final = 20.0
 QR_QUIET: Final = 2.0
 BARCODE_HEIGHT: Final = 6.0
 
+# Code 39 geometry for a 203-dpi (8 dots/mm) thermal head. A narrow element of 1.15 dots (what
+# stretching the symbol over the 48 mm gave) prints as 1 or 2 dots at random, and zbar could not
+# read such a print below 250 dpi. So every element is a whole number of dots, and the symbol
+# starts on a dot boundary: narrow (X) = 1 dot = 0.125 mm, wide = 3 dots (ratio 3:1, inside
+# ISO/IEC 16388's 2.0-3.0, and >= 2.2 as it asks for X < 0.5 mm). 21 characters (19 + the *
+# start/stop) x 16 X - 1 = 335 dots = 41.9 mm, leaving (384 - 335) / 2 = 24 dots (3 mm) of quiet
+# zone each side inside the printed 48 mm: ISO/IEC 16388 asks for at least 10 X (1.25 mm). The
+# barcode spec (v1.8/v1.9 as quoted in einvoice-domain.md §6) fixes the content, not the module.
+PRINTER_DPI: Final = 203
+PRINTER_DOT: Final = 25.4 / PRINTER_DPI
+CODE39_NARROW_DOTS: Final = 1
+CODE39_MIN_QUIET_MODULES: Final = 10
+
 # Buyer input format code printed after the date when the buyer has a UBN (§6.1, §7).
 B2B_FORMAT: Final = "格式 25"
 
@@ -84,6 +97,16 @@ def _void_stamp(pdf: FPDF, mark: str, top: float) -> None:
     pdf.cell(w=width, h=height, text=mark, align="C")
 
 
+def code39_placement(content: str) -> tuple[float, float]:
+    """``(x, width)`` in mm of the Code 39 of ``content``: centred, on whole printer dots."""
+    dots = _common.code39_modules(content) * CODE39_NARROW_DOTS
+    start = round((PAGE_WIDTH / PRINTER_DOT - dots) / 2)
+    quiet = (PRINT_WIDTH / PRINTER_DOT - dots) / 2
+    if quiet < CODE39_MIN_QUIET_MODULES * CODE39_NARROW_DOTS:
+        raise ValueError(f"Code 39 of {len(content)} characters does not fit the proof with its quiet zones")
+    return start * PRINTER_DOT, dots * PRINTER_DOT
+
+
 def render_proof(doc: InvoiceDocument) -> bytes:
     """The 電子發票證明聯 of ``doc`` as PDF bytes (57 x 90 mm)."""
     mark = _common.status_mark(doc)
@@ -110,7 +133,8 @@ def render_proof(doc: InvoiceDocument) -> bytes:
     _split_line(pdf, y + 7.6, f"賣方 {doc.seller_ubn}", f"買方 {doc.buyer_ubn}" if doc.buyer_ubn else "")
 
     barcode_top = y + 12.2
-    _common.draw_code39(pdf, doc.barcode, LEFT, barcode_top, PRINT_WIDTH, BARCODE_HEIGHT)
+    barcode_x, barcode_width = code39_placement(doc.barcode)
+    _common.draw_code39(pdf, doc.barcode, barcode_x, barcode_top, barcode_width, BARCODE_HEIGHT)
 
     qr_top = barcode_top + BARCODE_HEIGHT + QR_QUIET + 0.5
     _common.draw_qr(pdf, left_qr, LEFT + QR_QUIET, qr_top, QR_SIZE)

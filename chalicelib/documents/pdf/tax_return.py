@@ -9,15 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from chalicelib.documents.pdf import _common
 from chalicelib.documents.pdf._fonts import FAMILY
 from chalicelib.domain.period import TAIWAN_TZ
 
+if TYPE_CHECKING:
+    from fpdf import FPDF
+    from fpdf.util import Padding
+
 MARGIN: Final = 15.0
 BOTTOM: Final = 277.0
 ROW: Final = 6.0
+LABEL_WIDTH: Final = 136.0
+LABEL_LINE: Final = 4.0  # one wrapped line of a label at 8 pt
+LABEL_PAD: Final = 1.0  # above and below the label's lines, so a one-line row stays ROW high
 
 
 def render_tax_return(document: Mapping[str, Any], merchant_name: str) -> bytes:
@@ -64,14 +71,21 @@ def render_tax_return(document: Mapping[str, Any], merchant_name: str) -> bytes:
     y += 7
     pdf.set_font(FAMILY, "", 8)
     for line in lines:
-        if y + ROW > BOTTOM:
+        label = f"{line['label_zh']}  {line['label']}"
+        height = _label_height(pdf, label)
+        if y + height > BOTTOM:
             pdf.add_page()
             y = MARGIN
         pdf.set_xy(MARGIN, y)
-        pdf.cell(w=14, h=ROW, text=str(line["code"]), border=1, align="C")
-        pdf.cell(w=136, h=ROW, text=_common.fit(pdf, f"{line['label_zh']}  {line['label']}", 134), border=1)
-        pdf.cell(w=30, h=ROW, text=_common.money(Decimal(int(line["value"]))), border=1, align="R")
-        y += ROW
+        pdf.cell(w=14, h=height, text=str(line["code"]), border=1, align="C")
+        # The label wraps inside its box rather than being cut: an accountant checks every box
+        # against the paper form by its words, and a "…" hides the words that tell two boxes apart.
+        pdf.rect(MARGIN + 14, y, LABEL_WIDTH, height)
+        pdf.set_xy(MARGIN + 14, y + LABEL_PAD)
+        pdf.multi_cell(w=LABEL_WIDTH, h=LABEL_LINE, text=label, align="L", padding=_label_padding())
+        pdf.set_xy(MARGIN + 14 + LABEL_WIDTH, y)
+        pdf.cell(w=30, h=height, text=_common.money(Decimal(int(line["value"]))), border=1, align="R")
+        y += height
     for statement in statements:
         y += 3
         if y + 4 * ROW > BOTTOM:
@@ -82,6 +96,22 @@ def render_tax_return(document: Mapping[str, Any], merchant_name: str) -> bytes:
         pdf.multi_cell(w=180, h=4.5, text=f"※ {statement['message_zh']}\n{statement['message']}", align="L")
         y = pdf.get_y()
     return _common.finish(pdf)
+
+
+def _label_padding() -> Padding:
+    from fpdf.util import Padding
+
+    return Padding(top=0, right=1, bottom=0, left=1)
+
+
+def _label_height(pdf: FPDF, label: str) -> float:
+    """The row height that shows ``label`` whole: one ROW, or more lines when it wraps."""
+    if pdf.get_string_width(label) <= LABEL_WIDTH - 2:
+        return ROW
+    wrapped = pdf.multi_cell(
+        w=LABEL_WIDTH, h=LABEL_LINE, text=label, align="L", dry_run=True, output="LINES", padding=_label_padding()
+    )
+    return max(ROW, len(cast("list[str]", wrapped)) * LABEL_LINE + 2 * LABEL_PAD)
 
 
 def _taiwan_time(iso: str) -> str:

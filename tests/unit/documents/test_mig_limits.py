@@ -225,7 +225,11 @@ CASES: list[tuple[str, Path, Any, str, str]] = [
     ("F0501", ("cancel_reason",), "", "MIG_FIELD_REQUIRED", "CancelReason"),
     ("F0501", ("return_tax_document_number",), "x" * 61, "MIG_FIELD_TOO_LONG", "ReturnTaxDocumentNumber"),
     ("F0501", ("remark",), "x" * 201, "MIG_FIELD_TOO_LONG", "Remark"),
-    ("F0501", ("reserved1",), "x", "MIG_FIELD_UNKNOWN", "reserved1"),
+    # Reserved1/2 are in the official F0501.xsd and F0701.xsd (≤20 and ≤100 characters).
+    ("F0501", ("reserved1",), "x" * 21, "MIG_FIELD_TOO_LONG", "Reserved1"),
+    ("F0501", ("reserved2",), "x" * 101, "MIG_FIELD_TOO_LONG", "Reserved2"),
+    ("F0701", ("reserved1",), "x" * 21, "MIG_FIELD_TOO_LONG", "Reserved1"),
+    ("F0501", ("reserved9",), "x", "MIG_FIELD_UNKNOWN", "reserved9"),
     # F0701
     ("F0701", ("void_invoice_number",), "AB12345678X", "MIG_FIELD_PATTERN", "VoidInvoiceNumber"),
     ("F0701", ("void_date",), DELETE, "MIG_FIELD_REQUIRED", "VoidDate"),

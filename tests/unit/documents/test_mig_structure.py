@@ -467,16 +467,29 @@ def test_parse_rejects_child_in_other_namespace() -> None:
     assert (caught.value.code, caught.value.field) == ("MIG_XML_NAMESPACE", "Remark")
 
 
-def test_parse_rejects_out_of_order_elements() -> None:
-    xml = build_xml(Invoice.from_data(invoice_data()))
+def test_parse_accepts_any_order_where_the_xsd_has_all() -> None:
+    # Main is xsd:all in the official F0401.xsd: its children may come in any order.
+    message = Invoice.from_data(invoice_data())
+    xml = build_xml(message)
     swapped = xml.replace(
         b"<DonateMark>0</DonateMark><PrintMark>Y</PrintMark>",
         b"<PrintMark>Y</PrintMark><DonateMark>0</DonateMark>",
     )
     assert swapped != xml
+    assert parse_xml("F0401", swapped) == message
+
+
+def test_parse_rejects_out_of_order_elements_in_a_role() -> None:
+    # Seller/Buyer are the RoleDescriptionType group, an xsd:sequence: the order is fixed.
+    xml = build_xml(Invoice.from_data(invoice_data()))
+    swapped = xml.replace(
+        b"<Identifier>24634102</Identifier><Name>Seller Co.</Name>",
+        b"<Name>Seller Co.</Name><Identifier>24634102</Identifier>",
+    )
+    assert swapped != xml
     with pytest.raises(InvalidInput) as caught:
         parse_xml("F0401", swapped)
-    assert (caught.value.code, caught.value.field) == ("MIG_FIELD_ORDER", "Main.DonateMark")
+    assert (caught.value.code, caught.value.field) == ("MIG_FIELD_ORDER", "Main.Seller.Identifier")
 
 
 def test_parse_rejects_repeated_element() -> None:
@@ -487,9 +500,9 @@ def test_parse_rejects_repeated_element() -> None:
     assert (caught.value.code, caught.value.field) == ("MIG_FIELD_ORDER", "VoidReason")
 
 
-@pytest.mark.parametrize("element", [b"<Reserved1>x</Reserved1>", b"<CheckNumber>1234</CheckNumber>"])
+@pytest.mark.parametrize("element", [b"<Reserved3>x</Reserved3>", b"<CheckNumber>1234</CheckNumber>"])
 def test_parse_rejects_unknown_elements(element: bytes) -> None:
-    # Reserved1/2 are not part of our F0501 (position unverified); CheckNumber was removed in 4.0.
+    # Neither is in the official F0501.xsd (Reserved1/2 are); CheckNumber was removed in 4.0.
     xml = build_xml(CancelInvoice.from_data(cancel_invoice_data())).replace(
         b"</CancelInvoice>", element + b"</CancelInvoice>"
     )

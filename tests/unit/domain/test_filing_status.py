@@ -20,7 +20,9 @@ from chalicelib.domain.filing_status import (
 )
 from chalicelib.domain.period import Period
 
-SEP_OCT_2025 = Period.parse("11410")  # 2025-09-01 .. 2025-10-31, return due by 2025-11-15
+# 2025-09-01 .. 2025-10-31; the return's statutory day 2025-11-15 was a Saturday, so it was due by
+# Monday 2025-11-17 (行政程序法 §48; the 2025 office calendar).
+SEP_OCT_2025 = Period.parse("11410")
 
 
 def test_the_example_period() -> None:
@@ -40,8 +42,10 @@ def test_the_example_period() -> None:
         (date(2025, 10, 31), FilingStatus.OPEN),  # last day: invoices can still change the figures
         (date(2025, 11, 1), FilingStatus.DRAFT_READY),  # the day after the period ends
         (date(2025, 11, 10), FilingStatus.DRAFT_READY),
-        (date(2025, 11, 15), FilingStatus.DRAFT_READY),  # the deadline day itself is on time
-        (date(2025, 11, 16), FilingStatus.OVERDUE),  # the day after the deadline
+        (date(2025, 11, 15), FilingStatus.DRAFT_READY),  # Saturday: the deadline moves to Monday
+        (date(2025, 11, 16), FilingStatus.DRAFT_READY),
+        (date(2025, 11, 17), FilingStatus.DRAFT_READY),  # the deadline day itself is on time
+        (date(2025, 11, 18), FilingStatus.OVERDUE),  # the day after the deadline
         (date(2026, 3, 1), FilingStatus.OVERDUE),
     ],
 )
@@ -50,7 +54,7 @@ def test_an_unfiled_return_is_open_then_ready_then_overdue(today: date, status: 
 
 
 def test_an_unfiled_return_is_overdue_even_with_nothing_to_pay() -> None:
-    assert filing_status(SEP_OCT_2025, date(2025, 11, 16), filed=False, payable=0) is FilingStatus.OVERDUE
+    assert filing_status(SEP_OCT_2025, date(2025, 11, 18), filed=False, payable=0) is FilingStatus.OVERDUE
 
 
 def test_the_december_period_is_due_in_january_of_the_next_year() -> None:
@@ -83,7 +87,7 @@ def test_a_filed_return_paid_in_full_is_paid(today: date, paid: int) -> None:
 
 @pytest.mark.parametrize("paid", [0, 300, 675])
 def test_a_filed_return_with_tax_still_owed_after_the_deadline_is_overdue(paid: int) -> None:
-    assert filing_status(SEP_OCT_2025, date(2025, 11, 16), filed=True, payable=676, paid=paid) is FilingStatus.OVERDUE
+    assert filing_status(SEP_OCT_2025, date(2025, 11, 18), filed=True, payable=676, paid=paid) is FilingStatus.OVERDUE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,8 +111,16 @@ def test_payment_status(payable: int, paid: int, status: PaymentStatus) -> None:
     assert payment_status(payable, paid) is status
 
 
+def test_a_period_before_the_merchant_started_is_not_due_unless_filed() -> None:
+    first = SEP_OCT_2025.next()  # the merchant registered in Nov-Dec 2025
+    today = date(2026, 3, 1)  # long past the Sep-Oct deadline
+    assert filing_status(SEP_OCT_2025, today, filed=False, first_period=first) is FilingStatus.NOT_DUE
+    assert filing_status(first, today, filed=False, first_period=first) is FilingStatus.OVERDUE
+    assert filing_status(SEP_OCT_2025, today, filed=True, first_period=first) is FilingStatus.FILED
+
+
 def test_statuses_have_stable_wire_values() -> None:
-    assert [s.value for s in FilingStatus] == ["open", "draft_ready", "filed", "paid", "overdue"]
+    assert [s.value for s in FilingStatus] == ["open", "draft_ready", "filed", "paid", "overdue", "not_due"]
     assert [s.value for s in PaymentStatus] == ["none_due", "due", "partly_paid", "paid"]
 
 
@@ -124,7 +136,7 @@ def test_a_return_cannot_be_filed_on_the_last_day_of_its_period() -> None:
     assert (error.code, error.field) == ("PERIOD_NOT_ENDED", "period")
     # it tells the merchant when filing opens and closes
     for text in (error.message, error.message_zh):
-        assert "2025-11-01" in text and "2025-11-15" in text
+        assert "2025-11-01" in text and "2025-11-17" in text
 
 
 def test_a_return_can_be_filed_the_day_after_its_period() -> None:

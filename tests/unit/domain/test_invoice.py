@@ -221,10 +221,14 @@ def test_the_mig_consumer_identifier_means_no_buyer_ubn() -> None:
     assert result.amounts.tax_amount == 0
 
 
-def test_the_buyer_may_be_left_out_of_a_consumer_invoice() -> None:
+def test_the_buyer_is_required_even_for_a_consumer() -> None:
+    # Issue 15 item 10: a forgotten buyer must not silently become a B2C invoice.
     data = body(B2C_MOBILE)
     del data["buyer"]
-    assert not check(data).draft.is_b2b
+    with pytest.raises(InvalidInput) as caught:
+        check(data)
+    assert (caught.value.code, caught.value.field) == ("MISSING_FIELD", "buyer")
+    assert not check({**data, "buyer": {"ubn": None}}).draft.is_b2b
 
 
 def test_a_b2b_buyer_needs_a_name() -> None:
