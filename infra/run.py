@@ -146,7 +146,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
         scheduler = PeriodScheduler().start()
         print(
             f"\nE-invoice platform ready in {time.monotonic() - started:.1f}s\n"
-            f"  API        http://127.0.0.1:{port}/\n"
+            f"  Console    http://127.0.0.1:{port}/   (營業人 /login, 稽徵機關 /staff/login)\n"
+            f"  API        http://127.0.0.1:{port}/v1/...\n"
             f"  Health     http://127.0.0.1:{port}/health\n"
             f"  API docs   http://127.0.0.1:{port}/docs\n"
             f"  Outbox     http://127.0.0.1:{port}/local/outbox   (mail and SMS sent)\n"

@@ -54,7 +54,10 @@ def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
     staff_password = remembered_secret(data_dir / "staff-password")
     with contextlib.suppress(Conflict):  # created by an earlier run
         create_staff(STAFF_USERNAME, staff_password, credentials=credentials, clock=clock)
-    yield f"  Staff      username {STAFF_USERNAME!r}, password {staff_password!r}  (/v1/auth/staff/login)"
+    yield (
+        f"  Staff      username {STAFF_USERNAME!r}, password {staff_password!r}"
+        "  (console /staff/login, API /v1/auth/staff/login)"
+    )
 
     registry = DynamoTaxRegistry()
     if registry.get(DEMO_UBN) is None:
@@ -96,7 +99,7 @@ def seed_demo(stack: LocalStack, data_dir: Path) -> Iterator[str]:
             must_change_password=False,
             at=now,
         )
-    yield f"  Merchant   UBN {DEMO_UBN!r}, password {merchant_password!r}  (POST /v1/auth/login)"
+    yield f"  Merchant   UBN {DEMO_UBN!r}, password {merchant_password!r}  (console /login, API POST /v1/auth/login)"
     yield from _seed_certificate_demo(registry, merchants, data_dir, clock.now())
     yield from _seed_tracks(clock.now())
     yield from seed_previous_period(DEMO_UBN, DEMO_NAME, clock.now())
