@@ -8,6 +8,7 @@ from chalicelib import cold_start  # first: no garbage collection until everythi
 from chalicelib.api import (
     admin,
     allowances,
+    announcements,
     api_keys,
     auth,
     filings,
@@ -54,6 +55,7 @@ for blueprint in (
     api_keys,
     admin,
     working_calendar,
+    announcements,
     tracks,
     invoices,
     invoice_lifecycle,

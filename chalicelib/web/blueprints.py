@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.web import (
+    announcement_pages,
     assets,
     auth_pages,
     dashboard,
@@ -30,5 +31,6 @@ CONSOLE_BLUEPRINTS: list[Blueprint] = [
         inbox_pages,
         filing_pages,
         staff_pages,
+        announcement_pages,
     )
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import deps
+from chalicelib.api.announcements import announcement_service
 from chalicelib.domain.working_days import blank_number_deadline, filing_deadline
 from chalicelib.services.invoice_query import InvoiceQuery, find_invoices
 from chalicelib.services.merchant_profile import MerchantView, view
@@ -20,10 +21,16 @@ bp = Blueprint(__name__)
 RECENT_INVOICES = 5
 
 
-def _announcements() -> list[dict[str, Any]]:
-    """Notices from the platform to its merchants. There is no announcements service yet: the
-    dashboard shows its empty state until one exists (nothing is made up meanwhile)."""
-    return []
+LATEST_ANNOUNCEMENTS = 3
+
+
+def _announcements(ctx: PageContext) -> list[dict[str, Any]]:
+    """The merchant's latest unread announcements (系統公告), each with its page."""
+    unread = [a for a, read in announcement_service().for_merchant(ctx.ubn) if not read]
+    return [
+        {"title": a.title_en if ctx.lang == "en" else a.title_zh, "href": f"/console/announcements/{a.id}"}
+        for a in unread[:LATEST_ANNOUNCEMENTS]
+    ]
 
 
 def _missing_setup(ctx: PageContext, profile: MerchantView, stock: Stock) -> list[tuple[str, str]]:
@@ -57,6 +64,6 @@ def dashboard(ctx: PageContext) -> Response:
         low_stock=profile.settings.low_stock_threshold,
         channel_label=lambda channel: channel_label(channel, ctx.t),
         recent=recent,
-        announcements=_announcements(),
+        announcements=_announcements(ctx),
         missing=_missing_setup(ctx, profile, stock),
     )

@@ -33,6 +33,7 @@ from chalicelib.web import cookies as names
 from chalicelib.web.cookies import CookiePolicy, csrf_matches, new_csrf_token, parse_cookies
 from chalicelib.web.forms import Form, parse_form
 from chalicelib.web.i18n import DEFAULT_LANG, Lang, error_text, parse_lang, pick
+from chalicelib.web.maintenance_banner import banners_for
 from chalicelib.web.rendering import render_template
 
 PageAuth = Literal["public", "merchant", "staff"]
@@ -176,6 +177,8 @@ class PageContext:
             "values": {},
             "htmx_headers": json.dumps({"X-CSRF-Token": self.csrf}),
             "other_lang_query": self.other_lang_query(),
+            # called by base.html only: pages that do not extend it cost nothing
+            "maintenance_banners": lambda: banners_for(self.principal),
         }
 
     def other_lang_query(self) -> str:

@@ -43,6 +43,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = _money
+    env.filters["taiwan_time"] = taiwan_time
     return env
 
 

@@ -36,6 +36,9 @@ SCREENSHOTS = ROOT / "build" / "test-artifacts" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 # What the machine's closed network needs: no background calls home, no sandbox as root.
+# The whole suite loads both cores: a server-side preview can take longer than Playwright's 5 s
+# default for an expectation, though nothing is wrong. Waiting is not a timing assertion.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

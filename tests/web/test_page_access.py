@@ -85,6 +85,11 @@ PAGE_ACCESS: dict[str, str] = {
     "/staff/allocations": "staff",
     "/staff/jobs": "staff",
     "/staff/jobs/{job}": "staff",
+    "/staff/announcements": "staff",
+    "/staff/announcements/{announcement_id}": "staff",
+    "/staff/announcements/{announcement_id}/withdraw": "staff",
+    "/console/announcements": "merchant",
+    "/console/announcements/{announcement_id}": "merchant",
 }
 # pages a merchant (or staff) holding only the tax-office initial password may open
 PASSWORD_CHANGE_PAGES = {"/console/password", "/staff/password"}
