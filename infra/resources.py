@@ -150,6 +150,11 @@ OUTBOX_QUEUE = Queue(
 QUEUES: tuple[Queue, ...] = (OUTBOX_QUEUE,)
 
 
+def mail_feedback_topic(stage: str) -> str:
+    """The SNS topic SES publishes bounce notifications to (chalicelib/api/mail_feedback.py subscribes)."""
+    return f"{PROJECT}-{stage}-mail-feedback"
+
+
 def stage_environment(stage: str) -> dict[str, str]:
     """Environment variables naming every resource of a stage (what the functions read)."""
     env = {table.env_var: table.name(stage) for table in TABLES}
@@ -273,6 +278,12 @@ def cloudformation_resources(stage: str) -> dict[str, Any]:
             },
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         },
+    }
+    # Bounces of invoice mail: the sending identity's bounce notifications (with original headers,
+    # which name the invoice) go here; the handle_mail_feedback function subscribes by this name.
+    resources["MailFeedbackTopic"] = {
+        "Type": "AWS::SNS::Topic",
+        "Properties": {"TopicName": mail_feedback_topic(stage)},
     }
     for queue in QUEUES:
         resources.update(_queue_resources(queue, stage))

@@ -171,6 +171,17 @@ def get_many(keys: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] 
     ]
 
 
+def put_new(table: str, item: Mapping[str, Any]) -> bool:
+    """Put ``item`` unless its key is taken; True when this call stored it (the first writer wins)."""
+    try:
+        dynamodb().put_item(TableName=table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def is_condition_failure(error: ClientError) -> bool:
     return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 

@@ -103,3 +103,21 @@ class DynamoAnnouncements:
             TableName=_table(),
             Item=to_item({"pk": _read_pk(ubn), "sk": f"{_PREFIX}{announcement_id}", "read_at": at.isoformat()}),
         )
+
+
+class DynamoAnnouncementFanOut:
+    """How far the ``announcement.published`` events of one publication went:
+    ``ANNOUNCEMENT`` / ``FANOUT#<id>#<publish_at>`` holds the merchant cursor, then ``done``."""
+
+    @staticmethod
+    def _sk(announcement_id: str, stamp: str) -> str:
+        return f"FANOUT#{announcement_id}#{stamp}"
+
+    def state(self, announcement_id: str, stamp: str) -> dict[str, Any] | None:
+        return get(_table(), _PK, self._sk(announcement_id, stamp))
+
+    def save(self, announcement_id: str, stamp: str, *, cursor: str | None, done: bool) -> None:
+        dynamodb().put_item(
+            TableName=_table(),
+            Item=to_item({"pk": _PK, "sk": self._sk(announcement_id, stamp), "cursor": cursor, "done": done}),
+        )

@@ -23,12 +23,12 @@ from chalicelib.adapters.dynamo import (
     dynamodb,
     get,
     get_many,
-    is_condition_failure,
     key,
+    put_new,
     query_all,
     to_item,
 )
-from chalicelib.adapters.dynamo_invoices import invoices_table, owner
+from chalicelib.adapters.dynamo_invoices import event_outbox_put, invoices_table, owner
 from chalicelib.adapters.dynamo_totals import PURCHASES, PeriodTotals
 from chalicelib.adapters.dynamo_totals import read as read_totals
 from chalicelib.adapters.dynamo_totals import replace as replace_group
@@ -98,6 +98,7 @@ class DynamoFilings:
         *,
         previous_version: int | None,
         guards: list[dict[str, Any]],
+        event: tuple[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Store a version and make it current, only if no other version got there first and the
         totals still hold what the figures were computed from (a cancellation may not slip between)."""
@@ -134,6 +135,11 @@ class DynamoFilings:
             },
         ]
         actions.extend(guards)
+        if event is not None:
+            # After the guards: the refusal reasons read below are by position.
+            event_type, payload = event
+            subject = f"{period}v{number:03d}"
+            actions.append(event_outbox_put(ubn, subject, event_type, payload, str(version["filed_at"])))
         try:
             dynamodb().transact_write_items(TransactItems=actions)
         except ClientError as error:
@@ -215,17 +221,7 @@ class DynamoFilings:
 
     def claim_notice(self, ubn: str, period: str, kind: str, at: str) -> bool:
         """True for the one caller that may send this notice; False if it was already claimed."""
-        try:
-            dynamodb().put_item(
-                TableName=invoices_table(),
-                Item=to_item({"pk": owner(ubn), "sk": f"NOTICE#{period}#{kind}", "claimed_at": at}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return put_new(invoices_table(), {"pk": owner(ubn), "sk": f"NOTICE#{period}#{kind}", "claimed_at": at})
 
     def release_notice(self, ubn: str, period: str, kind: str) -> None:
         """Undo a claim whose notice could not be sent, so that the next run sends it."""

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, from_item, get, key, to_item
+from chalicelib.domain.events import outbox_event_name
 from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.settings import get_settings
 
@@ -70,6 +71,17 @@ def outbox_item(ubn: str, number: str, event: str, steps: dict[str, str], create
         "gsi1pk": OUTBOX_PENDING,
         "gsi1sk": f"{created}#{ubn}#{number}",
         **extra,
+    }
+
+
+def event_outbox_put(
+    ubn: str, subject: str, event_type: str, payload: Mapping[str, Any], created: str
+) -> dict[str, Any]:
+    """A Put, for the change's own transaction, of an outbox item that carries only the event
+    ``event_type`` about ``subject`` (services/event_sources.py turns it into the event)."""
+    item = outbox_item(ubn, subject, outbox_event_name(event_type), {"publish": "pending"}, created, payload=payload)
+    return {
+        "Put": {"TableName": invoices_table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
     }
 
 

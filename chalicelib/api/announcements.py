@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, CloudWatchEvent, Rate
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.adapters.dynamo_announcements import DynamoAnnouncements
@@ -40,6 +40,10 @@ _EXAMPLE: dict[str, Any] = {
     "ends_at": "2026-12-20T02:00:00+08:00",
     "audience": "all",
 }
+
+
+# Well inside the schedule's Lambda timeout; a run cut short resumes from its saved place.
+ANNOUNCEMENT_EVENTS_BUDGET_S = 45.0
 
 
 def announcement_service() -> AnnouncementService:
@@ -326,3 +330,13 @@ def merchant_list(principal: Principal) -> MerchantList:
 )
 def mark_read(announcement_id: str, principal: Principal) -> MerchantAnnouncement:
     return merchant_view(announcement_service().mark_read(principal.ubn, announcement_id), True)
+
+
+@bp.schedule(
+    Rate(1, unit=Rate.MINUTES),
+    name="announcement_events",
+    description="Tell each merchant of a newly published announcement (announcement.published)",
+)
+def scheduled_announcement_events(event: CloudWatchEvent) -> None:
+    del event
+    deps.announcement_events().run(deps.time_budget(ANNOUNCEMENT_EVENTS_BUDGET_S))

@@ -42,6 +42,8 @@ from chalicelib.services.tracks import TrackService
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_filings import DynamoFilings
     from chalicelib.domain.working_days import WorkingCalendar
+    from chalicelib.services.announcement_events import AnnouncementEvents
+    from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.filings import FilingService
     from chalicelib.services.payment_notices import WebhookSecrets
     from chalicelib.services.pending_invoices import PendingInvoiceService
@@ -238,6 +240,7 @@ def filing_service() -> FilingService:
         audit=audit_log(),
         first_period=first_period,
         calendar=working_calendar(),
+        notify_outbox=notify_outbox,
     )
 
 
@@ -274,6 +277,7 @@ def period_jobs() -> PeriodJobs:
         clock=rules_clock(),
         calendar=working_calendar(),
         first_period=first_period,
+        events=event_publisher(),
     )
 
 
@@ -298,3 +302,33 @@ def time_budget(seconds: float) -> Callable[[], bool]:
 
     until = time.monotonic() + seconds
     return lambda: time.monotonic() >= until
+
+
+# --- events: webhooks and the merchant's inbox -------------------------------------------------------
+
+
+def event_subscribers() -> list[EventSubscriber]:
+    """Everyone who hears about every event (each idempotent per event id): the outgoing webhooks and
+    the merchant's notification inbox."""
+    return []
+
+
+def event_publisher() -> EventPublisher:
+    from chalicelib.adapters.dynamo_events import DynamoEvents
+    from chalicelib.services.events import EventPublisher
+
+    return EventPublisher(store=DynamoEvents(), subscribers=event_subscribers())
+
+
+def announcement_events() -> AnnouncementEvents:
+    from chalicelib.adapters.dynamo_announcements import DynamoAnnouncementFanOut, DynamoAnnouncements
+    from chalicelib.adapters.dynamo_directory import merchant_page
+    from chalicelib.services.announcement_events import AnnouncementEvents
+
+    return AnnouncementEvents(
+        announcements=DynamoAnnouncements(),
+        state=DynamoAnnouncementFanOut(),
+        merchant_pages=merchant_page,
+        events=event_publisher(),
+        clock=clock,
+    )

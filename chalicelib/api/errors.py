@@ -13,7 +13,6 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.mof_codes import mof_code_for
-from chalicelib.api.timestamps import in_taiwan_time
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
@@ -24,6 +23,7 @@ from chalicelib.domain.errors import (
     RuleViolation,
     Unauthenticated,
 )
+from chalicelib.domain.timestamps import in_taiwan_time
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 

@@ -47,6 +47,7 @@ def processor() -> OutboxProcessor:
     from chalicelib.adapters.dynamo_outbox import DynamoOutbox
     from chalicelib.adapters.dynamo_tracks import DynamoTracks
     from chalicelib.adapters.s3_artifacts import S3Artifacts
+    from chalicelib.api.deps import event_publisher
     from chalicelib.documents.pdf import render_a4, render_proof
     from chalicelib.documents.pdf.allowance import render_allowance
     from chalicelib.services.low_stock import LowStockNotices
@@ -68,6 +69,7 @@ def processor() -> OutboxProcessor:
         allowances=DynamoAllowances(),
         render_allowance=render_allowance,
         low_stock_notices=LowStockNotices(counters=DynamoTracks(), audit=DynamoAuditLog(clock)),
+        events=event_publisher(),
     )
 
 

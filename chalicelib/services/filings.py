@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from chalicelib.adapters.dynamo_filings import GENERAL, SPECIAL, DynamoFilings
 from chalicelib.adapters.dynamo_totals import PURCHASES, SHARDS, PeriodTotals, shard_key, unchanged
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from chalicelib.domain.events import FILING_SUBMITTED, outbox_event_name
 from chalicelib.domain.filing import (
     OtherPurchases,
     PurchaseTotals,
@@ -243,9 +244,12 @@ class FilingService:
         audit: AuditLog,
         first_period: Callable[[str], Period | None] | None = None,
         calendar: WorkingCalendar = WEEKDAYS,
+        notify_outbox: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self._filings = filings
         self._documents = documents
+        # Wakes the outbox worker for the filing.submitted event item (the sweeper catches up without).
+        self._notify_outbox = notify_outbox
         self._clock = clock
         self._audit = audit
         # The merchant's first period here (merchant_start.first_period): earlier ones are not due.
@@ -479,7 +483,25 @@ class FilingService:
             },
             previous_version=previous_version,
             guards=_guards(ubn, period.code, inputs["totals"]),
+            event=(
+                FILING_SUBMITTED,
+                {
+                    "period": period.code,
+                    "version": version,
+                    "form": figures.form,
+                    "payable": figures.payable,
+                    "refund": figures.refund,
+                    "credit_carried_forward": figures.credit_carried_forward,
+                    "late": late,
+                    "correction": version > 1,
+                    "filed_at": now.isoformat(),
+                    "filed_by": actor,
+                    "links": {"self": f"/v1/filings/{period.code}"},
+                },
+            ),
         )
+        if self._notify_outbox is not None:
+            self._notify_outbox(ubn, f"{period.code}v{version:03d}", outbox_event_name(FILING_SUBMITTED))
         self._audit.record(
             merchant_owner(ubn),
             "return_filed" if version == 1 else "return_corrected",

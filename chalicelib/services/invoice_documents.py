@@ -18,6 +18,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.mail_feedback import INVOICE_HEADER, invoice_reference
 from chalicelib.domain.period import Period
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.services.invoice_record import InvoiceRecord
@@ -315,6 +316,7 @@ def invoice_email(
         reply_to=reply_to,
         text="\n".join([*zh, "", "—" * 20, "", *en]) + "\n",
     )
+    message[INVOICE_HEADER] = invoice_reference(str(record.seller["ubn"]), record.invoice_number)
     message.add_attachment(attachment.content, maintype="application", subtype="pdf", filename=attachment.file_name)
     return message.as_bytes()
 
@@ -396,6 +398,7 @@ def cancellation_email(
         reply_to=reply_to,
         text="\n".join([*zh, "", "—" * 20, "", *en]) + "\n",
     )
+    message[INVOICE_HEADER] = invoice_reference(str(record.seller["ubn"]), record.invoice_number)
     return message.as_bytes()
 
 

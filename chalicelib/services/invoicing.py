@@ -107,8 +107,10 @@ class InvoicingService:
         actor: str,
         idempotency_key: str | None = None,
         draft: InvoiceDraft | None = None,
+        origin: str | None = None,
     ) -> Issued:
-        """Issue ``body`` (``draft`` is ``body`` already validated, when the caller has it)."""
+        """Issue ``body`` (``draft`` is ``body`` already validated, when the caller has it).
+        ``origin`` (e.g. ``pending:<id>``) is kept on the outbox item: it decides the events reported."""
         fingerprint = request_hash(body)
         idem_id = f"{ubn}#{idempotency_key}" if idempotency_key else None
         if draft is None:
@@ -150,7 +152,7 @@ class InvoicingService:
                 ubn, profile, validated, number, issued_at, random_number, channel, actor, settings.qr_aes_key or ""
             )
             built["record"] = record
-            return self._transaction(ubn, record, settings, idem_id, fingerprint, issued_at)
+            return self._transaction(ubn, record, settings, idem_id, fingerprint, issued_at, origin)
 
         try:
             taken = self._numbering.take(
@@ -322,6 +324,7 @@ class InvoicingService:
         idem_id: str | None,
         fingerprint: str,
         issued_at: datetime,
+        origin: str | None = None,
     ) -> list[dict[str, Any]]:
         table = invoices_table()
         email = "pending" if record.buyer.get("email") and settings.email_buyer else "skipped"
@@ -359,6 +362,7 @@ class InvoicingService:
                             "status": "pending",
                             "gsi1pk": OUTBOX_PENDING,
                             "gsi1sk": f"{created}#{ubn}#{record.invoice_number}",
+                            **({"origin": origin} if origin else {}),
                         }
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",

@@ -32,6 +32,11 @@ The merchant's low-stock notice (event ``low_stock``, services/low_stock.py) is 
 by the invoice whose issue queued it, with one leased ``email`` step to the merchant's notice
 address. Only after it was sent is the channel's counter marked notified; a notice made out of
 date by newly assigned booklets is skipped.
+
+Events (webhooks, the merchant's inbox; services/events.py): before any step, the item is turned
+into the events it stands for (services/event_sources.py) and published; a failure there fails the
+pass like a failed step, so the item stays pending until its events are out. An item written only
+to carry an event (``event:<type>``) has the one step ``publish``.
 """
 
 from __future__ import annotations
@@ -46,10 +51,19 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from chalicelib.adapters.delivery import NotSent
 from chalicelib.adapters.dynamo_outbox import result_attribute
 from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
+from chalicelib.domain.events import OUTBOX_EVENT_PREFIX as EVENT_PREFIX
 from chalicelib.observability import logger
 from chalicelib.services import allowances as allowance_documents
 from chalicelib.services import low_stock
-from chalicelib.services.allowances import AllowanceRecord
+from chalicelib.services.allowances import AllowanceRecord, allowance_view
+from chalicelib.services.event_sources import (
+    EVENT_STEP,
+    allowance_events,
+    invoice_events,
+    low_stock_event,
+    standalone_event,
+)
+from chalicelib.services.events import EventPublisher
 from chalicelib.services.invoice_documents import (
     Attachment,
     cancellation_email,
@@ -60,7 +74,7 @@ from chalicelib.services.invoice_documents import (
     invoice_sms,
     pdf_document,
 )
-from chalicelib.services.invoice_record import InvoiceRecord
+from chalicelib.services.invoice_record import InvoiceRecord, view
 from chalicelib.services.low_stock import LowStockNotices
 from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.notices import notice_address
@@ -229,7 +243,21 @@ class _NoticeRun:
         return str(self.item["steps"][step])
 
 
-_AnyRun = _Run | _AllowanceRun | _NoticeRun
+@dataclass
+class _EventRun:
+    """One pass over an item that carries nothing but an event (``event:<type>``)."""
+
+    ubn: str
+    number: str
+    event: str
+    item: dict[str, Any]
+    profile: dict[str, Any] | None = None
+
+    def state(self, step: str) -> str:
+        return str(self.item["steps"][step])
+
+
+_AnyRun = _Run | _AllowanceRun | _NoticeRun | _EventRun
 
 
 @dataclass
@@ -249,6 +277,8 @@ class OutboxProcessor:
     allowances: AllowanceStore | None = None
     render_allowance: AllowanceRenderer | None = None
     low_stock_notices: LowStockNotices | None = None
+    # Optional for the same reason; without it no events are published (tools, older tests).
+    events: EventPublisher | None = None
 
     def process(self, ubn: str, number: str, event: str) -> Outcome:
         item = self.outbox.get(ubn, number, event)
@@ -264,6 +294,11 @@ class OutboxProcessor:
         if item.get("status") == DONE and "gsi1pk" not in item:
             return Outcome.ALREADY_DONE
         run = self._start(ubn, number, event, item)
+        try:
+            self._publish_events(run)
+        except Exception as error:
+            self._record_failure(run, "events", error)
+            raise
         for step in steps:
             if run.state(step) in FINISHED:
                 continue
@@ -287,6 +322,8 @@ class OutboxProcessor:
             return self._allowance_run(ubn, number, event, item)
         if event == low_stock.EVENT:
             return _NoticeRun(ubn, number, event, item)
+        if event.startswith(EVENT_PREFIX):
+            return _EventRun(ubn, number, event, item)
         record = self.invoices.get(ubn, number)
         if record is None:  # written in one transaction with the item: this is a bug, not a race
             raise LookupError(f"outbox item without its invoice: {ubn} {number}")
@@ -324,6 +361,10 @@ class OutboxProcessor:
             return self._allowance_step(run, step)
         if isinstance(run, _NoticeRun):
             return self._notice_step(run)
+        if isinstance(run, _EventRun):
+            # Published before the steps (``_publish_events``); the step only records that it was.
+            self._advance(run, step, expect=run.state(step), to=DONE, result={"at": _stamp(self.clock.now())})
+            return True
         if step in DOCUMENT_STEPS:
             self._document(run, step, DOCUMENT_STEPS[step])
             return True
@@ -434,6 +475,22 @@ class OutboxProcessor:
     def _prepare_sms(self, run: _Run, to: str) -> Callable[[], str]:
         text = invoice_sms(run.record)
         return lambda: self.texter.send(to, text)
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    def _publish_events(self, run: _AnyRun) -> None:
+        if self.events is None:
+            return
+        if isinstance(run, _Run):
+            found = invoice_events(run.item, view(run.record).model_dump(mode="json"))
+        elif isinstance(run, _AllowanceRun):
+            found = allowance_events(run.item, allowance_view(run.record).model_dump(mode="json"))
+        elif isinstance(run, _NoticeRun):
+            found = [low_stock_event(run.item)]
+        else:
+            found = [standalone_event(run.item)]
+        if found:
+            self.events.publish(found)
 
     # --- the low-stock notice ---------------------------------------------------------------------------
 
@@ -622,8 +679,8 @@ class OutboxProcessor:
         if isinstance(run, _AllowanceRun):
             self._publish_allowance(run)
             return
-        if isinstance(run, _NoticeRun):
-            return  # the result stays on the item: the merchant's notice belongs to no invoice
+        if isinstance(run, _NoticeRun | _EventRun):
+            return  # the result stays on the item: it belongs to no invoice
         artifacts: dict[str, Any] = {}
         delivery: dict[str, Any] = {}
         for step, state in run.item["steps"].items():
@@ -660,6 +717,8 @@ def _step_order(event: str) -> tuple[str, ...]:
         return ALLOWANCE_STEP_ORDER
     if event == low_stock.EVENT:
         return low_stock.STEP_ORDER
+    if event.startswith(EVENT_PREFIX):
+        return (EVENT_STEP,)
     return STEP_ORDER
 
 

@@ -327,7 +327,9 @@ class PendingInvoiceService:
 
     def trigger(self, pending: Pending, *, actor: str) -> Issued:
         """Issue the held invoice now (or answer the invoice it already became)."""
-        issued = self._invoicing.issue(pending.ubn, pending.body, channel=pending.channel, actor=actor)
+        issued = self._invoicing.issue(
+            pending.ubn, pending.body, channel=pending.channel, actor=actor, origin=f"pending:{pending.pending_id}"
+        )
         if pending.status != ISSUED:
             self._store.mark_issued(pending, issued.record.invoice_number, issued.record.issued_at.isoformat())
         return issued

@@ -17,13 +17,14 @@ from typing import Any, Literal
 from chalicelib.adapters.dynamo_directory import merchant_page
 from chalicelib.adapters.dynamo_filings import DynamoFilings
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.events import FILING_READY, Event
 from chalicelib.domain.filing_status import ensure_period_ended
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
 from chalicelib.services.filing_notices import notice_text
 from chalicelib.services.filings import FilingDocuments, FilingService
 from chalicelib.services.notices import notice_address
-from chalicelib.services.ports import AuditLog, Clock, Mailer
+from chalicelib.services.ports import AuditLog, Clock, EventSink, Mailer
 from chalicelib.services.principal import merchant_owner
 from chalicelib.services.reconciliation import Reconciler
 from chalicelib.services.tracks import TrackService
@@ -156,8 +157,10 @@ class PeriodJobs:
         page_size: int = 100,
         calendar: WorkingCalendar = WEEKDAYS,
         first_period: Callable[[str], Period | None] | None = None,
+        events: EventSink | None = None,
     ) -> None:
         self._calendar = calendar
+        self._events = events
         # The merchant's first period here (merchant_start.first_period): no notice about an earlier one.
         self._first_period = first_period or (lambda ubn: None)
         self._filings = filings
@@ -254,7 +257,28 @@ class PeriodJobs:
                 },
             )
             head = self._filings.head(ubn, period.code) or {}
+        self._filing_ready(ubn, period, head)
         return self._notify(ubn, profile, period, "close", head)
+
+    def _filing_ready(self, ubn: str, period: Period, head: Mapping[str, Any]) -> None:
+        """``filing.ready``, published before the notice: a run that stops after it publishes
+        again next time, which the event's id (one per merchant and period) makes harmless."""
+        if self._events is None:
+            return
+        draft = head.get("draft") or {}
+        data = {
+            "period": period.code,
+            "form": draft.get("form"),
+            "payable": draft.get("payable"),
+            "refund": draft.get("refund"),
+            "credit_carried_forward": draft.get("credit_carried_forward"),
+            "unused_numbers": int((head.get("blank_numbers") or {}).get("count") or 0),
+            "blank_numbers_due": blank_number_deadline(period, self._calendar).isoformat(),
+            "return_due": filing_deadline(period, self._calendar).isoformat(),
+            "links": {"self": f"/v1/filings/{period.code}"},
+        }
+        event = Event(ubn, FILING_READY, f"filing:{period.code}:ready", self._clock.now(), data)
+        self._events.publish([event])
 
     def _blank_reminder(
         self, ubn: str, profile: Mapping[str, Any], period: Period, out_of_time: Callable[[], bool]

@@ -6,10 +6,12 @@ the same adapters against DynamoDB Local and moto, or in-memory fakes for pure u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.events import Event
+from chalicelib.domain.notifications import Notice
 from chalicelib.domain.tax_registry import TaxRegistration
 
 
@@ -36,3 +38,14 @@ class SmsSender(Protocol):
 class AuditLog(Protocol):
     def record(self, owner: str, event: str, actor: str, detail: Mapping[str, Any] | None = None) -> None:
         """Append an event to ``owner``'s audit trail (never updated, never deleted)."""
+
+
+class Notices(Protocol):
+    def notify(self, notice: Notice) -> None:
+        """Put ``notice`` in its merchant's inbox (once per ``notice.key``) and send it by mail or SMS
+        where the merchant's settings ask for its kind; raises if it could not be stored."""
+
+
+class EventSink(Protocol):
+    def publish(self, events: Sequence[Event]) -> None:
+        """Store and fan out ``events`` (idempotent per event id); raises if that failed."""

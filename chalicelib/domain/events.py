@@ -1,0 +1,124 @@
+"""Platform events: what a merchant's systems hear about (webhooks) and its inbox is told.
+
+An event names one committed change of one merchant (an invoice issued, an allowance cancelled, a
+return ready). Its id is derived from the change itself (merchant, subject, what happened), never
+drawn at random: whoever turns the same change into an event again (an outbox retry, a job run a
+second time) gets the same id, so the event is stored once and a receiver that saw it can drop the
+repeat. Webhook receivers are told to deduplicate on this id (at-least-once delivery).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain.period import TAIWAN_TZ
+from chalicelib.domain.timestamps import in_taiwan_time
+
+INVOICE_ISSUED = "invoice.issued"
+INVOICE_CANCELLED = "invoice.cancelled"
+INVOICE_VOIDED = "invoice.voided"
+INVOICE_REISSUED = "invoice.reissued"
+ALLOWANCE_ISSUED = "allowance.issued"
+ALLOWANCE_CANCELLED = "allowance.cancelled"
+PENDING_INVOICE_ISSUED = "pending_invoice.issued"
+DELIVERY_FAILED = "delivery.failed"
+FILING_READY = "filing.ready"
+FILING_SUBMITTED = "filing.submitted"
+TRACK_LOW_STOCK = "track.low_stock"
+ANNOUNCEMENT_PUBLISHED = "announcement.published"
+
+#: Every event type, in the order the docs and the console list them.
+EVENT_TYPES: tuple[str, ...] = (
+    INVOICE_ISSUED,
+    INVOICE_CANCELLED,
+    INVOICE_VOIDED,
+    INVOICE_REISSUED,
+    ALLOWANCE_ISSUED,
+    ALLOWANCE_CANCELLED,
+    PENDING_INVOICE_ISSUED,
+    DELIVERY_FAILED,
+    FILING_READY,
+    FILING_SUBMITTED,
+    TRACK_LOW_STOCK,
+    ANNOUNCEMENT_PUBLISHED,
+)
+
+#: What each event type means, for the docs and the console (zh-TW, English).
+EVENT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    INVOICE_ISSUED: ("發票已開立", "An invoice was issued"),
+    INVOICE_CANCELLED: ("發票已作廢", "An invoice was cancelled (作廢)"),
+    INVOICE_VOIDED: ("發票已註銷", "An invoice was voided (註銷) to be re-issued"),
+    INVOICE_REISSUED: ("發票已註銷重開", "A voided invoice was re-issued under its number"),
+    ALLOWANCE_ISSUED: ("折讓已開立", "An allowance (折讓) was issued"),
+    ALLOWANCE_CANCELLED: ("折讓已作廢", "An allowance was cancelled"),
+    PENDING_INVOICE_ISSUED: ("待開發票已開立", "A pending invoice was issued when it was paid"),
+    DELIVERY_FAILED: ("發票通知寄送失敗", "An invoice's mail to its buyer failed for good"),
+    FILING_READY: ("申報資料已備妥", "A period's return and blank-number report are ready"),
+    FILING_SUBMITTED: ("營業稅已申報", "A period's business-tax return was submitted"),
+    TRACK_LOW_STOCK: ("字軌號碼即將用完", "A channel is running out of invoice numbers"),
+    ANNOUNCEMENT_PUBLISHED: ("系統公告已發布", "An announcement for this merchant was published"),
+}
+
+
+#: Outbox items that stand for nothing but an event are named ``event:<type>`` and carry the object
+#: in ``payload`` (a change with no documents to make, e.g. a submitted return).
+OUTBOX_EVENT_PREFIX = "event:"
+
+
+def outbox_event_name(event_type: str) -> str:
+    """The outbox ``event`` of an item that stands for ``event_type`` alone."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    return OUTBOX_EVENT_PREFIX + event_type
+
+
+def event_id(ubn: str, source: str) -> str:
+    """The id of the event that reports change ``source`` of merchant ``ubn`` (same change, same id)."""
+    digest = hashlib.sha256(f"{ubn}\x1f{source}".encode()).hexdigest()
+    return f"evt_{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of one merchant; ``data`` is the object as the API shows it (an invoice, an allowance…)."""
+
+    ubn: str
+    type: str
+    source: str  # what changed, e.g. "invoice:AB12345678:issued": the id is derived from it
+    created: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {self.type!r}")
+        if self.created.tzinfo is None:
+            raise ValueError("an event's time must carry its offset")
+
+    @property
+    def id(self) -> str:
+        return event_id(self.ubn, self.source)
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON a webhook receiver gets (and ``GET /v1/events/{id}`` answers)."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "created": self.created.astimezone(TAIWAN_TZ).isoformat(),
+            "merchant": self.ubn,
+            "data": {"object": in_taiwan_time(self.data)},
+        }
+
+    def body(self) -> str:
+        """The envelope as the exact bytes that are signed and sent: one serialisation, stored once,
+        so every retry and replay of an event carries the same body."""
+        return json.dumps(self.envelope(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def parse_time(value: str) -> datetime:
+    """A stored ISO stamp as an aware datetime (stamps without an offset were written in UTC)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
