@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from chalicelib.services.announcement_events import AnnouncementEvents
     from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.filings import FilingService
+    from chalicelib.services.notifications import Notifier
     from chalicelib.services.payment_notices import WebhookSecrets
     from chalicelib.services.pending_invoices import PendingInvoiceService
     from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
@@ -278,6 +279,7 @@ def period_jobs() -> PeriodJobs:
         calendar=working_calendar(),
         first_period=first_period,
         events=event_publisher(),
+        notices=notices(),
     )
 
 
@@ -310,7 +312,24 @@ def time_budget(seconds: float) -> Callable[[], bool]:
 def event_subscribers() -> list[EventSubscriber]:
     """Everyone who hears about every event (each idempotent per event id): the outgoing webhooks and
     the merchant's notification inbox."""
-    return []
+    from chalicelib.services.notifications import NoticeSubscriber
+
+    return [NoticeSubscriber(notices())]
+
+
+def notices() -> Notifier:
+    """The merchant's notification inbox, with mail and SMS per the merchant's settings."""
+    from chalicelib.adapters.dynamo_notifications import DynamoNotifications
+    from chalicelib.services.notifications import Notifier
+
+    return Notifier(
+        store=DynamoNotifications(),
+        profiles=merchants(),
+        mailer=SesMailer(),
+        sms=SnsSms(),
+        clock=clock,
+        cursors=cursor_codec(),
+    )
 
 
 def event_publisher() -> EventPublisher:

@@ -81,6 +81,9 @@ class ApiScope(StrEnum):
     TRACKS_READ = "tracks:read"  # see tracks (字軌) and remaining numbers; keys never allocate
     FILINGS_READ = "filings:read"  # read returns (報稅), reconcile, download filed documents
     FILINGS_WRITE = "filings:write"  # file returns and blank numbers, record payments
+    NOTIFICATIONS_READ = "notifications:read"  # read the inbox and mark notices read
+    WEBHOOKS_READ = "webhooks:read"  # see endpoints, their delivery logs and the events
+    WEBHOOKS_WRITE = "webhooks:write"  # register, change, rotate, delete endpoints; replay events
 
 
 def validate_scopes(values: object, field: str = "scopes") -> frozenset[ApiScope]:

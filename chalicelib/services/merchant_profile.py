@@ -4,6 +4,7 @@ and are read-only here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.fields import printable
+from chalicelib.domain.notifications import ANNOUNCEMENT, NOTICE_KINDS
 from chalicelib.domain.validation import as_pydantic_error, invalid_input_from
 from chalicelib.services.ports import AuditLog
 from chalicelib.services.receivers import MAX_EMAIL_LENGTH, check_email, in_model, public_receivers
@@ -33,6 +35,20 @@ QR_AES_KEY_FORMAT = (
 )
 
 
+class NoticeChannels(BaseModel):
+    """Where a kind of notice goes besides the inbox (the inbox always gets it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool = Field(default=True, description="Mail it to the notice address (verified receiver, else contact)")
+    sms: bool = Field(default=False, description="Text it to the verified mobile receiver")
+
+
+#: Until the merchant says otherwise: mail for everything that asks for action, SMS for nothing, and
+#: announcements only in the inbox (they are on every console page already).
+DEFAULT_NOTICE_CHANNELS = {kind: NoticeChannels(email=kind != ANNOUNCEMENT) for kind in NOTICE_KINDS}
+
+
 class MerchantSettings(BaseModel):
     """What the merchant decides about delivery and alerts."""
 
@@ -48,6 +64,29 @@ class MerchantSettings(BaseModel):
         description=QR_AES_KEY_FORMAT,
         examples=["0123456789ABCDEF0123456789ABCDEF"],
     )
+    notifications: dict[str, NoticeChannels] = Field(
+        default_factory=dict,
+        description="Per kind of notice (" + ", ".join(NOTICE_KINDS) + "): also by email and/or SMS",
+        examples=[{"low_stock": {"email": True, "sms": True}, "announcement": {"email": False}}],
+    )
+
+    @field_validator("notifications")
+    @classmethod
+    def _kinds(cls, value: dict[str, NoticeChannels]) -> dict[str, NoticeChannels]:
+        for kind in value:
+            if kind not in NOTICE_KINDS:
+                raise as_pydantic_error(
+                    InvalidInput(
+                        "UNKNOWN_NOTICE_KIND",
+                        f"No notice kind {kind[:40]!r}; the kinds are: {', '.join(NOTICE_KINDS)}",
+                        f"無此通知類別 {kind[:40]!r}；可用類別：{'、'.join(NOTICE_KINDS)}",
+                    )
+                )
+        return value
+
+    def channels(self, kind: str) -> NoticeChannels:
+        """Where notices of ``kind`` go: the merchant's choice, else the default."""
+        return self.notifications.get(kind) or DEFAULT_NOTICE_CHANNELS[kind]
 
     @field_validator("qr_aes_key")
     @classmethod
@@ -63,6 +102,13 @@ class MerchantSettings(BaseModel):
                 )
             )
         return value.upper() if value else value
+
+
+def notice_settings(profile: Mapping[str, Any]) -> MerchantSettings:
+    """The settings of a profile as stored (jobs read raw items, whose QR key is sealed under another
+    name): only what notices need, never refused for a field a reader of this kind does not know."""
+    stored = profile.get("settings") or {}
+    return MerchantSettings.model_validate({"notifications": stored.get("notifications") or {}})
 
 
 class ProfileUpdate(BaseModel):

@@ -11,3 +11,10 @@ def notice_address(profile: Mapping[str, Any]) -> str | None:
     receiver = (profile.get("receivers") or {}).get("email") or {}
     address = receiver.get("address") if receiver.get("verified") else profile.get("email")
     return str(address) if address else None
+
+
+def notice_mobile(profile: Mapping[str, Any]) -> str | None:
+    """The verified mobile receiver: texts go only to a number the merchant proved it holds."""
+    receiver = (profile.get("receivers") or {}).get("mobile") or {}
+    number = receiver.get("address") if receiver.get("verified") else None
+    return str(number) if number else None

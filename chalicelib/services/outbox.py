@@ -52,6 +52,7 @@ from chalicelib.adapters.delivery import NotSent
 from chalicelib.adapters.dynamo_outbox import result_attribute
 from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
 from chalicelib.domain.events import OUTBOX_EVENT_PREFIX as EVENT_PREFIX
+from chalicelib.domain.notifications import LOW_STOCK
 from chalicelib.observability import logger
 from chalicelib.services import allowances as allowance_documents
 from chalicelib.services import low_stock
@@ -76,7 +77,7 @@ from chalicelib.services.invoice_documents import (
 )
 from chalicelib.services.invoice_record import InvoiceRecord, view
 from chalicelib.services.low_stock import LowStockNotices
-from chalicelib.services.merchant_profile import MerchantSettings
+from chalicelib.services.merchant_profile import MerchantSettings, notice_settings
 from chalicelib.services.notices import notice_address
 from chalicelib.services.ports import Clock
 
@@ -499,7 +500,11 @@ class OutboxProcessor:
         if not notices.current(run.item):
             self._skip(run, "email", "more booklets were assigned since; a new notice follows if still low")
             return True
-        to = notice_address(self._profile(run))
+        profile = self._profile(run)
+        if not notice_settings(profile).channels(LOW_STOCK).email:
+            self._skip(run, "email", "turned off in the merchant's notification settings")
+            return True
+        to = notice_address(profile)
         if not to:
             self._skip(run, "email", "no address")
             return True

@@ -16,15 +16,18 @@ from typing import Any, Literal
 
 from chalicelib.adapters.dynamo_directory import merchant_page
 from chalicelib.adapters.dynamo_filings import DynamoFilings
+from chalicelib.domain import notifications as notice_kinds
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.events import FILING_READY, Event
 from chalicelib.domain.filing_status import ensure_period_ended
+from chalicelib.domain.notifications import Notice
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
 from chalicelib.services.filing_notices import notice_text
 from chalicelib.services.filings import FilingDocuments, FilingService
+from chalicelib.services.merchant_profile import notice_settings
 from chalicelib.services.notices import notice_address
-from chalicelib.services.ports import AuditLog, Clock, EventSink, Mailer
+from chalicelib.services.ports import AuditLog, Clock, EventSink, Mailer, Notices
 from chalicelib.services.principal import merchant_owner
 from chalicelib.services.reconciliation import Reconciler
 from chalicelib.services.tracks import TrackService
@@ -158,9 +161,11 @@ class PeriodJobs:
         calendar: WorkingCalendar = WEEKDAYS,
         first_period: Callable[[str], Period | None] | None = None,
         events: EventSink | None = None,
+        notices: Notices | None = None,
     ) -> None:
         self._calendar = calendar
         self._events = events
+        self._notices = notices
         # The merchant's first period here (merchant_start.first_period): no notice about an earlier one.
         self._first_period = first_period or (lambda ubn: None)
         self._filings = filings
@@ -306,16 +311,43 @@ class PeriodJobs:
         self, ubn: str, profile: Mapping[str, Any], period: Period, kind: str, head: Mapping[str, Any] | None = None
     ) -> Outcome:
         to = notice_address(profile)
-        if to is None:
+        if to is None and self._notices is None:
             return "skipped"
         if not self._filings.claim_notice(ubn, period.code, kind, self._clock.now().isoformat()):
             return "skipped"
         subject, body = notice_text(kind, period, head or {}, self._calendar)
-        try:
-            self._mailer.send(to, subject, body)
-        except Exception:
-            # Give the claim back: the next run sends it. Stop this run, the mail service is failing.
-            _log.exception("notice %s for %s %s not sent", kind, ubn, period.code)
-            self._filings.release_notice(ubn, period.code, kind)
-            return "incomplete"
+        notice_kind = _NOTICE_KINDS[kind]
+        if to is not None and notice_settings(profile).channels(notice_kind).email:
+            try:
+                self._mailer.send(to, subject, body)
+            except Exception:
+                # Give the claim back: the next run sends it. Stop this run, the mail service is failing.
+                _log.exception("notice %s for %s %s not sent", kind, ubn, period.code)
+                self._filings.release_notice(ubn, period.code, kind)
+                return "incomplete"
+        if self._notices is not None:
+            # The mail above is this job's, guarded by its claim; the inbox (and an SMS) come from here.
+            title_zh, _, title_en = subject.partition(" / ")
+            body_zh, _, body_en = body.partition("\n\n")
+            notice = Notice(
+                ubn,
+                notice_kind,
+                f"{kind}:{period.code}",
+                title_zh,
+                title_en or title_zh,
+                body_zh.strip(),
+                (body_en or body_zh).strip(),
+                f"/console/filings/{period.code}",
+                {"period": period.code, "job": kind},
+            )
+            self._notices.notify(notice, channels=("sms",))
         return "notified"
+
+
+#: The inbox kind of each period notice (domain/notifications.py), which its per-kind setting follows.
+_NOTICE_KINDS = {
+    "close": notice_kinds.PERIOD_CLOSED,
+    "blank_reminder": notice_kinds.FILING_REMINDER,
+    "return_reminder": notice_kinds.FILING_REMINDER,
+    "overdue": notice_kinds.FILING_OVERDUE,
+}

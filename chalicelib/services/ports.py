@@ -41,9 +41,9 @@ class AuditLog(Protocol):
 
 
 class Notices(Protocol):
-    def notify(self, notice: Notice) -> None:
-        """Put ``notice`` in its merchant's inbox (once per ``notice.key``) and send it by mail or SMS
-        where the merchant's settings ask for its kind; raises if it could not be stored."""
+    def notify(self, notice: Notice, *, channels: Sequence[str] = ("email", "sms")) -> bool:
+        """Put ``notice`` in its merchant's inbox (once per ``notice.key``; True when new) and send it
+        on ``channels`` where the merchant's settings ask for its kind; raises if it was not stored."""
 
 
 class EventSink(Protocol):

@@ -13,6 +13,7 @@ from chalicelib.web import (
     inbox_pages,
     invoice_pages,
     issue_pages,
+    notification_pages,
     settings_pages,
     staff_pages,
     track_pages,
@@ -32,5 +33,6 @@ CONSOLE_BLUEPRINTS: list[Blueprint] = [
         filing_pages,
         staff_pages,
         announcement_pages,
+        notification_pages,
     )
 ]

@@ -65,5 +65,6 @@ def dashboard(ctx: PageContext) -> Response:
         channel_label=lambda channel: channel_label(channel, ctx.t),
         recent=recent,
         announcements=_announcements(ctx),
+        unread_notices_count=deps.notices().unread(ctx.ubn),
         missing=_missing_setup(ctx, profile, stock),
     )

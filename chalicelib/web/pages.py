@@ -179,7 +179,14 @@ class PageContext:
             "other_lang_query": self.other_lang_query(),
             # called by base.html only: pages that do not extend it cost nothing
             "maintenance_banners": lambda: banners_for(self.principal),
+            "unread_notices": self._unread_notices,
         }
+
+    def _unread_notices(self) -> int:
+        """The nav badge's count (base.html asks only on merchants' pages)."""
+        from chalicelib.api.deps import notices
+
+        return notices().unread(self.ubn)
 
     def other_lang_query(self) -> str:
         """The current page's query with the other language: a search keeps its filters on switching."""

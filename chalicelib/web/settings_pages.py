@@ -19,9 +19,10 @@ from chalicelib.api.api_key_auth import api_key_service
 from chalicelib.api.api_keys import CreateApiKeyRequest
 from chalicelib.api.merchant import ReceiverVerification
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
+from chalicelib.domain.notifications import NOTICE_KINDS
 from chalicelib.security.api_keys import ApiScope
 from chalicelib.services.api_keys import MAX_ACTIVE_KEYS, ApiKeyView
-from chalicelib.services.merchant_profile import MerchantView, ProfileUpdate, view
+from chalicelib.services.merchant_profile import MerchantSettings, MerchantView, ProfileUpdate, view
 from chalicelib.services.receivers import ReceiversInput
 from chalicelib.web.pages import PageContext, page
 
@@ -40,6 +41,9 @@ SCOPE_TEXT: dict[str, tuple[str, str]] = {
     ApiScope.TRACKS_READ: ("查看字軌與剩餘號碼", "See tracks (字軌) and numbers left"),
     ApiScope.FILINGS_READ: ("查看申報、對帳、下載申報檔", "Read returns, reconcile, download filed documents"),
     ApiScope.FILINGS_WRITE: ("申報、上傳空白字軌、記錄繳款", "File returns and blank numbers, record payments"),
+    ApiScope.NOTIFICATIONS_READ: ("讀取通知", "Read notifications"),
+    ApiScope.WEBHOOKS_READ: ("查看 Webhook 端點與事件", "See webhook endpoints and events"),
+    ApiScope.WEBHOOKS_WRITE: ("管理 Webhook 端點、重送事件", "Manage webhook endpoints, replay events"),
 }
 
 
@@ -310,3 +314,27 @@ def issuing_page(ctx: PageContext) -> Response:
     if not errors:
         return ctx.redirect("/console/settings/issuing?done=saved")
     return _section(ctx, "settings/issuing.html", 422, section="issuing", values=values, errors=errors)
+
+
+# --- notifications: where each kind goes besides the inbox -------------------------------------------
+
+
+@page(bp, "/console/settings/notifications", ("GET", "POST"), auth="merchant")
+def notifications_page(ctx: PageContext) -> Response:
+    kinds = {kind: ctx.t(zh, en) for kind, (zh, en) in NOTICE_KINDS.items()}
+    if ctx.request.method == "POST":
+        # an unticked checkbox sends nothing: its absence is "no"
+        chosen = {
+            kind: {channel: f"notifications.{kind}.{channel}" in ctx.form for channel in ("email", "sms")}
+            for kind in NOTICE_KINDS
+        }
+        errors = ctx.attempt(
+            lambda: deps.profile_service().update(
+                ctx.ubn, ProfileUpdate(settings={"notifications": chosen}), actor=ctx.actor
+            ),
+        )
+        if not errors:
+            return ctx.redirect("/console/settings/notifications?done=saved")
+    current = MerchantSettings.model_validate((deps.merchants().get_profile(ctx.ubn) or {}).get("settings") or {})
+    channels = {kind: current.channels(kind) for kind in NOTICE_KINDS}
+    return _section(ctx, "settings/notifications.html", section="notifications", kinds=kinds, channels=channels)

@@ -34,6 +34,11 @@ def _types(ubn: str) -> list[str]:
     return sorted(str(e["type"]) for e in _events(ubn))
 
 
+def _notices(client, who) -> list[str]:
+    """The kinds in the merchant's inbox, newest first."""
+    return [n["kind"] for n in body_of(client.http.get("/v1/notifications", headers=who.headers))["items"]]
+
+
 def _object(item: dict) -> dict:
     return json.loads(item["body"])["data"]["object"]
 
@@ -136,6 +141,7 @@ def test_a_paid_pending_invoice_reports_pending_invoice_issued(client, issuer): 
     paid = next(e for e in _events(issuer.ubn) if e["type"] == "pending_invoice.issued")
     assert _object(paid)["pending_id"] == pending_id
     assert _object(paid)["invoice"]["invoice_number"] == body_of(triggered)["invoice_number"]
+    assert _notices(client, issuer) == ["payment_recorded"]
 
 
 def test_a_submitted_return_and_a_closed_period_report_themselves(client, staff_headers, new_merchant, monkeypatch):
@@ -158,6 +164,8 @@ def test_a_submitted_return_and_a_closed_period_report_themselves(client, staff_
     assert len(ready) == 1 and _object(ready[0])["period"] == period.code
     # The one who filed first is told nothing is "ready": its return is in.
     assert [e for e in _events(filer.ubn) if e["type"] == "filing.ready"] == []
+    assert _notices(client, waiting) == ["period_closed"]
+    assert _notices(client, filer) == []
 
 
 def _bounce(ubn: str, number: str, to: str, *, kind: str = "Permanent", feedback: str | None = None) -> str:
@@ -225,6 +233,7 @@ def test_a_permanent_bounce_marks_the_invoice_and_reports_delivery_failed_once(c
     assert "550" in sent["reason"]
     detail = body_of(client.http.get(f"/v1/invoices/{number}", headers=merchant.headers))
     assert [h["event"] for h in detail["history"]].count("email_bounced") == 1
+    assert _notices(client, merchant) == ["delivery_failed"]
 
 
 def test_a_bounce_for_mail_never_sent_changes_nothing(client, merchant):  # noqa: F811
@@ -273,6 +282,7 @@ def test_a_published_announcement_reaches_its_audience_once(client, staff_header
     assert _object(found[0])["id"] == announcement["id"]
     assert _object(found[0])["title_en"] == "Tax news"
     assert [e for e in _events(other.ubn) if e["type"] == "announcement.published"] == []
+    assert _notices(client, told) == ["announcement"] and _notices(client, other) == []
 
 
 def test_the_same_change_always_gets_the_same_event_id():

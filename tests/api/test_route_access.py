@@ -35,6 +35,9 @@ SCOPES = (
     "tracks:read",
     "filings:read",
     "filings:write",
+    "notifications:read",
+    "webhooks:read",
+    "webhooks:write",
 )
 KINDS = ("anonymous", "merchant", "merchant_initial", "staff", *(f"key:{s}" for s in SCOPES))
 
@@ -140,6 +143,14 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/filings/{period}/blank-numbers"): key("filings:write"),
     ("POST", "/v1/filings/{period}/submit"): key("filings:write"),
     ("POST", "/v1/filings/{period}/payment"): key("filings:write"),
+    ("GET", "/v1/notifications"): key("notifications:read"),
+    ("GET", "/v1/notifications/unread-count"): key("notifications:read"),
+    ("GET", "/v1/notifications/settings"): key("notifications:read"),
+    # where notices are mailed is the account's own choice: people only, as the profile is
+    ("PUT", "/v1/notifications/settings"): PEOPLE,
+    ("POST", "/v1/notifications/read-all"): key("notifications:read"),
+    ("GET", "/v1/notifications/{notification_id}"): key("notifications:read"),
+    ("POST", "/v1/notifications/{notification_id}/read"): key("notifications:read"),
 }
 
 #: Answers that mean "not you" rather than "you, but the request is wrong".

@@ -90,6 +90,10 @@ PAGE_ACCESS: dict[str, str] = {
     "/staff/announcements/{announcement_id}/withdraw": "staff",
     "/console/announcements": "merchant",
     "/console/announcements/{announcement_id}": "merchant",
+    "/console/notifications": "merchant",
+    "/console/notifications/read-all": "merchant",
+    "/console/notifications/{notification_id}": "merchant",
+    "/console/settings/notifications": "merchant",
 }
 # pages a merchant (or staff) holding only the tax-office initial password may open
 PASSWORD_CHANGE_PAGES = {"/console/password", "/staff/password"}
