@@ -130,6 +130,9 @@ def test_the_documented_scopes() -> None:
         "tracks:read",
         "filings:read",
         "filings:write",
+        "notifications:read",
+        "webhooks:read",
+        "webhooks:write",
     }
 
 
