@@ -26,6 +26,7 @@ from chalicelib.api import (
     registration,
     system,
     tracks,
+    webhooks,
     working_calendar,
 )
 from chalicelib.api.middleware import request_context
@@ -69,6 +70,7 @@ for blueprint in (
     received,
     mig,
     filings,
+    webhooks,
 ):
     app.register_blueprint(blueprint.bp)
 for console_blueprint in CONSOLE_BLUEPRINTS:

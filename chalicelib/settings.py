@@ -48,6 +48,8 @@ class Settings(BaseModel):
     trusted_ca_file: str | None = None
     # Lambda refuses synchronous payloads over 6 MB; refuse earlier with a clear 413.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    # One outgoing webhook attempt waits this long for the receiver's answer.
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=30)
 
     @property
     def is_local(self) -> bool:
@@ -71,6 +73,7 @@ _ENV = {
     "outbox_queue": "OUTBOX_QUEUE",
     "mail_from": "MAIL_FROM",
     "max_body_bytes": "MAX_BODY_BYTES",
+    "webhook_timeout_s": "WEBHOOK_TIMEOUT_S",
     "secret_key": "SECRET_KEY",
     "secret_key_parameter": "SECRET_KEY_PARAMETER",
     "trusted_ca_pems": "TRUSTED_CA_PEMS",

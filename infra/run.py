@@ -29,6 +29,7 @@ from infra.local import ROOT, LocalStack
 from infra.outbox_worker import OutboxWorker
 from infra.scheduler import PeriodScheduler
 from infra.seed import remembered_secret, seed_demo
+from infra.webhook_worker import WebhookWorker
 
 DATA_DIR = ROOT / ".data" / "dynamodb"
 S3_DIR = ROOT / ".data" / "s3"  # the artifacts bucket, saved at stop and loaded at start (infra/local.py)
@@ -126,6 +127,7 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
     print(f"Starting DynamoDB Local (data in {data_dir}) and moto server (S3 kept in {s3_dir})…", flush=True)
     worker: OutboxWorker | None = None
     scheduler: PeriodScheduler | None = None
+    webhook_worker: WebhookWorker | None = None
     try:
         stack.start()
         stack.create_resources()
@@ -144,6 +146,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
         worker = OutboxWorker().start()
         # What the hourly period_jobs Lambda does: close periods, remind, mark overdue.
         scheduler = PeriodScheduler().start()
+        # What the webhook_dispatch schedule does: send signed events to merchants' endpoints.
+        webhook_worker = WebhookWorker().start()
         print(
             f"\nE-invoice platform ready in {time.monotonic() - started:.1f}s\n"
             f"  Console    http://127.0.0.1:{port}/   (營業人 /login, 稽徵機關 /staff/login)\n"
@@ -160,6 +164,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
     finally:
+        if webhook_worker is not None:
+            webhook_worker.stop()
         if scheduler is not None:
             scheduler.stop()
         if worker is not None:

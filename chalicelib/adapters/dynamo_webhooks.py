@@ -65,6 +65,9 @@ class DynamoWebhooks:
     def change_endpoint(
         self, ubn: str, endpoint_id: str, fields: dict[str, Any], remove: tuple[str, ...] = ()
     ) -> dict[str, Any] | None:
+        # DynamoDB stores no nulls: a field set to None is removed.
+        remove = (*remove, *(name for name, value in fields.items() if value is None))
+        fields = {name: value for name, value in fields.items() if value is not None}
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         names.update({f"#r{i}": name for i, name in enumerate(remove)})
         expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
@@ -119,7 +122,10 @@ class DynamoWebhooks:
 
     # --- deliveries ---------------------------------------------------------------------------------
 
-    def add_delivery(self, ubn: str, delivery: dict[str, Any], *, created: datetime, due: datetime) -> bool:
+    def add_delivery(
+        self, ubn: str, delivery: dict[str, Any], *, created: datetime, due: datetime
+    ) -> dict[str, Any] | None:
+        """The new delivery, or None when this event already has one to this endpoint at ``created``."""
         sk = f"{_DELIVERY}{delivery['endpoint_id']}#{stamp(created)}#{delivery['event_id']}"
         item = {
             "pk": owner(ubn),
@@ -135,7 +141,7 @@ class DynamoWebhooks:
             "gsi1sk": f"{stamp(due)}#{ubn}#{sk}",
             **delivery,
         }
-        return put_new(invoices_table(), item)
+        return item if put_new(invoices_table(), item) else None
 
     def deliveries(
         self, ubn: str, endpoint_id: str, *, limit: int, start: dict[str, Any] | None = None

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
     from chalicelib.services.reconciliation import Reconciler
     from chalicelib.services.staff_overview import StaffOverview
+    from chalicelib.services.webhooks import WebhookDispatcher, WebhookService
 
 clock = SystemClock()
 
@@ -312,9 +313,11 @@ def time_budget(seconds: float) -> Callable[[], bool]:
 def event_subscribers() -> list[EventSubscriber]:
     """Everyone who hears about every event (each idempotent per event id): the outgoing webhooks and
     the merchant's notification inbox."""
+    from chalicelib.adapters.dynamo_webhooks import DynamoWebhooks
     from chalicelib.services.notifications import NoticeSubscriber
+    from chalicelib.services.webhooks import WebhookSubscriber
 
-    return [NoticeSubscriber(notices())]
+    return [WebhookSubscriber(store=DynamoWebhooks(), clock=clock), NoticeSubscriber(notices())]
 
 
 def notices() -> Notifier:
@@ -350,4 +353,49 @@ def announcement_events() -> AnnouncementEvents:
         merchant_pages=merchant_page,
         events=event_publisher(),
         clock=clock,
+    )
+
+
+def endpoint_secret(ubn: str, endpoint_id: str, generation: int) -> str:
+    """An outgoing webhook endpoint's signing secret: derived, never stored, so a leaked table holds
+    no secret and rotating is moving the generation on."""
+    import base64
+    import hashlib
+    import hmac
+
+    mac = hmac.new(derived_key("outgoing-webhooks"), f"{ubn}#{endpoint_id}#{generation}".encode(), hashlib.sha256)
+    return "whsec_" + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def webhook_service() -> WebhookService:
+    from chalicelib.adapters.dynamo_events import DynamoEvents
+    from chalicelib.adapters.dynamo_webhooks import DynamoWebhooks
+    from chalicelib.services.webhooks import WebhookService
+    from chalicelib.settings import get_settings
+
+    return WebhookService(
+        store=DynamoWebhooks(),
+        events=DynamoEvents(),
+        clock=clock,
+        secret_for=endpoint_secret,
+        cursors=cursor_codec(),
+        local_stage=get_settings().is_local,
+    )
+
+
+def webhook_dispatcher() -> WebhookDispatcher:
+    from chalicelib.adapters.dynamo_events import DynamoEvents
+    from chalicelib.adapters.dynamo_webhooks import DynamoWebhooks
+    from chalicelib.adapters.http_webhooks import HttpWebhookSender
+    from chalicelib.services.webhooks import WebhookDispatcher
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    return WebhookDispatcher(
+        store=DynamoWebhooks(),
+        events=DynamoEvents(),
+        sender=HttpWebhookSender(timeout_s=settings.webhook_timeout_s, allow_private=settings.is_local),
+        clock=clock,
+        secret_for=endpoint_secret,
+        notices=notices(),
     )

@@ -178,8 +178,22 @@ REGISTRY_CSV = (
     "has an extra column 停業日期."
 )
 
+
 #: Format notes appended to the description of the operations that take these files or keys.
+def _webhook_guide() -> str:
+    """docs/webhooks.md's verification section, so the OpenAPI says what the repository says."""
+    from importlib import resources
+
+    text = resources.files("chalicelib.api").joinpath("static/webhooks.md").read_text(encoding="utf-8")
+    start = text.index("## Verifying the signature")
+    return text[start : text.index("\n## ", start + 1)].strip()
+
+
+WEBHOOK_GUIDE = _webhook_guide()
+
 FORMAT_NOTES: Mapping[tuple[str, str], str] = {
+    ("POST", "/v1/webhooks/endpoints"): WEBHOOK_GUIDE,
+    ("POST", "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret"): WEBHOOK_GUIDE,
     ("POST", "/v1/tracks/import"): f"{ALLOCATION_CSV}\n\n{E0501_ROOT}",
     ("POST", "/v1/registrations/certificate"): CERTIFICATE_UBN,
     ("POST", "/v1/admin/tax-registry/import"): REGISTRY_CSV,

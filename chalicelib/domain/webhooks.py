@@ -87,7 +87,7 @@ def check_url(url: str, *, local_stage: bool) -> str:
         raise _invalid(f"The URL is longer than {MAX_URL} characters", f"網址超過 {MAX_URL} 個字元")
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError:
         raise _invalid("This is not a URL", "這不是有效的網址") from None
     host = (parts.hostname or "").lower()
@@ -110,5 +110,4 @@ def check_url(url: str, *, local_stage: bool) -> str:
             "Events cannot be sent to a private, loopback or link-local address",
             "事件不可傳送至私有、迴路或鏈路本地位址",
         )
-    del port
     return url

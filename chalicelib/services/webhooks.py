@@ -15,6 +15,7 @@ the generation on; the previous one keeps signing alongside until its overlap en
 
 from __future__ import annotations
 
+import json
 import secrets as random_ids
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain import notifications as kinds
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.events import EVENT_TYPES, Event
 from chalicelib.domain.notifications import Notice
 from chalicelib.domain.webhooks import (
@@ -55,7 +56,9 @@ class WebhookStore(Protocol):
     def failing(self, ubn: str, endpoint_id: str, at: datetime) -> dict[str, Any] | None: ...
     def disable(self, ubn: str, endpoint_id: str, at: datetime, reason: str) -> bool: ...
     def delete_endpoint(self, ubn: str, endpoint_id: str) -> bool: ...
-    def add_delivery(self, ubn: str, delivery: dict[str, Any], *, created: datetime, due: datetime) -> bool: ...
+    def add_delivery(
+        self, ubn: str, delivery: dict[str, Any], *, created: datetime, due: datetime
+    ) -> dict[str, Any] | None: ...
     def deliveries(
         self, ubn: str, endpoint_id: str, *, limit: int, start: dict[str, Any] | None = None
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]: ...
@@ -70,13 +73,20 @@ class WebhookStore(Protocol):
 class EventBodies(Protocol):
     def body(self, ubn: str, event_id: str) -> str | None: ...
     def event(self, ubn: str, event_id: str) -> Event | None: ...
+    def recent(
+        self, ubn: str, *, limit: int = 50, start: dict[str, Any] | None = None, event_type: str | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]: ...
 
 
 class Answer(Protocol):
-    status: int | None
-    latency_ms: int
-    snippet: str
-    error: str | None
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def latency_ms(self) -> int: ...
+    @property
+    def snippet(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 class Sender(Protocol):
@@ -244,16 +254,48 @@ class WebhookService:
         items, last = self._store.deliveries(ubn, endpoint_id, limit=limit, start=self._cursors.decode(owner, cursor))
         return items, self._cursors.encode(owner, last)
 
+    def events(
+        self, ubn: str, *, limit: int, cursor: str | None, event_type: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The merchant's events, newest first, as receivers get them (the envelope)."""
+        if event_type is not None and event_type not in EVENT_TYPES:
+            raise InvalidInput(
+                "UNKNOWN_EVENT_TYPE",
+                f"No event type {event_type[:60]!r}; the types are: {', '.join(EVENT_TYPES)}",
+                f"無此事件類型 {event_type[:60]!r}；可用類型：{'、'.join(EVENT_TYPES)}",
+                "type",
+            )
+        owner = f"EVENTS#{ubn}#{event_type or ''}"
+        items, last = self._events.recent(
+            ubn, limit=limit, start=self._cursors.decode(owner, cursor), event_type=event_type
+        )
+        return [json.loads(str(item["body"])) for item in items], self._cursors.encode(owner, last)
+
+    def event(self, ubn: str, event_id: str) -> dict[str, Any]:
+        body = self._events.body(ubn, event_id) if event_id.startswith("evt_") and len(event_id) < 64 else None
+        if body is None:
+            raise event_not_found()
+        found: dict[str, Any] = json.loads(body)
+        return found
+
     def replay(self, ubn: str, endpoint_id: str, event_id: str) -> dict[str, Any]:
         """Send one event to one endpoint again, now: a new delivery in the log, same event id."""
         endpoint = self.get(ubn, endpoint_id)
         event = self._events.event(ubn, event_id) if event_id.startswith("evt_") and len(event_id) < 64 else None
         if event is None:
             raise event_not_found()
+        if not endpoint.get("enabled"):
+            raise Conflict(
+                "WEBHOOK_ENDPOINT_DISABLED",
+                "The endpoint is disabled: enable it, then replay",
+                "此端點已停用：請先啟用再重送",
+            )
         now = self._clock.now()
         delivery = {"endpoint_id": endpoint["id"], "event_id": event.id, "event_type": event.type, "replay": True}
-        self._store.add_delivery(ubn, delivery, created=now, due=now)
-        return delivery
+        added = self._store.add_delivery(ubn, delivery, created=now, due=now)
+        if added is None:  # the same event replayed twice in one microsecond
+            raise InvalidInput("REPLAY_PENDING", "This replay is already queued", "此事件的重送已排入佇列", "event_id")
+        return added
 
 
 class WebhookSubscriber:
@@ -377,7 +419,7 @@ class WebhookDispatcher:
                 f"端點 {url} 已連續 24 小時無法接收事件，平台已停用它。修復後請至設定重新啟用，並可重送事件。",
                 f"The endpoint {url} failed to take events for 24 hours and was disabled. Fix it, enable it "
                 "again in the console, and replay the events it missed.",
-                f"/console/webhooks/{endpoint['id']}",
+                f"/console/settings/webhooks/{endpoint['id']}",
                 {"endpoint_id": endpoint["id"], "url": url},
             )
         )

@@ -17,6 +17,7 @@ from chalicelib.web import (
     settings_pages,
     staff_pages,
     track_pages,
+    webhook_pages,
 )
 
 CONSOLE_BLUEPRINTS: list[Blueprint] = [
@@ -34,5 +35,6 @@ CONSOLE_BLUEPRINTS: list[Blueprint] = [
         staff_pages,
         announcement_pages,
         notification_pages,
+        webhook_pages,
     )
 ]

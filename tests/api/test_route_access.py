@@ -151,6 +151,17 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/notifications/read-all"): key("notifications:read"),
     ("GET", "/v1/notifications/{notification_id}"): key("notifications:read"),
     ("POST", "/v1/notifications/{notification_id}/read"): key("notifications:read"),
+    # outgoing webhooks: an ERP may provision its own endpoint with a webhooks:write key
+    ("POST", "/v1/webhooks/endpoints"): key("webhooks:write"),
+    ("GET", "/v1/webhooks/endpoints"): key("webhooks:read"),
+    ("GET", "/v1/webhooks/endpoints/{endpoint_id}"): key("webhooks:read"),
+    ("PATCH", "/v1/webhooks/endpoints/{endpoint_id}"): key("webhooks:write"),
+    ("DELETE", "/v1/webhooks/endpoints/{endpoint_id}"): key("webhooks:write"),
+    ("POST", "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret"): key("webhooks:write"),
+    ("GET", "/v1/webhooks/endpoints/{endpoint_id}/deliveries"): key("webhooks:read"),
+    ("POST", "/v1/webhooks/endpoints/{endpoint_id}/events/{event_id}/replay"): key("webhooks:write"),
+    ("GET", "/v1/events"): key("webhooks:read"),
+    ("GET", "/v1/events/{event_id}"): key("webhooks:read"),
 }
 
 #: Answers that mean "not you" rather than "you, but the request is wrong".

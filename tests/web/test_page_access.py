@@ -94,6 +94,12 @@ PAGE_ACCESS: dict[str, str] = {
     "/console/notifications/read-all": "merchant",
     "/console/notifications/{notification_id}": "merchant",
     "/console/settings/notifications": "merchant",
+    "/console/settings/webhooks": "merchant",
+    "/console/settings/webhooks/{endpoint_id}": "merchant",
+    "/console/settings/webhooks/{endpoint_id}/enabled": "merchant",
+    "/console/settings/webhooks/{endpoint_id}/rotate": "merchant",
+    "/console/settings/webhooks/{endpoint_id}/delete": "merchant",
+    "/console/settings/webhooks/{endpoint_id}/replay": "merchant",
 }
 # pages a merchant (or staff) holding only the tax-office initial password may open
 PASSWORD_CHANGE_PAGES = {"/console/password", "/staff/password"}
