@@ -47,7 +47,8 @@ def signature_header(secrets: Sequence[str], timestamp: int, body: str) -> str:
 
 def next_attempt(failures: int, now: datetime, rng: random.Random | None = None) -> datetime:
     """When to try again after the ``failures``-th failed attempt (1 for the first)."""
-    base = min(FIRST_RETRY * (2 ** max(0, failures - 1)), MAX_RETRY)
+    doublings = min(max(0, failures - 1), 16)  # past the cap already; keeps timedelta in range
+    base = min(FIRST_RETRY * 2**doublings, MAX_RETRY)
     jitter = float((rng or random.SystemRandom()).uniform(0.5, 1.5))
     later: datetime = now + base * jitter
     return later
