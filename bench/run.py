@@ -8,7 +8,17 @@ import sys
 
 from bench.harness import Figure, checks_text, machine, write_results
 
-BENCHMARKS = ("throughput", "issuing", "pdf", "cold_start", "mig_xml", "query", "filing", "console")
+BENCHMARKS = (
+    "throughput",
+    "issuing",
+    "pdf",
+    "cold_start",
+    "mig_xml",
+    "query",
+    "filing",
+    "console",
+    "rate_limits",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -20,6 +20,9 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         # A fixed test secret: tokens, code hashes and cursors are derived from it.
         "SECRET_KEY": "test-secret-key-with-at-least-32-characters!",
+        # Thousands of requests from one address and one session: the limits at 1,000× their size,
+        # so that only the rate-limit tests (which lower it) meet them.
+        "RATE_LIMIT_SCALE": "1000",
     }
 )
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):

@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamo_audit import DynamoAuditLog
 from chalicelib.adapters.dynamo_captchas import DynamoCaptchas
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.adapters.dynamo_rate_limits import DynamoRateLimits
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
 from chalicelib.adapters.dynamo_throttles import DynamoThrottles
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
@@ -33,6 +34,7 @@ from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
 from chalicelib.services.ports import Clock
+from chalicelib.services.rate_limiter import RateLimiter
 from chalicelib.services.received import ReceivedInvoices
 from chalicelib.services.receivers import ReceiverService
 from chalicelib.services.registration import RegistrationService
@@ -399,3 +401,14 @@ def webhook_dispatcher() -> WebhookDispatcher:
         secret_for=endpoint_secret,
         notices=notices(),
     )
+
+
+_rate_limiter: RateLimiter | None = None
+
+
+def rate_limiter() -> RateLimiter:
+    """One per container: its leases of requests (services/rate_limiter.py) live in its memory."""
+    global _rate_limiter  # noqa: PLW0603 - the container's one limiter, built on first use
+    if _rate_limiter is None:
+        _rate_limiter = RateLimiter(store=DynamoRateLimits(), clock=clock)
+    return _rate_limiter

@@ -11,8 +11,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Request, Response
 
-from chalicelib.api.errors import CHALICE_ERRORS, JSON_CONTENT_TYPE, error_body
+from chalicelib.api import rate_limits
+from chalicelib.api.errors import CHALICE_ERRORS, JSON_CONTENT_TYPE, error_body, from_domain
 from chalicelib.api.routing import accepted_content_types
+from chalicelib.domain.errors import RateLimited
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
@@ -74,15 +76,27 @@ def _too_large(limit: int) -> Response:
     )
 
 
+def _client_ip(event: Request) -> str:
+    # API Gateway's sourceIp: the peer it saw, which no header can set.
+    return str(((event.context or {}).get("identity") or {}).get("sourceIp") or "unknown")
+
+
 def request_context(event: Request, get_response: Callable[[Request], Response]) -> Response:
     request_id = _request_id(event)
     logger.append_keys(correlation_id=request_id, path=event.path, method=event.method)
     limit = get_settings().max_body_bytes
     raw: Any = event.raw_body
-    if raw is not None and len(raw) > limit:
-        response = _too_large(limit)
+    rate_limits.begin_request()
+    try:
+        rate_limits.check("client-ip", f"ip:{_client_ip(event)}")
+    except RateLimited as exc:
+        response = from_domain(exc)
     else:
-        response = _reshape_chalice_error(get_response(event), event)
+        if raw is not None and len(raw) > limit:
+            response = _too_large(limit)
+        else:
+            response = _reshape_chalice_error(get_response(event), event)
+    response.headers.update(rate_limits.headers())
     response.headers[REQUEST_ID_HEADER] = request_id
     metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
     if response.status_code >= 500:

@@ -79,6 +79,7 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     bp,
     "/v1/mig/{message_type}",
     "POST",
+    rate="issue",
     summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501",
     description=(
         "Parsed with a hardened parser (no DTDs, no entities) and validated against the MOF's official MIG 4.1 "

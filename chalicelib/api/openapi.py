@@ -14,6 +14,7 @@ from chalice.app import Chalice
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.api import rate_limits
 from chalicelib.api.openapi_docs import FORMAT_NOTES, HEADERS, REQUEST_EXAMPLES, example_of
 from chalicelib.api.routing import OPERATIONS, Operation
 
@@ -33,7 +34,8 @@ _STATUS_TEXT = {
     429: "Rate limited; see Retry-After",
     503: "A dependency is unavailable; retry later",
 }
-_ALWAYS = (400, 413, 415, 503)
+_ALWAYS = (400, 413, 415, 429, 503)
+_RATE_HEADERS = {name: {"$ref": f"#/components/headers/{name}"} for name in rate_limits.RESPONSE_HEADERS}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -110,7 +112,8 @@ def _operation_object(op: Operation, refs: Refs, schemas: dict[str, Any]) -> dic
         "tags": [op.tag],
         "operationId": f"{op.method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', op.path)}".rstrip("_"),
     }
-    description = "\n\n".join(filter(None, (op.description, FORMAT_NOTES.get((op.method, op.path)))))
+    limits = rate_limits.describe(op.auth, op.rate, op.rate_account, op.scope is not None)
+    description = "\n\n".join(filter(None, (op.description, FORMAT_NOTES.get((op.method, op.path)), limits)))
     if description:
         obj["description"] = description
     parameters = [
@@ -147,8 +150,12 @@ def _operation_object(op: Operation, refs: Refs, schemas: dict[str, Any]) -> dic
                 "example": example_of(response_schema, schemas, request=False),
             }
         }
+    success["headers"] = _RATE_HEADERS
     responses: dict[str, Any] = {str(op.status): success}
-    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error_ref = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "headers": _RATE_HEADERS,
+    }
     statuses = set(op.errors) | set(_ALWAYS)
     if op.auth != "public":
         statuses |= {401, 403, 404}
@@ -156,6 +163,7 @@ def _operation_object(op: Operation, refs: Refs, schemas: dict[str, Any]) -> dic
         obj["security"] = [{"bearerAuth": []}] + ([{"apiKey": [op.scope]}] if op.scope else [])
     for status in sorted(statuses):
         responses[str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), **error_ref}
+    responses["429"]["headers"] = {**_RATE_HEADERS, "Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     obj["responses"] = responses
     return obj
 
@@ -193,7 +201,8 @@ def build_openapi(app: Chalice, server_url: str | None = None) -> dict[str, Any]
             "description": (
                 "Issue and manage Taiwan e-invoices (電子發票). Money is a decimal string; errors are "
                 '`{"error": {"code", "message", "message_zh", "field"}}`. Every response carries '
-                "`X-Request-Id`; send your own to correlate logs."
+                "`X-Request-Id`; send your own to correlate logs.\n\n"
+                f"{rate_limits.INTRODUCTION}\n\n{rate_limits.policy_table()}"
             ),
         },
         "paths": dict(sorted(paths.items())),
@@ -202,6 +211,10 @@ def build_openapi(app: Chalice, server_url: str | None = None) -> dict[str, Any]
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            },
+            "headers": {
+                name: {"description": text, "schema": {"type": "string" if name == "RateLimit-Policy" else "integer"}}
+                for name, text in {**rate_limits.RESPONSE_HEADERS, "Retry-After": rate_limits.RETRY_AFTER}.items()
             },
         },
     }

@@ -57,6 +57,7 @@ def _pending_id(pending_id: str) -> str:
     bp,
     "/v1/pending-invoices",
     "POST",
+    rate="issue",
     summary="Hold a fully validated invoice for an order until it is paid; takes no number",
     tag=TAG,
     body=PendingRequest,
@@ -95,6 +96,7 @@ def get_pending(pending_id: str, principal: Principal) -> PendingView:
     bp,
     "/v1/pending-invoices/{pending_id}/trigger",
     "POST",
+    rate="issue",
     summary="Issue the pending invoice now; repeating answers the same invoice",
     tag=TAG,
     response=InvoiceView,
@@ -147,6 +149,7 @@ def rotate_webhook_secret(principal: Principal) -> Response:
     bp,
     "/v1/payments/notify",
     "POST",
+    rate="issue",
     summary="Payment notice: issues the order's pending invoice exactly once",
     description=(
         "Headers X-Merchant-Ubn, X-Timestamp (unix seconds, within 5 minutes) and X-Signature = "

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api import deps, rate_limits
 from chalicelib.api.authentication import authenticate
 from chalicelib.api.errors import (
     ApiError,
@@ -73,6 +74,8 @@ class Operation:
     # Request headers the view reads (openapi_docs.HEADERS describes each); ``idempotency_key``
     # refuses to read Idempotency-Key on a route that does not declare it, so the document cannot lag.
     headers: tuple[str, ...] = ()
+    rate: rate_limits.RateClass | None = None  # which rate limit applies (api/rate_limits.py)
+    rate_account: bool = False  # also limited per the UBN or username the body names
 
 
 OPERATIONS: list[Operation] = []
@@ -146,11 +149,15 @@ def operation(
     allow_password_change: bool = False,
     raw_body: str | None = None,
     headers: tuple[str, ...] = (),
+    rate: rate_limits.RateClass | None = None,
+    rate_account: Callable[[Any], str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as a route. For ``auth`` other than public the view receives ``principal``;
     with ``body``/``query`` models it receives ``body``/``query``; path parameters by name.
 
-    ``scope`` opens a merchant route to API keys that hold it; without one, keys are refused."""
+    ``scope`` opens a merchant route to API keys that hold it; without one, keys are refused.
+    ``rate`` picks the route's rate limit; ``rate_account`` names the account in the body that the
+    sign-in and recovery limits also count by."""
     if scope is not None:
         if auth != "merchant":
             raise ValueError(f"{method} {path}: only merchant routes can be opened to API keys")
@@ -173,6 +180,8 @@ def operation(
         allow_password_change=allow_password_change,
         raw_body=raw_body,
         headers=headers,
+        rate=rate,
+        rate_account=rate_account is not None,
     )
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -183,15 +192,20 @@ def operation(
             request = bp.current_request
             try:
                 kwargs: dict[str, Any] = dict(path_params)
-                if auth != "public":
-                    kwargs["principal"] = authenticate(
+                if auth == "public":
+                    rate_limits.check_public(deps.request_source(request)["ip"], rate)
+                else:
+                    kwargs["principal"] = principal = authenticate(
                         request, role=Role(auth), scope=scope, allow_password_change=allow_password_change
                     )
+                    rate_limits.check_credential(principal, rate)
                 if query is not None:
                     kwargs["query"] = query.model_validate(dict(request.query_params or {}))
                 if body is not None:
                     raw = request.raw_body
                     kwargs["body"] = body.model_validate(parse_json(raw.encode() if isinstance(raw, str) else raw))
+                    if rate_account is not None:
+                        rate_limits.check_account(rate_account(kwargs["body"]), rate)
                 return _render(fn(**kwargs), status)
             except ApiError as exc:
                 return exc.response()

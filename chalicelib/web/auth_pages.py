@@ -19,7 +19,7 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.api import deps
+from chalicelib.api import deps, rate_limits
 from chalicelib.api.auth import ForgotPasswordRequest, ResetPasswordRequest
 from chalicelib.api.registration import AccountActivation, CertificateSignup
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, RateLimited
@@ -63,6 +63,13 @@ def _error_of(ctx: PageContext, error: DomainError, renamed: dict[str, str] | No
 
 def _validation_error(ctx: PageContext, exc: ValidationError, renamed: dict[str, str] | None = None) -> dict[str, str]:
     return _error_of(ctx, invalid_input_from(exc), renamed)
+
+
+def _limit(ctx: PageContext, rate: rate_limits.RateClass, account: str | None) -> None:
+    """The same per-IP and per-account limits as the API's sign-in and recovery routes."""
+    rate_limits.check_public(str(ctx.source().get("ip") or ""), rate)
+    if account is not None:
+        rate_limits.check_account(account, rate)
 
 
 def _status(error: DomainError) -> tuple[int, dict[str, str]]:
@@ -199,6 +206,7 @@ def _sign_in(ctx: PageContext, role: Role) -> Response:
     if missing:
         return _sign_in_form(ctx, role, _Answer(missing, 422, picture=captcha is not None))
     try:
+        _limit(ctx, "sign-in", subject)
         pair = deps.auth_service().login(role, subject, password, source=ctx.source(), captcha=captcha)
     except DomainError as exc:
         return _sign_in_form(ctx, role, _refused(ctx, exc, "password"))
@@ -291,6 +299,11 @@ def forgot_password(ctx: PageContext) -> Response:
             errors = _error_of(ctx, exc)
     if errors:
         return ctx.render("auth/forgot.html", status=422, values=values, errors=errors)
+    try:
+        _limit(ctx, "recovery", values["ubn"])
+    except RateLimited as exc:
+        status, headers = _status(exc)
+        return ctx.render("auth/forgot.html", status=status, headers=headers, values=values, errors=_error_of(ctx, exc))
     deps.password_reset_service().forgot(values["ubn"], values["email"], source=ctx.source())
     # The same answer whether or not the UBN and email belong to an account.
     return ctx.redirect(f"/password/reset?ubn={quote(values['ubn'])}&sent=1")
@@ -323,6 +336,7 @@ def reset_password(ctx: PageContext) -> Response:
     if errors:
         return _reset_form(ctx, errors, 422)
     try:
+        _limit(ctx, "recovery", ubn)
         pair = deps.password_reset_service().reset(ubn, code, new, source=ctx.source())
     except DomainError as exc:
         status, headers = _status(exc)
@@ -358,6 +372,7 @@ def activate(ctx: PageContext) -> Response:
         return _activation_form(ctx, errors, 422)
     try:
         body = AccountActivation(ubn=ubn, initial_password=initial, new_password=new, receivers=_receivers(ctx))
+        _limit(ctx, "recovery", body.ubn)
         pair = deps.registration_service().activate_account(
             body.ubn, body.initial_password, body.new_password, body.receivers, source=ctx.source()
         )
@@ -425,6 +440,7 @@ def _register_with_certificate(ctx: PageContext) -> Response:
         body = CertificateSignup(
             certificate=certificate, nonce=nonce, signature=signature, password=password, receivers=_receivers(ctx)
         )
+        _limit(ctx, "recovery", None)
         _, pair = deps.registration_service().register_with_certificate(
             body.certificate, body.nonce, body.signature, body.password, body.receivers, source=ctx.source()
         )
