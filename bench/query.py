@@ -12,10 +12,10 @@ from bench.harness import Figure, timed
 from chalicelib.adapters.dynamo import dynamodb, to_item
 from chalicelib.adapters.dynamo_invoices import invoice_item, invoices_table
 from chalicelib.api import deps
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.services.invoice_building import totals_changes, totals_update
 from chalicelib.services.invoice_query import InvoiceQuery, find_invoices
-from chalicelib.services.invoice_record import InvoiceRecord
 
 SMALL, LARGE = 1_000, 100_000
 RUNS = 15
