@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from chalicelib.adapters.dynamo import dynamodb, get, is_condition_failure, key, query_all, to_item
+from chalicelib.domain.accounts import Credential, RefreshPointer, Session
 from chalicelib.domain.errors import Conflict
 from chalicelib.settings import get_settings
 
@@ -28,31 +28,6 @@ CREDENTIAL = "CREDENTIAL"
 
 def _table() -> str:
     return get_settings().merchants_table
-
-
-class Credential(BaseModel):
-    owner: str
-    password_hash: str
-    must_change_password: bool = False
-    password_changed_at: datetime | None = None
-
-
-class Session(BaseModel):
-    owner: str
-    session_id: str
-    secret_hash: str
-    family: str
-    scopes: list[str] = []
-    created_at: datetime
-    expires_at: datetime
-
-
-class RefreshPointer(BaseModel):
-    session_id: str
-    owner: str
-    secret_hash: str
-    family: str
-    status: str  # active | rotated
 
 
 class DynamoCredentials:

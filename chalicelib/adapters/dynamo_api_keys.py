@@ -29,10 +29,10 @@ from chalicelib.adapters.dynamo import (
     query_all,
     to_item,
 )
+from chalicelib.domain.api_keys import ApiKeyLookup, ApiKeyRecord
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.observability import logger
-from chalicelib.services.api_keys import ApiKeyLookup, ApiKeyRecord
-from chalicelib.services.principal import merchant_owner
 from chalicelib.settings import get_settings
 
 COUNTER = "APIKEYS"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamo import dynamodb, from_item, to_item
-from chalicelib.services.ports import Clock
+from chalicelib.domain.clock import Clock
 from chalicelib.settings import get_settings
 
 

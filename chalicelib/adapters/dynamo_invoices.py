@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, from_item, get, key, to_item
 from chalicelib.domain.events import outbox_event_name
-from chalicelib.services.invoice_record import InvoiceRecord
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.settings import get_settings
 
 OUTBOX_PENDING = "OUTBOX#PENDING"

@@ -18,13 +18,13 @@ from functools import lru_cache
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from chalicelib.adapters.dynamo import dynamodb, from_item, get, is_condition_failure, key, take, to_item
 from chalicelib.adapters.keys import derived_key
+from chalicelib.domain.accounts import PendingCode
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.security.sealing import Sealer
-from chalicelib.services.principal import merchant_owner
 from chalicelib.settings import get_settings
 
 PROFILE = "PROFILE"
@@ -70,14 +70,6 @@ def _opened(ubn: str, item: dict[str, Any]) -> dict[str, Any]:
     else:
         opened[QR_KEY] = plain.decode("ascii")
     return {**item, "settings": opened}
-
-
-class PendingCode(BaseModel):
-    purpose: str
-    code_hash: str
-    target: str
-    expires_at: datetime
-    attempts: int = 0
 
 
 class DynamoMerchants:

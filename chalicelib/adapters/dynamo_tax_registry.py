@@ -17,8 +17,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.aws import client
 from chalicelib.adapters.dynamo import dynamodb, get, is_condition_failure, to_item
-from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
-from chalicelib.services.tax_registry import RegistryEntry
+from chalicelib.domain.tax_registry import RegistrationStatus, RegistryEntry, TaxRegistration
 from chalicelib.settings import get_settings
 
 SORT_KEY = "REGISTRY"

@@ -16,13 +16,12 @@ at a time, and the condition is judged on the value each one finds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import dynamodb, get, is_condition_failure, key, to_item
-from chalicelib.security.throttling import Limit
+from chalicelib.security.throttling import Claim, Limit
 from chalicelib.settings import get_settings
 
 # Counters outlive their window by this long before DynamoDB may delete them: a release arriving
@@ -38,14 +37,6 @@ def _table() -> str:
 
 def _pk(limit: Limit, subject: str) -> str:
     return f"THROTTLE#{limit.scope}#{subject}"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One attempt slot taken in one window; ``release`` gives it back."""
-
-    pk: str
-    sk: str
 
 
 class DynamoThrottles:

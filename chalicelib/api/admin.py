@@ -16,10 +16,10 @@ from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response
 from chalicelib.api.routing import operation
 from chalicelib.domain.fields import printable
-from chalicelib.domain.tax_registry import RegistrationStatus
+from chalicelib.domain.tax_registry import RegistrationStatus, RegistryEntry
 from chalicelib.domain.ubn import validate_ubn
 from chalicelib.services.principal import Principal
-from chalicelib.services.tax_registry import ImportResult, RegistryEntry, TaxRegistryService
+from chalicelib.services.tax_registry import ImportResult, TaxRegistryService
 
 bp = Blueprint(__name__)
 TAG = "Tax office staff"

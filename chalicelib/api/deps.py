@@ -25,6 +25,7 @@ from chalicelib.adapters.dynamo_throttles import DynamoThrottles
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.adapters.keys import derived_key, trusted_ca_pems
 from chalicelib.adapters.notify import SesMailer, SnsSms
+from chalicelib.domain.clock import Clock
 from chalicelib.services.allowances import AllowanceService
 from chalicelib.services.auth import AuthService
 from chalicelib.services.captcha import CaptchaService
@@ -33,7 +34,6 @@ from chalicelib.services.invoicing import InvoicingService
 from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
-from chalicelib.services.ports import Clock
 from chalicelib.services.rate_limiter import RateLimiter
 from chalicelib.services.received import ReceivedInvoices
 from chalicelib.services.receivers import ReceiverService

@@ -13,7 +13,7 @@ from chalicelib.api.routing import operation
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.fields import printable
 from chalicelib.services.invoice_lifecycle import Recipients
-from chalicelib.services.invoice_record import InvoiceView, view
+from chalicelib.services.invoice_view import InvoiceView, view
 from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)

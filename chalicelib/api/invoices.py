@@ -16,7 +16,7 @@ from chalicelib.domain.channels import ONLINE, validate_channel
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.invoice import InvoiceDraft
 from chalicelib.services.invoice_query import InvoicePage, InvoiceQuery, find_invoices
-from chalicelib.services.invoice_record import InvoiceView, view
+from chalicelib.services.invoice_view import InvoiceView, view
 from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)

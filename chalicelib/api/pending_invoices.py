@@ -16,7 +16,7 @@ from chalicelib.api.invoices import issued_response
 from chalicelib.api.json_body import parse_json
 from chalicelib.api.routing import operation
 from chalicelib.domain.fields import printable
-from chalicelib.services.invoice_record import InvoiceView
+from chalicelib.services.invoice_view import InvoiceView
 from chalicelib.services.payment_notices import NoticeResult, PaymentNotice, PaymentNoticeService, WebhookSecrets
 from chalicelib.services.pending_invoices import PendingInvoiceService, PendingView, not_found
 from chalicelib.services.principal import Principal

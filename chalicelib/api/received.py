@@ -8,7 +8,8 @@ from chalicelib.api import deps
 from chalicelib.api.errors import xml_response
 from chalicelib.api.invoices import DownloadLink, PdfQuery, artifact_link
 from chalicelib.api.routing import operation
-from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView
+from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.services.invoice_view import InvoiceView
 from chalicelib.services.principal import Principal
 from chalicelib.services.received import ReceivedPage, ReceivedQuery, buyer_view
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RegistrationStatus(StrEnum):
@@ -24,3 +25,15 @@ class TaxRegistration(BaseModel):
     @property
     def may_sign_up(self) -> bool:
         return self.status is RegistrationStatus.ACTIVE
+
+
+class RegistryEntry(BaseModel):
+    """A registry record with its bookkeeping, as staff see it."""
+
+    ubn: str
+    name: str
+    address: str
+    status: RegistrationStatus
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+    source: str | None = Field(default=None, description="staff (manual entry) or import (file)")

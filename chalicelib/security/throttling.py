@@ -78,3 +78,11 @@ CAPTCHAS_PER_SOURCE = Limit("captcha-source", 60, WINDOW)
 def source_of(source: Mapping[str, Any]) -> str:
     """The client IP a request came from (``request_source``'s ``ip``), as counters name it."""
     return str(source.get("ip") or "") or "unknown"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt slot taken in one window; the store's ``release`` gives it back (opaque to callers)."""
+
+    pk: str
+    sk: str

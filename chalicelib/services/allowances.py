@@ -38,8 +38,10 @@ from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, 
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.allowance import AllowanceAmounts, AllowanceDraft, AllowanceLine, compute_allowance_amounts
 from chalicelib.domain.amounts import round_half_up
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.fields import check_text
+from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import InvoiceStatus, ensure_allowance_allowed
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
@@ -48,9 +50,7 @@ from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, filing_dea
 from chalicelib.services.filed_periods import is_filed, unfiled_condition
 from chalicelib.services.invoice_building import purchases_update
 from chalicelib.services.invoice_documents import Attachment, mail_message, one_line
-from chalicelib.services.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.services.invoicing import IDEMPOTENCY_TTL, request_hash
-from chalicelib.services.ports import Clock
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.announcement import Announcement, Status
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.events import ANNOUNCEMENT_PUBLISHED, Event
-from chalicelib.services.ports import Clock, EventSink
+from chalicelib.services.ports import EventSink
 
 PAGE = 100
 

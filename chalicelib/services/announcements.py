@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.announcement import Announcement, Kind, check
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import NotFound
-from chalicelib.services.ports import Clock
 
 #: The owner public cursors are bound to (they carry no merchant).
 PUBLIC_OWNER = "PUBLIC"

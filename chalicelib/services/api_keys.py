@@ -13,6 +13,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.api_keys import ApiKeyLookup, ApiKeyRecord
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import InvalidInput, NotFound, Unauthenticated
 from chalicelib.security.api_keys import (
     hash_api_key_secret,
@@ -22,7 +24,7 @@ from chalicelib.security.api_keys import (
     verify_api_key_secret,
 )
 from chalicelib.security.tokens import Role
-from chalicelib.services.ports import AuditLog, Clock
+from chalicelib.services.ports import AuditLog
 from chalicelib.services.principal import Principal
 
 MAX_ACTIVE_KEYS = 20
@@ -30,29 +32,6 @@ MAX_NAME_LENGTH = 60
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{12}")
 # Compared against when the key id is unknown, so that an unknown id costs what a wrong secret costs.
 _DECOY_HASH = hash_api_key_secret("decoy")
-
-
-class ApiKeyRecord(BaseModel):
-    """A key as stored for its merchant (the secret only as a hash)."""
-
-    key_id: str
-    ubn: str
-    name: str
-    scopes: list[str]
-    secret_hash: str
-    created_at: datetime
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-
-class ApiKeyLookup(BaseModel):
-    """What the authenticator reads for a key id."""
-
-    key_id: str
-    ubn: str
-    secret_hash: str
-    scopes: list[str]
-    revoked: bool = False
 
 
 class ApiKeyStore(Protocol):

@@ -21,7 +21,8 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.adapters.dynamo_accounts import Credential, DynamoCredentials, DynamoSessions, Session
+from chalicelib.domain.accounts import Credential, Session
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unauthenticated
 from chalicelib.security.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from chalicelib.security.tokens import (
@@ -34,7 +35,7 @@ from chalicelib.security.tokens import (
     verify_refresh_secret,
 )
 from chalicelib.services.captcha import CaptchaAnswer
-from chalicelib.services.ports import AuditLog, Clock
+from chalicelib.services.ports import AuditLog, CredentialStore, SessionStore
 from chalicelib.services.principal import PASSWORD_CHANGE_SCOPE, Principal, owner_of
 from chalicelib.services.sign_in_guard import SignInGuard
 
@@ -77,8 +78,8 @@ class AuthService:
     def __init__(
         self,
         *,
-        credentials: DynamoCredentials,
-        sessions: DynamoSessions,
+        credentials: CredentialStore,
+        sessions: SessionStore,
         audit: AuditLog,
         clock: Clock,
         token_key: bytes,

@@ -13,12 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.dynamo_captchas import DynamoCaptchas
-from chalicelib.adapters.dynamo_throttles import DynamoThrottles
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import RateLimited
 from chalicelib.security import captcha
 from chalicelib.security.throttling import CAPTCHAS_PER_SOURCE, source_of
-from chalicelib.services.ports import Clock
+from chalicelib.services.ports import CaptchaStore, ThrottleStore
 
 _ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -40,8 +39,8 @@ class CaptchaService:
     def __init__(
         self,
         *,
-        store: DynamoCaptchas,
-        throttles: DynamoThrottles,
+        store: CaptchaStore,
+        throttles: ThrottleStore,
         clock: Clock,
         key: bytes,
         new_answer: Callable[[], str] = captcha.new_answer,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from chalicelib.adapters.dynamo_filings import GENERAL, SPECIAL, DynamoFilings
 from chalicelib.adapters.dynamo_totals import PURCHASES, SHARDS, PeriodTotals, shard_key, unchanged
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.events import FILING_SUBMITTED, outbox_event_name
 from chalicelib.domain.filing import (
@@ -35,10 +36,10 @@ from chalicelib.domain.filing_status import (
     payment_reference,
     payment_status,
 )
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
-from chalicelib.services.ports import AuditLog, Clock
-from chalicelib.services.principal import merchant_owner
+from chalicelib.services.ports import AuditLog
 
 #: Counts that change whenever a period's sales change after it ended (a cancellation, a purchase
 #: invoice's cancellation): a submission holds only if they are what its figures were read with.

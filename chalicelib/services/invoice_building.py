@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamo_totals import PURCHASES, adding
 from chalicelib.documents.codes import QrInput, QrItem, barcode_content, qr_pair
-from chalicelib.services.invoice_record import InvoiceRecord
+from chalicelib.domain.invoice_record import InvoiceRecord
 
 
 @dataclass(frozen=True)

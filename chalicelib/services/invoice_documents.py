@@ -18,10 +18,10 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.mail_feedback import INVOICE_HEADER, invoice_reference
 from chalicelib.domain.period import Period
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
-from chalicelib.services.invoice_record import InvoiceRecord
 
 if TYPE_CHECKING:
     # Imported where a document is built: lxml and the MIG models are not needed to issue.

@@ -35,8 +35,10 @@ from chalicelib.adapters.dynamo_invoices import (
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.documents.codes import QrItem
 from chalicelib.domain.amounts import AmountBlock
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
 from chalicelib.domain.invoice import ValidatedDraft, parse_draft, validate_draft
+from chalicelib.domain.invoice_record import Amounts, HistoryEntry, InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.random_number import new_random_number
 from chalicelib.domain.status import InvoiceStatus, ensure_can_cancel, ensure_can_void
@@ -50,9 +52,7 @@ from chalicelib.services.invoice_building import (
     totals_changes,
     totals_update,
 )
-from chalicelib.services.invoice_record import Amounts, HistoryEntry, InvoiceRecord
 from chalicelib.services.merchant_profile import MerchantSettings
-from chalicelib.services.ports import Clock
 
 #: What a re-issue may correct (API.md ``replacement``); everything else stays as issued.
 REPLACEABLE = ("buyer", "carrier", "donation_code", "print")

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chalicelib.adapters.dynamo import CursorCodec, dynamodb, from_item
 from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import Period
 from chalicelib.domain.validation import as_pydantic_error
-from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView, view
+from chalicelib.services.invoice_view import InvoiceView, view
 
 # A filtered page may need several index pages; bound the work one request may do.
 MAX_EVALUATED = 2_000

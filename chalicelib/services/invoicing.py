@@ -29,17 +29,18 @@ from chalicelib.adapters.dynamo_invoices import (
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tracks import ActionRefused, Counter, as_counter
 from chalicelib.documents.codes import QrItem
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft, validate_draft
 from chalicelib.domain.invoice_number import InvoiceNumber
+from chalicelib.domain.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem
 from chalicelib.domain.period import Period
 from chalicelib.domain.random_number import new_random_number
 from chalicelib.services import low_stock
 from chalicelib.services.invoice_building import invoice_codes, purchases_actions, totals_changes, totals_update
-from chalicelib.services.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem, view
+from chalicelib.services.invoice_view import view
 from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.numbering import NumberingService
-from chalicelib.services.ports import Clock
 from chalicelib.settings import get_settings
 
 # Stripe keeps keys at least 24 hours; we keep them two days so a retry the next morning still

@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from chalicelib.adapters.dynamo import to_item
 from chalicelib.adapters.dynamo_invoices import invoices_table, outbox_item
 from chalicelib.adapters.dynamo_tracks import Counter
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.services.ports import AuditLog
-from chalicelib.services.principal import merchant_owner
 
 EVENT = "low_stock"
 STEP_ORDER = ("email",)

@@ -9,12 +9,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.fields import printable
 from chalicelib.domain.notifications import ANNOUNCEMENT, NOTICE_KINDS
 from chalicelib.domain.validation import as_pydantic_error, invalid_input_from
-from chalicelib.services.ports import AuditLog
+from chalicelib.services.ports import AuditLog, MerchantStore
 from chalicelib.services.receivers import MAX_EMAIL_LENGTH, check_email, in_model, public_receivers
 
 _HEX_KEY = re.compile(r"[0-9A-Fa-f]{32}")
@@ -198,7 +197,7 @@ def view(profile: dict[str, Any]) -> MerchantView:
 
 
 class MerchantProfileService:
-    def __init__(self, *, merchants: DynamoMerchants, audit: AuditLog) -> None:
+    def __init__(self, *, merchants: MerchantStore, audit: AuditLog) -> None:
         self._merchants = merchants
         self._audit = audit
 

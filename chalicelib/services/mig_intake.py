@@ -33,9 +33,11 @@ from chalicelib.documents.mig import (
 )
 from chalicelib.documents.mig.schema import check_message
 from chalicelib.domain.allowance import compute_allowance_amounts
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.domain.invoice_number import InvoiceNumber
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import ensure_can_void
@@ -43,10 +45,8 @@ from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.domain.validation import parse_model
 from chalicelib.services.allowances import AllowanceRequest
 from chalicelib.services.invoice_lifecycle import changeable_invoice
-from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.services.invoicing import InvoicingService, Issued
 from chalicelib.services.numbering import ActionsFor, NumberingService, TakenNumber
-from chalicelib.services.ports import Clock
 
 SUPPORTED = (MessageType.F0401, MessageType.F0501, MessageType.F0701, MessageType.G0401, MessageType.G0501)
 LATER: tuple[MessageType, ...] = ()

@@ -16,13 +16,14 @@ from typing import Any, Protocol
 
 from chalicelib.domain import events as types
 from chalicelib.domain import notifications as kinds
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.events import Event
 from chalicelib.domain.notifications import NOTICE_KINDS, Notice
 from chalicelib.observability import logger
 from chalicelib.services.merchant_profile import notice_settings
 from chalicelib.services.notices import notice_address, notice_mobile
-from chalicelib.services.ports import Clock, Mailer, SmsSender
+from chalicelib.services.ports import Mailer, SmsSender
 
 ALL_CHANNELS = ("email", "sms")
 

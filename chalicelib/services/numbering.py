@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamo_tracks import Counter, DynamoTracks, NoNumbersLeft
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.services import low_stock
-from chalicelib.services.ports import Clock
 
 # Contention on one counter is resolved by retrying; a few hundred tries covers even eight
 # threads hammering one till, and stays far below the Lambda timeout.

@@ -51,7 +51,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from chalicelib.adapters.delivery import NotSent
 from chalicelib.adapters.dynamo_outbox import result_attribute
 from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.events import OUTBOX_EVENT_PREFIX as EVENT_PREFIX
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.notifications import LOW_STOCK
 from chalicelib.observability import logger
 from chalicelib.services import allowances as allowance_documents
@@ -75,11 +77,10 @@ from chalicelib.services.invoice_documents import (
     invoice_sms,
     pdf_document,
 )
-from chalicelib.services.invoice_record import InvoiceRecord, view
+from chalicelib.services.invoice_view import view
 from chalicelib.services.low_stock import LowStockNotices
 from chalicelib.services.merchant_profile import MerchantSettings, notice_settings
 from chalicelib.services.notices import notice_address
-from chalicelib.services.ports import Clock
 
 if TYPE_CHECKING:
     from chalicelib.documents.pdf.allowance import AllowanceDocument

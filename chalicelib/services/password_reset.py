@@ -19,18 +19,17 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamo_accounts import DynamoCredentials
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants, PendingCode
-from chalicelib.adapters.dynamo_throttles import DynamoThrottles
+from chalicelib.domain.accounts import PendingCode
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import RateLimited, RuleViolation
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.ubn import is_valid_ubn
 from chalicelib.security.codes import DEFAULT_CODE_POLICY, CodeOutcome, check_code, new_code
 from chalicelib.security.passwords import check_password_policy
 from chalicelib.security.throttling import Limit
 from chalicelib.security.tokens import Role
 from chalicelib.services.auth import AuthService, TokenPair
-from chalicelib.services.ports import AuditLog, Clock, Mailer
-from chalicelib.services.principal import merchant_owner
+from chalicelib.services.ports import AuditLog, CredentialStore, Mailer, MerchantStore, ThrottleStore
 
 PURPOSE = "reset"
 # Every forgot-password answer takes at least this long: enough to cover the lookup and the
@@ -65,13 +64,13 @@ class PasswordResetService:
         self,
         *,
         auth: AuthService,
-        merchants: DynamoMerchants,
-        credentials: DynamoCredentials,
+        merchants: MerchantStore,
+        credentials: CredentialStore,
         mailer: Mailer,
         audit: AuditLog,
         clock: Clock,
         code_key: bytes,
-        throttles: DynamoThrottles,
+        throttles: ThrottleStore,
     ) -> None:
         self._auth = auth
         self._merchants = merchants

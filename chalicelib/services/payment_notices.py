@@ -23,10 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.adapters.dynamo import dynamodb, get, to_item
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation, Unauthenticated
 from chalicelib.security.sealing import Sealer
 from chalicelib.services.pending_invoices import ISSUED, PendingInvoiceService
-from chalicelib.services.ports import Clock
 from chalicelib.settings import get_settings
 
 TOLERANCE = timedelta(minutes=5)

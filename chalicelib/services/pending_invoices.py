@@ -26,11 +26,11 @@ from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, get, key,
 from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.channels import validate_channel
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.services.invoicing import InvoicingService, Issued, request_hash
 from chalicelib.services.merchant_profile import MerchantSettings
-from chalicelib.services.ports import Clock
 
 PENDING = "pending"
 ISSUED = "issued"

@@ -17,18 +17,19 @@ from typing import Any, Literal
 from chalicelib.adapters.dynamo_directory import merchant_page
 from chalicelib.adapters.dynamo_filings import DynamoFilings
 from chalicelib.domain import notifications as notice_kinds
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.events import FILING_READY, Event
 from chalicelib.domain.filing_status import ensure_period_ended
 from chalicelib.domain.notifications import Notice
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
 from chalicelib.services.filing_notices import notice_text
 from chalicelib.services.filings import FilingDocuments, FilingService
 from chalicelib.services.merchant_profile import notice_settings
 from chalicelib.services.notices import notice_address
-from chalicelib.services.ports import AuditLog, Clock, EventSink, Mailer, Notices
-from chalicelib.services.principal import merchant_owner
+from chalicelib.services.ports import AuditLog, EventSink, Mailer, Notices
 from chalicelib.services.reconciliation import Reconciler
 from chalicelib.services.tracks import TrackService
 

@@ -10,14 +10,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.accounts import Credential, PendingCode, RefreshPointer, Session
 from chalicelib.domain.events import Event
 from chalicelib.domain.notifications import Notice
 from chalicelib.domain.tax_registry import TaxRegistration
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""
+from chalicelib.security.throttling import Claim, Limit
 
 
 class TaxRegistryReader(Protocol):
@@ -49,3 +46,79 @@ class Notices(Protocol):
 class EventSink(Protocol):
     def publish(self, events: Sequence[Event]) -> None:
         """Store and fan out ``events`` (idempotent per event id); raises if that failed."""
+
+
+class CredentialStore(Protocol):
+    """Password credentials of merchants and staff, by owner (domain/owners.py)."""
+
+    def get(self, owner: str) -> Credential | None: ...
+
+    def create(self, owner: str, password_hash: str, *, must_change_password: bool, at: datetime) -> None:
+        """Raises Conflict when ``owner`` already has a credential."""
+
+    def set_password(self, owner: str, password_hash: str, *, must_change_password: bool, at: datetime) -> None: ...
+
+
+class SessionStore(Protocol):
+    """Signed-in sessions and the refresh tokens that lead to them."""
+
+    def create(self, session: Session) -> None: ...
+
+    def get(self, owner: str, session_id: str) -> Session | None: ...
+
+    def is_active(self, owner: str, session_id: str) -> bool: ...
+
+    def pointer(self, session_id: str) -> RefreshPointer | None: ...
+
+    def rotate(self, old: RefreshPointer, new: Session) -> bool:
+        """Replace ``old`` by ``new`` atomically; False when ``old`` was already rotated (a replay)."""
+
+    def revoke(self, owner: str, session_id: str) -> None: ...
+
+    def revoke_all(self, owner: str, family: str | None = None) -> int: ...
+
+
+class ThrottleStore(Protocol):
+    """Attempt counters shared by every container (security/throttling.py has the rules)."""
+
+    def claim(self, limit: Limit, subject: str, now: datetime) -> Claim | None:
+        """Take one attempt slot of ``limit`` for ``subject``; None when the window is full."""
+
+    def count(self, limit: Limit, subject: str, now: datetime) -> None: ...
+
+    def release(self, claim: Claim) -> None: ...
+
+    def claim_rolling(self, limit: Limit, subject: str, now: datetime) -> int | None: ...
+
+
+class CaptchaStore(Protocol):
+    def put(self, captcha_id: str, answer_hash: str, expires_at: datetime) -> None: ...
+
+    def take(self, captcha_id: str) -> tuple[str, datetime] | None:
+        """The answer's hash and expiry, removed so that a CAPTCHA is answered once."""
+
+
+class MerchantStore(Protocol):
+    """A merchant's profile and account, its one-time codes, and sign-up nonces."""
+
+    def get_profile(self, ubn: str) -> dict[str, Any] | None: ...
+
+    def create_account(
+        self, profile: dict[str, Any], *, password_hash: str, must_change_password: bool, at: datetime
+    ) -> None:
+        """The profile and its credential together; raises Conflict when the UBN has an account."""
+
+    def update_profile(self, ubn: str, changes: dict[str, Any]) -> dict[str, Any]: ...
+
+    def put_code(self, ubn: str, code: PendingCode) -> None: ...
+
+    def get_code(self, ubn: str, purpose: str) -> PendingCode | None: ...
+
+    def claim_code_attempt(self, ubn: str, code: PendingCode, limit: int) -> int | None:
+        """Count one try of ``code``; the tries so far, or None when it is gone or used up."""
+
+    def delete_code(self, ubn: str, purpose: str) -> bool: ...
+
+    def put_nonce(self, nonce: str, issued_at: datetime, expires_at: datetime) -> None: ...
+
+    def take_nonce(self, nonce: str) -> datetime | None: ...

@@ -5,17 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chalicelib.domain.owners import merchant_owner, staff_owner
 from chalicelib.security.tokens import Role
 
 PASSWORD_CHANGE_SCOPE = "password:change"  # noqa: S105 - a scope name, not a secret
-
-
-def merchant_owner(ubn: str) -> str:
-    return f"MERCHANT#{ubn}"
-
-
-def staff_owner(username: str) -> str:
-    return f"STAFF#{username}"
 
 
 def owner_of(role: Role, subject: str) -> str:

@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.rate_limits import (
     MICROS,
     Policy,
@@ -29,7 +30,6 @@ from chalicelib.domain.rate_limits import (
     retry_after,
     take,
 )
-from chalicelib.services.ports import Clock
 
 _LEASE_LIFE = MICROS
 _MAX_LEASE = 50

@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 from chalicelib.adapters.dynamo import CursorCodec, dynamodb, from_item
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.services.invoice_query import PagedDateQuery, date_bounds
-from chalicelib.services.invoice_record import InvoiceRecord, InvoiceView, view
+from chalicelib.services.invoice_view import InvoiceView, view
 
 # A filtered page may need several index pages; bound the work one request may do.
 MAX_EVALUATED = 2_000

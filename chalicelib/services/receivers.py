@@ -14,12 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants, PendingCode
+from chalicelib.domain.accounts import PendingCode
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import InvalidInput, RateLimited, RuleViolation
 from chalicelib.domain.printable_text import printable_text
 from chalicelib.domain.validation import as_pydantic_error
 from chalicelib.security.codes import DEFAULT_CODE_POLICY, CodeOutcome, check_code, new_code
-from chalicelib.services.ports import AuditLog, Clock, Mailer, SmsSender
+from chalicelib.services.ports import AuditLog, Mailer, MerchantStore, SmsSender
 
 Channel = Literal["email", "mobile"]
 MAX_EMAIL_LENGTH = 80  # MIG EmailAddress: 80 is the safer of the conflicting limits (80/400)
@@ -96,7 +97,7 @@ class ReceiverService:
     def __init__(
         self,
         *,
-        merchants: DynamoMerchants,
+        merchants: MerchantStore,
         mailer: Mailer,
         sms: SmsSender,
         audit: AuditLog,

@@ -16,16 +16,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, InvalidInput, RuleViolation
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.tax_registry import TaxRegistration
 from chalicelib.domain.ubn import validate_ubn
 from chalicelib.security.nonces import is_well_formed_nonce, new_nonce, nonce_expires_at
 from chalicelib.security.passwords import check_password_policy, hash_password
 from chalicelib.security.tokens import Role
 from chalicelib.services.auth import AuthService, TokenPair
-from chalicelib.services.ports import AuditLog, Clock, TaxRegistryReader
-from chalicelib.services.principal import Principal, merchant_owner
+from chalicelib.services.ports import AuditLog, MerchantStore, TaxRegistryReader
+from chalicelib.services.principal import Principal
 from chalicelib.services.receivers import ReceiverService, ReceiversInput
 
 _INITIAL_ALPHABET = string.ascii_letters + string.digits
@@ -70,7 +71,7 @@ class RegistrationService:
         self,
         *,
         auth: AuthService,
-        merchants: DynamoMerchants,
+        merchants: MerchantStore,
         registry: TaxRegistryReader,
         receivers: ReceiverService,
         audit: AuditLog,

@@ -22,16 +22,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamo_throttles import Claim, DynamoThrottles
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import RateLimited, Unauthenticated
 from chalicelib.security.throttling import (
     PER_SOURCE,
     PER_SOURCE_AND_SUBJECT,
     PER_SUBJECT_BEFORE_CAPTCHA,
+    Claim,
     source_of,
 )
 from chalicelib.services.captcha import CaptchaAnswer, CaptchaService
-from chalicelib.services.ports import Clock
+from chalicelib.services.ports import ThrottleStore
 
 
 def _throttled(wait: int) -> RateLimited:
@@ -65,7 +66,7 @@ class Admission:
     """Leave to verify one password; report how it went."""
 
     def __init__(
-        self, throttles: DynamoThrottles, claims: list[Claim], owner: str, now: datetime, *, with_captcha: bool
+        self, throttles: ThrottleStore, claims: list[Claim], owner: str, now: datetime, *, with_captcha: bool
     ) -> None:
         self._throttles = throttles
         self._claims = claims
@@ -83,7 +84,7 @@ class Admission:
 
 
 class SignInGuard:
-    def __init__(self, *, throttles: DynamoThrottles, captchas: CaptchaService, clock: Clock) -> None:
+    def __init__(self, *, throttles: ThrottleStore, captchas: CaptchaService, clock: Clock) -> None:
         self._throttles = throttles
         self._captchas = captchas
         self._clock = clock

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.adapters.dynamo_accounts import DynamoCredentials
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.owners import staff_owner
 from chalicelib.security.passwords import check_password_policy, hash_password
-from chalicelib.services.ports import Clock
-from chalicelib.services.principal import staff_owner
+from chalicelib.services.ports import CredentialStore
 
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,63}")
 
 
-def create_staff(username: str, password: str, *, credentials: DynamoCredentials, clock: Clock) -> None:
+def create_staff(username: str, password: str, *, credentials: CredentialStore, clock: Clock) -> None:
     if not _USERNAME.fullmatch(username):
         raise InvalidInput(
             "INVALID_USERNAME",

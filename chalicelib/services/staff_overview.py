@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.invoice_number import BOOKLET_SIZE
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.ubn import validate_ubn
 from chalicelib.services.period_close import JOBS
-from chalicelib.services.ports import Clock
-from chalicelib.services.principal import merchant_owner
 from chalicelib.services.tracks import stored_range
 
 #: A period's list shows this many ranges at most; narrow it by track or UBN to see the rest.

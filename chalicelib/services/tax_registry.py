@@ -12,26 +12,15 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
+from chalicelib.domain.tax_registry import RegistrationStatus, RegistryEntry, TaxRegistration
 from chalicelib.domain.ubn import validate_ubn
-from chalicelib.services.ports import AuditLog, Clock
+from chalicelib.services.ports import AuditLog
 from chalicelib.services.principal import Principal
 
 #: An import answers with this many rejected rows at most; the count is always complete.
 MAX_REPORTED_REJECTIONS = 100
-
-
-class RegistryEntry(BaseModel):
-    """A registry record with its bookkeeping, as staff see it."""
-
-    ubn: str
-    name: str
-    address: str
-    status: RegistrationStatus
-    updated_at: datetime | None = None
-    updated_by: str | None = None
-    source: str | None = Field(default=None, description="staff (manual entry) or import (file)")
 
 
 class TaxRegistryStore(Protocol):

@@ -14,15 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
 from chalicelib.domain.blank_numbers import BlankRange, BookletUse, blank_ranges
 from chalicelib.domain.channels import validate_channel
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange
 from chalicelib.domain.invoice_type import InvoiceType
+from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.ubn import validate_ubn
 from chalicelib.domain.validation import as_pydantic_error
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline
-from chalicelib.services.ports import AuditLog, Clock, TaxRegistryReader
-from chalicelib.services.principal import merchant_owner
+from chalicelib.services.ports import AuditLog, TaxRegistryReader
 
 if TYPE_CHECKING:
     # The MIG package (lxml) is imported by the routes that read or write MIG files, not at start.

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain import notifications as kinds
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.events import EVENT_TYPES, Event
 from chalicelib.domain.notifications import Notice
@@ -38,7 +39,7 @@ from chalicelib.domain.webhooks import (
     signature_header,
 )
 from chalicelib.observability import logger
-from chalicelib.services.ports import Clock, Notices
+from chalicelib.services.ports import Notices
 
 #: How long one attempt holds a delivery (longer than any send's timeout).
 CLAIM = timedelta(minutes=2)

@@ -19,8 +19,8 @@ from chalicelib.api.errors import status_for, xml_response
 from chalicelib.api.invoices import artifact_link
 from chalicelib.api.pending_invoices import PendingRequest
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.validation import invalid_input_from
-from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.services.pending_invoices import PENDING, not_found
 from chalicelib.services.pending_listing import DynamoPendingListing
 from chalicelib.services.received import ReceivedQuery, buyer_view

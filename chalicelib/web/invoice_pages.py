@@ -26,6 +26,7 @@ from chalicelib.api.errors import xml_response
 from chalicelib.api.invoice_lifecycle import InvoiceCancelRequest, InvoiceNotifyRequest, InvoiceVoidRequest
 from chalicelib.api.invoices import PdfQuery, artifact_link
 from chalicelib.domain.errors import DomainError, NotFound
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import VOID_WINDOW, cancel_deadline
 from chalicelib.domain.validation import invalid_input_from
@@ -33,7 +34,6 @@ from chalicelib.services.allowances import ALLOWANCE_NUMBER_PATTERN, AllowanceRe
 from chalicelib.services.filed_periods import is_filed
 from chalicelib.services.invoice_lifecycle import Recipients
 from chalicelib.services.invoice_query import InvoiceQuery, find_invoices
-from chalicelib.services.invoice_record import InvoiceRecord
 from chalicelib.web.invoice_forms import (
     CARRIER_KINDS,
     STATUS_LABELS,

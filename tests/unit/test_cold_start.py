@@ -33,7 +33,7 @@ _PROBE = """
 import gc, json, sys
 import app
 from chalicelib.observability import tracing_enabled
-from chalicelib.services.invoice_record import InvoiceRecord
+from chalicelib.domain.invoice_record import InvoiceRecord
 loaded = sorted({name for name in sys.modules if name.split(".")[0] in ON_DEMAND_ROOTS or name in ON_DEMAND})
 print(json.dumps({
     "loaded": [n for n in loaded if any(n == m or n.startswith(m + ".") for m in ON_DEMAND)],

@@ -13,6 +13,7 @@ from lxml import etree
 
 from chalicelib.documents.codes import QrInput, QrItem, barcode_content, qr_pair
 from chalicelib.documents.mig import Invoice, MessageType, build_xml, parse_xml
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.services.invoice_documents import (
     B2C_BUYER_NAME_PLACEHOLDER,
     Attachment,
@@ -22,7 +23,6 @@ from chalicelib.services.invoice_documents import (
     pdf_document,
     shown_number,
 )
-from chalicelib.services.invoice_record import InvoiceRecord
 
 SELLER = {"ubn": "24634102", "name": "好好商行股份有限公司", "address": "臺北市中正區重慶南路一段 2 號"}
 QR_KEY = "0123456789ABCDEF0123456789ABCDEF"
