@@ -18,6 +18,8 @@ from typing import Any
 
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
+from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
+from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
 from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
@@ -118,7 +120,8 @@ def _issue(ubn: str, body: dict[str, Any], at: datetime, key: str) -> str:
     clock = _PastClock(at)
     service = InvoicingService(
         invoices=DynamoInvoices(),
-        merchants=DynamoMerchants(),
+        reads=DynamoIssuingReads(),
+        ledger=DynamoLedger(),
         numbering=NumberingService(tracks=DynamoTracks(), clock=clock),
         clock=clock,
         notify_outbox=None,  # the worker's sweeper finds the pending documents and mails

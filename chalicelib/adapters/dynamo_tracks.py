@@ -13,15 +13,14 @@ Keys (``m`` = ``MERCHANT#<ubn>``; ``p`` period, ``t`` invoice type, ``k`` track,
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, from_item, get, key, query_all, to_item
+from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange
 from chalicelib.settings import get_settings
@@ -50,29 +49,6 @@ def counter_sk(period: str, invoice_type: str, channel: str) -> str:
     return f"COUNTER#{period}#{invoice_type}#{channel}"
 
 
-@dataclass(frozen=True)
-class Counter:
-    """A channel's numbering state for one period and invoice type."""
-
-    period: str
-    invoice_type: str
-    channel: str
-    track: str | None
-    begin: int | None
-    end: int | None
-    next_no: int | None
-    queue: tuple[str, ...]  # "TRACK#BEGIN8", in the order they will be used
-    remaining: int
-    last_issued_at: str
-    version: int
-    low_stock_notified: bool  # the low-stock notice was sent
-    low_stock_notice: str | None = None  # the invoice number whose issue queued it
-
-    @property
-    def current_exhausted(self) -> bool:
-        return self.next_no is None or self.end is None or self.next_no > self.end
-
-
 def _counter(item: dict[str, Any]) -> Counter:
     return Counter(
         period=item["period"],
@@ -89,20 +65,6 @@ def _counter(item: dict[str, Any]) -> Counter:
         low_stock_notified=bool(item.get("low_stock_notified", False)),
         low_stock_notice=item.get("low_stock_notice"),
     )
-
-
-class NoNumbersLeft(Conflict):
-    pass
-
-
-class ActionRefused(Exception):
-    """One of the caller's own actions in the numbering transaction failed its condition (for
-    example the idempotency record already exists); ``item`` is what is stored there now."""
-
-    def __init__(self, index: int, item: dict[str, Any] | None) -> None:
-        super().__init__(f"action {index} refused")
-        self.index = index
-        self.item = item
 
 
 class DynamoTracks:
@@ -402,77 +364,6 @@ class DynamoTracks:
             raise
         return True
 
-    def take(
-        self,
-        ubn: str,
-        counter: Counter,
-        issued_at: str,
-        extra_actions: Iterable[dict[str, Any]],
-        *,
-        low_stock_notice: str | None = None,
-    ) -> tuple[bool, Counter | None]:
-        """Use ``counter.next_no`` in one transaction with the caller's writes (the invoice).
-
-        The counter moves only if it still holds the number we read and the number is within the
-        booklet, so a concurrent writer or a failure of any other action leaves no gap and no
-        duplicate. ``(False, counter now)`` when another writer took the number first: the
-        cancelled transaction hands back the counter as it is, which saves a read per lost race.
-
-        ``low_stock_notice`` (the number being issued) records on the counter that this issue queues
-        the low-stock notice; the commit then also requires that none is queued or sent and that
-        ``remaining`` is what was read, so of concurrent issuers below the threshold one queues it.
-        """
-        assert counter.next_no is not None and counter.end is not None  # noqa: S101 - guarded by caller
-        update = (
-            "SET next_no = :after, last_issued_at = :at, remaining = remaining - :one, "
-            "issued = if_not_exists(issued, :zero) + :one"
-        )
-        condition = "next_no = :n AND cur_begin = :b AND :n <= cur_end"
-        values: dict[str, Any] = {
-            ":after": counter.next_no + 1,
-            ":at": issued_at,
-            ":one": 1,
-            ":zero": 0,
-            ":n": counter.next_no,
-            ":b": counter.begin,
-        }
-        if low_stock_notice is not None:
-            update += ", low_stock_notice = :notice"
-            condition += (
-                " AND remaining = :remaining AND attribute_not_exists(low_stock_notice)"
-                " AND (attribute_not_exists(low_stock_notified) OR low_stock_notified = :false)"
-            )
-            values |= {":notice": low_stock_notice, ":remaining": counter.remaining, ":false": False}
-        actions = [
-            {
-                "Update": {
-                    "TableName": _table(),
-                    "Key": key(_owner(ubn), counter_sk(counter.period, counter.invoice_type, counter.channel)),
-                    "UpdateExpression": update,
-                    "ConditionExpression": condition,
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    "ExpressionAttributeValues": to_item(values),
-                }
-            },
-            *extra_actions,
-        ]
-        try:
-            dynamodb().transact_write_items(TransactItems=actions, ClientRequestToken=secrets.token_hex(16))
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            reasons = cancellation_reasons(exc)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                item = exc.response.get("CancellationReasons", [{}])[0].get("Item")
-                return False, (_counter(from_item(item)) if item else None)
-            if code == "TransactionConflictException" or "TransactionConflict" in reasons:
-                return False, None
-            if "ConditionalCheckFailed" in reasons:
-                index = reasons.index("ConditionalCheckFailed")
-                old = exc.response.get("CancellationReasons", [])[index].get("Item")
-                raise ActionRefused(index - 1, from_item(old) if old else None) from exc
-            raise
-        return True, None
-
     def mark_low_stock_notified(self, ubn: str, period: str, invoice_type: str, channel: str, notice: str) -> bool:
         """Record that the low-stock notice ``notice`` was sent; True for the one caller that did.
 
@@ -494,6 +385,49 @@ class DynamoTracks:
                 return False
             raise
         return True
+
+
+def take_number_action(ubn: str, counter: Counter, issued_at: str, low_stock_notice: str | None) -> dict[str, Any]:
+    """The counter's Update in an issuing transaction (the ledger's ``TakeNumber``).
+
+    The counter moves only if it still holds the number we read and the number is within the
+    booklet, so a concurrent writer or a failure of any other action leaves no gap and no
+    duplicate; the refusal hands back the counter as it is (ALL_OLD), which saves a read per lost
+    race. ``low_stock_notice`` (the number being issued) records that this issue queues the
+    low-stock notice; the commit then also requires that none is queued or sent and that
+    ``remaining`` is what was read, so of concurrent issuers below the threshold one queues it."""
+    if counter.next_no is None or counter.end is None:
+        raise ValueError("the counter's booklet is used up: advance it first")
+    update = (
+        "SET next_no = :after, last_issued_at = :at, remaining = remaining - :one, "
+        "issued = if_not_exists(issued, :zero) + :one"
+    )
+    condition = "next_no = :n AND cur_begin = :b AND :n <= cur_end"
+    values: dict[str, Any] = {
+        ":after": counter.next_no + 1,
+        ":at": issued_at,
+        ":one": 1,
+        ":zero": 0,
+        ":n": counter.next_no,
+        ":b": counter.begin,
+    }
+    if low_stock_notice is not None:
+        update += ", low_stock_notice = :notice"
+        condition += (
+            " AND remaining = :remaining AND attribute_not_exists(low_stock_notice)"
+            " AND (attribute_not_exists(low_stock_notified) OR low_stock_notified = :false)"
+        )
+        values |= {":notice": low_stock_notice, ":remaining": counter.remaining, ":false": False}
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": key(_owner(ubn), counter_sk(counter.period, counter.invoice_type, counter.channel)),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "ExpressionAttributeValues": to_item(values),
+        }
+    }
 
 
 def _chunks(values: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:

@@ -18,6 +18,8 @@ from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
 from chalicelib.adapters.dynamo_captchas import DynamoCaptchas
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
+from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
+from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_rate_limits import DynamoRateLimits
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
@@ -163,11 +165,12 @@ def notify_outbox(ubn: str, number: str, event: str) -> None:
     send(ubn, number, event)
 
 
-def invoicing_service() -> InvoicingService:
+def invoicing_service(numbering: NumberingService | None = None) -> InvoicingService:
     return InvoicingService(
         invoices=invoices(),
-        merchants=merchants(),
-        numbering=numbering_service(),
+        reads=DynamoIssuingReads(),
+        ledger=DynamoLedger(),
+        numbering=numbering or numbering_service(),
         clock=clock,
         notify_outbox=notify_outbox,
     )

@@ -47,11 +47,9 @@ def mig_intake() -> MigIntake:
     return MigIntake(
         Wiring(
             invoices=deps.invoices(),
-            merchants=deps.merchants(),
-            numbering=deps.numbering_service(),
+            invoicing=deps.invoicing_service(),
             tracks=DynamoTracks(),
             clock=deps.clock,
-            notify_outbox=deps.notify_outbox,  # the composition root's own wiring
         )
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib.adapters.dynamo_totals import PURCHASES, adding
 from chalicelib.documents.codes import QrInput, QrItem, barcode_content, qr_pair
 from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.domain.writes import AddToPurchases
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,9 @@ def purchases_update(buyer_ubn: str, period: str, changes: dict[str, int]) -> di
     return adding(buyer_ubn, period, PURCHASES, changes)
 
 
-def purchases_actions(before: InvoiceRecord | None, after: InvoiceRecord | None) -> list[dict[str, Any]]:
-    """The buyer-side updates for an invoice going from ``before`` to ``after`` (either may be absent):
-    issue, cancel, or a re-issue that changes the amounts or the buyer itself."""
+def purchase_intents(before: InvoiceRecord | None, after: InvoiceRecord | None) -> list[AddToPurchases]:
+    """The buyer-side additions for an invoice going from ``before`` to ``after`` (either may be
+    absent): issue, cancel, or a re-issue that changes the amounts or the buyer itself."""
     per_buyer: dict[tuple[str, str], dict[str, int]] = {}
     for record, sign in ((before, -1), (after, 1)):
         found = purchases_changes(record) if record is not None else None
@@ -138,12 +139,18 @@ def purchases_actions(before: InvoiceRecord | None, after: InvoiceRecord | None)
         target = per_buyer.setdefault((buyer, record.period), {})
         for name, value in changes.items():
             target[name] = target.get(name, 0) + sign * value
-    actions = []
+    intents = []
     for (buyer, period), summed in per_buyer.items():
         changes = {name: value for name, value in summed.items() if value}
         if changes:
-            actions.append(purchases_update(buyer, period, changes))
-    return actions
+            intents.append(AddToPurchases(buyer, period, changes))
+    return intents
+
+
+def purchases_actions(before: InvoiceRecord | None, after: InvoiceRecord | None) -> list[dict[str, Any]]:
+    """``purchase_intents`` as raw transaction actions, for the lifecycle's own transactions (until
+    they go through the unit of work too)."""
+    return [purchases_update(i.buyer_ubn, i.period, dict(i.changes)) for i in purchase_intents(before, after)]
 
 
 def negated(changes: dict[str, int]) -> dict[str, int]:

@@ -13,35 +13,35 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from chalicelib.adapters.dynamo import dynamodb, from_item, get_many, to_item
-from chalicelib.adapters.dynamo_invoices import (
-    OUTBOX_PENDING,
-    DynamoInvoices,
-    invoice_item,
-    invoices_table,
-    outbox_sort_key,
-    owner,
-)
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-from chalicelib.adapters.dynamo_tracks import ActionRefused, Counter, as_counter
 from chalicelib.documents.codes import QrItem
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
+from chalicelib.domain.counter import Counter
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft, validate_draft
-from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem
-from chalicelib.domain.period import Period
+from chalicelib.domain.issuing_state import CounterKey
+from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.random_number import new_random_number
+from chalicelib.domain.writes import (
+    AddToTotals,
+    AlreadyRecorded,
+    Intent,
+    NumberTaken,
+    PutInvoice,
+    PutOutboxItem,
+    RecordIdempotencyKey,
+    RecordOrderId,
+)
 from chalicelib.services import low_stock
-from chalicelib.services.invoice_building import invoice_codes, purchases_actions, totals_changes, totals_update
+from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
 from chalicelib.services.invoice_view import view
 from chalicelib.services.merchant_profile import MerchantSettings
-from chalicelib.services.numbering import NumberingService
-from chalicelib.settings import get_settings
+from chalicelib.services.numbering import MAX_ATTEMPTS, NextNumber, NumberingService, backoff
+from chalicelib.services.ports import IssuingReads, UnitOfWork
 
 # Stripe keeps keys at least 24 hours; we keep them two days so a retry the next morning still
 # finds the first invoice.
@@ -63,17 +63,6 @@ def request_hash(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class _Unread:
-    """Marks a record not read yet (``None`` means read and absent)."""
-
-
-_UNREAD = _Unread()
-
-
-def _idempotency_key(idem_id: str) -> tuple[str, dict[str, Any]]:
-    return get_settings().idempotency_table, {"id": {"S": idem_id}}
-
-
 def _reused(field: str, what: str, what_zh: str) -> RuleViolation:
     return RuleViolation(
         "IDEMPOTENCY_KEY_REUSED" if field == "Idempotency-Key" else "ORDER_ID_REUSED",
@@ -83,18 +72,34 @@ def _reused(field: str, what: str, what_zh: str) -> RuleViolation:
     )
 
 
+def not_next_number(number: str) -> Conflict:
+    """A number the caller fixed (an ERP's MIG F0401 already printed it) is not the channel's next."""
+    return Conflict(
+        "NOT_NEXT_NUMBER",
+        f"{number} is not the next number of any of your channels this period; numbers are used in order",
+        f"{number} 不是本期任何通路的下一個發票號碼，發票號碼須依序使用",
+        "Main.InvoiceNumber",
+    )
+
+
+class InvoiceReader(Protocol):
+    def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
+
+
 class InvoicingService:
     def __init__(
         self,
         *,
-        invoices: DynamoInvoices,
-        merchants: DynamoMerchants,
+        invoices: InvoiceReader,
+        reads: IssuingReads,
+        ledger: UnitOfWork,
         numbering: NumberingService,
         clock: Clock,
         notify_outbox: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self._invoices = invoices
-        self._merchants = merchants
+        self._reads = reads
+        self._ledger = ledger
         self._numbering = numbering
         self._clock = clock
         self._notify_outbox = notify_outbox
@@ -109,103 +114,134 @@ class InvoicingService:
         idempotency_key: str | None = None,
         draft: InvoiceDraft | None = None,
         origin: str | None = None,
+        number: str | None = None,
+        random_number: str | None = None,
     ) -> Issued:
         """Issue ``body`` (``draft`` is ``body`` already validated, when the caller has it).
-        ``origin`` (e.g. ``pending:<id>``) is kept on the outbox item: it decides the events reported."""
+        ``origin`` (e.g. ``pending:<id>``) is kept on the outbox item: it decides the events reported.
+        ``number`` and ``random_number`` are fixed by a caller that printed them already (an ERP's
+        MIG F0401): exactly that number is committed, or ``NOT_NEXT_NUMBER`` and nothing."""
         fingerprint = request_hash(body)
         idem_id = f"{ubn}#{idempotency_key}" if idempotency_key else None
         if draft is None:
-            try:
-                draft = parse_draft(body)
-            except InvalidInput:
-                # A retry is answered with the first invoice even if the rules have changed since.
-                replay = self._replay_by_key(ubn, idem_id, fingerprint) if idem_id else None
-                if replay is not None:
-                    return replay
-                raise
-        replay, profile, counter = self._read(ubn, channel, draft, idem_id, fingerprint)
+            parsed = self._parse(ubn, body, idem_id, fingerprint)
+            if isinstance(parsed, Issued):
+                return parsed
+            draft = parsed
+        now = self._clock.now().astimezone(TAIWAN_TZ)
+        where = CounterKey(Period.from_date(now.date()).code, draft.invoice_type.value, channel)
+        state = self._reads.read(ubn, where, idem_id, draft.order_id)
+        replay = self._replay_by_key(ubn, idem_id, fingerprint, state.idempotency) if idem_id else None
+        if replay is None and draft.order_id:
+            replay = self._replay_by_order(ubn, draft.order_id, fingerprint, state.order)
         if replay is not None:
             return replay
+        profile = state.profile
         if profile is None:
             raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
         settings = MerchantSettings.model_validate(profile.get("settings") or {})
-        if not profile.get("address"):
-            # MIG F0401 requires the seller's address; an invoice without one could never be uploaded.
-            raise RuleViolation(
-                "SELLER_ADDRESS_MISSING",
-                "Set your business address first (PATCH /v1/merchant address)",
-                "請先設定營業地址（PATCH /v1/merchant 的 address）",
-                "address",
-            )
-        if not settings.qr_aes_key:
-            raise RuleViolation(
-                "QR_KEY_MISSING",
-                "Set your QR-code AES key first (PATCH /v1/merchant settings.qr_aes_key): proofs need it",
-                "請先設定 QR Code 加密金鑰（PATCH /v1/merchant 的 settings.qr_aes_key），證明聯需要它",
-                "settings.qr_aes_key",
-            )
+        ensure_ready_to_issue(profile, settings)
         validated = validate_draft(draft, seller_ubn=ubn)
-        random_number = new_random_number()
-        built: dict[str, InvoiceRecord] = {}
-
-        def actions(number: InvoiceNumber, issued_at: datetime) -> list[dict[str, Any]]:
-            record = self._record(
-                ubn, profile, validated, number, issued_at, random_number, channel, actor, settings.qr_aes_key or ""
-            )
-            built["record"] = record
-            return self._transaction(ubn, record, settings, idem_id, fingerprint, issued_at, origin)
-
-        try:
-            taken = self._numbering.take(
-                ubn,
-                channel,
-                invoice_type=draft.invoice_type,
-                actions_for=actions,
-                low_stock_threshold=settings.low_stock_threshold,
-                counter=counter,
-            )
-        except ActionRefused as refused:
-            # A concurrent identical request committed first: answer with its invoice.
-            replay = self._replay_by_key(ubn, idem_id, fingerprint) if idem_id else None
-            if replay is None and draft.order_id:
-                replay = self._replay_by_order(ubn, draft.order_id, fingerprint)
-            if replay is None:
-                raise RuntimeError(f"transaction action {refused.index} refused without a replayable record") from None
-            return replay
-        record = built["record"]
+        outcome = self._commit(
+            ubn,
+            draft,
+            validated,
+            profile,
+            settings,
+            state.counter,
+            random_number or new_random_number(),
+            channel=channel,
+            actor=actor,
+            idem_id=idem_id,
+            fingerprint=fingerprint,
+            origin=origin,
+            number=number,
+        )
+        if isinstance(outcome, Issued):
+            return outcome
+        record, taken = outcome
         if self._notify_outbox is not None:
             self._notify_outbox(ubn, record.invoice_number, "issued")
             if taken.low_stock_crossed:
                 self._notify_outbox(ubn, record.invoice_number, low_stock.EVENT)
         return Issued(record, replayed=False)
 
-    def _read(
-        self, ubn: str, channel: str, draft: InvoiceDraft, idem_id: str | None, fingerprint: str
-    ) -> tuple[Issued | None, dict[str, Any] | None, Counter | None]:
-        """Everything issuing reads, in one round trip: the Idempotency-Key and order-id records
-        (when given), the merchant's profile and the channel's counter. ``(replay, profile, counter)``;
-        ``replay`` is the first invoice when the request repeats one."""
-        keys = [self._merchants.profile_key(ubn), self._numbering.counter_key(ubn, channel, draft.invoice_type)]
-        if idem_id:
-            keys.append(_idempotency_key(idem_id))
-        if draft.order_id:
-            keys.append(self._invoices.order_key(ubn, draft.order_id))
-        profile_item, counter_item, *records = get_many(keys)
-        profile = self._merchants.profile_from_item(ubn, profile_item)
-        counter = as_counter(counter_item) if counter_item else None
-        replay = self._replay_by_key(ubn, idem_id, fingerprint, item=records.pop(0)) if idem_id else None
-        if replay is None and draft.order_id:
-            replay = self._replay_by_order(ubn, draft.order_id, fingerprint, item=records.pop(0))
-        return replay, profile, counter
+    def _commit(
+        self,
+        ubn: str,
+        draft: InvoiceDraft,
+        validated: ValidatedDraft,
+        profile: Mapping[str, Any],
+        settings: MerchantSettings,
+        seen: Counter | None,
+        random_number: str,
+        *,
+        channel: str,
+        actor: str,
+        idem_id: str | None,
+        fingerprint: str,
+        origin: str | None,
+        number: str | None,
+    ) -> tuple[InvoiceRecord, NextNumber] | Issued:
+        """Take the channel's next number and commit the invoice with it, top-down: choose the
+        number, build the record, hand the unit of work every intent. A number another writer took
+        first is chosen again (``seen``: the counter as the lost race handed it back); a replay
+        record that exists already means a concurrent identical request won: its invoice."""
+        for attempt in range(MAX_ATTEMPTS):
+            taken = self._numbering.next(
+                ubn,
+                channel,
+                invoice_type=draft.invoice_type,
+                low_stock_threshold=settings.low_stock_threshold,
+                seen=seen,
+            )
+            if number is not None and taken.number.value != number:
+                # Reached after a lost race with the counter one further: refuse, do not drift.
+                raise not_next_number(number)
+            record = self._record(
+                ubn, profile, validated, taken, random_number, channel, actor, settings.qr_aes_key or ""
+            )
+            try:
+                self._ledger.commit(
+                    [*taken.intents(), *self._intents(ubn, record, settings, idem_id, fingerprint, origin)]
+                )
+            except NumberTaken as lost:
+                seen = lost.counter
+                backoff(attempt)
+                continue
+            except AlreadyRecorded as refused:
+                return self._replay_refused(ubn, refused, idem_id, fingerprint, draft.order_id)
+            return record, taken
+        raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
+
+    def _parse(self, ubn: str, body: Mapping[str, Any], idem_id: str | None, fingerprint: str) -> InvoiceDraft | Issued:
+        try:
+            return parse_draft(body)
+        except InvalidInput:
+            # A retry is answered with the first invoice even if the rules have changed since.
+            record = self._reads.idempotency_record(idem_id) if idem_id else None
+            replay = self._replay_by_key(ubn, idem_id, fingerprint, record) if idem_id else None
+            if replay is not None:
+                return replay
+            raise
 
     # --- replays ---------------------------------------------------------------------------------
 
-    def _replay_by_key(
-        self, ubn: str, idem_id: str, fingerprint: str, *, item: dict[str, Any] | _Unread | None = _UNREAD
-    ) -> Issued | None:
-        """The first invoice of this Idempotency-Key; ``item`` is its record if just read."""
-        if isinstance(item, _Unread):
-            item = self._idempotency(idem_id)
+    def _replay_refused(
+        self, ubn: str, refused: AlreadyRecorded, idem_id: str | None, fingerprint: str, order_id: str | None
+    ) -> Issued:
+        """A concurrent identical request committed first: answer with its invoice."""
+        replay = None
+        if isinstance(refused.intent, RecordIdempotencyKey) and idem_id:
+            replay = self._replay_by_key(ubn, idem_id, fingerprint, refused.stored)
+        elif isinstance(refused.intent, RecordOrderId) and order_id:
+            replay = self._replay_by_order(ubn, order_id, fingerprint, refused.stored)
+        if replay is None:
+            raise RuntimeError(f"{type(refused.intent).__name__} refused without a replayable record") from refused
+        return replay
+
+    def _replay_by_key(self, ubn: str, idem_id: str, fingerprint: str, item: Mapping[str, Any] | None) -> Issued | None:
+        """The first invoice of this Idempotency-Key (``item``: its record as read)."""
         if item is None or int(item.get("expiration", 0)) < int(self._clock.now().timestamp()):
             return None
         if item.get("validation") != fingerprint:
@@ -213,11 +249,9 @@ class InvoicingService:
         return self._replay(ubn, str(item["invoice_number"]))
 
     def _replay_by_order(
-        self, ubn: str, order_id: str, fingerprint: str, *, item: dict[str, Any] | _Unread | None = _UNREAD
+        self, ubn: str, order_id: str, fingerprint: str, item: Mapping[str, Any] | None
     ) -> Issued | None:
-        """The first invoice of this order id; ``item`` is its record if just read."""
-        if isinstance(item, _Unread):
-            item = self._invoices.order(ubn, order_id)
+        """The first invoice of this order id (``item``: its record as read)."""
         if item is None:
             return None
         if item.get("validation") != fingerprint:
@@ -230,12 +264,6 @@ class InvoicingService:
             raise RuntimeError(f"replay record points to a missing invoice {number}")
         return Issued(record, replayed=True)
 
-    @staticmethod
-    def _idempotency(idem_id: str) -> dict[str, Any] | None:
-        table, item_key = _idempotency_key(idem_id)
-        item = dynamodb().get_item(TableName=table, Key=item_key, ConsistentRead=True).get("Item")
-        return from_item(item) if item else None
-
     # --- building --------------------------------------------------------------------------------
 
     def _record(
@@ -243,13 +271,13 @@ class InvoicingService:
         ubn: str,
         profile: Mapping[str, Any],
         validated: ValidatedDraft,
-        number: InvoiceNumber,
-        issued_at: datetime,
+        taken: NextNumber,
         random_number: str,
         channel: str,
         actor: str,
         qr_key: str,
     ) -> InvoiceRecord:
+        number, issued_at = taken.number, taken.issued_at
         draft: InvoiceDraft = validated.draft
         amounts = validated.amounts
         period = Period.from_date(issued_at.date())
@@ -317,111 +345,59 @@ class InvoicingService:
             ],
         )
 
-    def _transaction(
+    def _intents(
         self,
         ubn: str,
         record: InvoiceRecord,
         settings: MerchantSettings,
         idem_id: str | None,
         fingerprint: str,
-        issued_at: datetime,
         origin: str | None = None,
-    ) -> list[dict[str, Any]]:
-        table = invoices_table()
+    ) -> list[Intent]:
+        """What issuing ``record`` writes besides the number: the invoice, the period's running
+        totals (the 401 return reads them instead of scanning invoices), the buyer's input side, the
+        outbox item (documents, delivery and events follow from it), and the replay records."""
         email = "pending" if record.buyer.get("email") and settings.email_buyer else "skipped"
         sms = "pending" if record.buyer.get("mobile") and settings.sms_buyer else "skipped"
-        created = issued_at.isoformat()
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": to_item(invoice_item(record, ubn)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            _totals_update(ubn, record),
-            *purchases_actions(None, record),
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": to_item(
-                        {
-                            "pk": owner(ubn),
-                            "sk": outbox_sort_key(record.invoice_number, "issued"),
-                            "ubn": ubn,
-                            "invoice_number": record.invoice_number,
-                            "event": "issued",
-                            "created_at": created,
-                            "steps": {
-                                "xml": "pending",
-                                "proof_pdf": "pending",
-                                "a4_pdf": "pending",
-                                "email": email,
-                                "sms": sms,
-                            },
-                            "attempts": 0,
-                            "status": "pending",
-                            "gsi1pk": OUTBOX_PENDING,
-                            "gsi1sk": f"{created}#{ubn}#{record.invoice_number}",
-                            **({"origin": origin} if origin else {}),
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+        issued_at = record.issued_at
+        steps = {"xml": "pending", "proof_pdf": "pending", "a4_pdf": "pending", "email": email, "sms": sms}
+        intents: list[Intent] = [
+            PutInvoice(ubn, record),
+            AddToTotals(ubn, record.period, record.invoice_type, totals_changes(record)),
+            *purchase_intents(None, record),
+            PutOutboxItem(
+                ubn, record.invoice_number, "issued", steps, issued_at.isoformat(), {"origin": origin} if origin else {}
+            ),
         ]
         if idem_id:
             expires = int((issued_at + IDEMPOTENCY_TTL).timestamp())
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": get_settings().idempotency_table,
-                        "Item": to_item(
-                            {
-                                "id": idem_id,
-                                "invoice_number": record.invoice_number,
-                                "validation": fingerprint,
-                                "status": "COMPLETED",
-                                "expiration": expires,
-                            }
-                        ),
-                        # An expired record (DynamoDB deletes them lazily) may be replaced.
-                        "ConditionExpression": "attribute_not_exists(id) OR expiration < :now",
-                        "ExpressionAttributeValues": {":now": {"N": str(int(issued_at.timestamp()))}},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
+            intents.append(
+                RecordIdempotencyKey(idem_id, record.invoice_number, fingerprint, expires, int(issued_at.timestamp()))
             )
         if record.order_id:
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": to_item(
-                            {
-                                "pk": owner(ubn),
-                                "sk": f"ORDER#{record.order_id}",
-                                "invoice_number": record.invoice_number,
-                                "validation": fingerprint,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
-            )
-        return actions
+            intents.append(RecordOrderId(ubn, record.order_id, record.invoice_number, fingerprint))
+        return intents
 
 
-def _totals_update(ubn: str, record: InvoiceRecord) -> dict[str, Any]:
-    """Running totals of the period, which the 401 return reads instead of scanning invoices."""
-    return totals_update(ubn, record.period, record.invoice_type, totals_changes(record))
+def ensure_ready_to_issue(profile: Mapping[str, Any], settings: MerchantSettings) -> None:
+    """What a merchant must have set before any invoice can be issued (the one check, for every way in)."""
+    if not profile.get("address"):
+        # MIG F0401 requires the seller's address; an invoice without one could never be uploaded.
+        raise RuleViolation(
+            "SELLER_ADDRESS_MISSING",
+            "Set your business address first (PATCH /v1/merchant address)",
+            "請先設定營業地址（PATCH /v1/merchant 的 address）",
+            "address",
+        )
+    if not settings.qr_aes_key:
+        raise RuleViolation(
+            "QR_KEY_MISSING",
+            "Set your QR-code AES key first (PATCH /v1/merchant settings.qr_aes_key): proofs need it",
+            "請先設定 QR Code 加密金鑰（PATCH /v1/merchant 的 settings.qr_aes_key），證明聯需要它",
+            "settings.qr_aes_key",
+        )
 
 
 def _plain(value: Decimal) -> str:
     text = format(value.normalize(), "f")
     return text
-
-
-def error_body(error: DomainError) -> dict[str, Any]:
-    return {"code": error.code, "message": error.message, "message_zh": error.message_zh, "field": error.field}

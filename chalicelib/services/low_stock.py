@@ -25,10 +25,9 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any, Protocol
 
-from chalicelib.adapters.dynamo import to_item
-from chalicelib.adapters.dynamo_invoices import invoices_table, outbox_item
-from chalicelib.adapters.dynamo_tracks import Counter
+from chalicelib.domain.counter import Counter
 from chalicelib.domain.owners import merchant_owner
+from chalicelib.domain.writes import PutOutboxItem
 from chalicelib.services.ports import AuditLog
 
 EVENT = "low_stock"
@@ -49,25 +48,18 @@ def is_due(counter: Counter, remaining: int, threshold: int | None) -> bool:
     return not (counter.low_stock_notified or counter.low_stock_notice)
 
 
-def notice_action(
+def notice_intent(
     ubn: str, counter: Counter, number: str, remaining: int, threshold: int, created: str
-) -> dict[str, Any]:
-    """The outbox item of the notice, a Put for the issuing transaction."""
-    item = outbox_item(
-        ubn,
-        number,
-        EVENT,
-        {"email": "pending"},
-        created,
-        period=counter.period,
-        invoice_type=counter.invoice_type,
-        channel=counter.channel,
-        remaining=remaining,
-        threshold=threshold,
-    )
-    return {
-        "Put": {"TableName": invoices_table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+) -> PutOutboxItem:
+    """The notice's outbox item, committed with the issue that crosses the threshold."""
+    fields = {
+        "period": counter.period,
+        "invoice_type": counter.invoice_type,
+        "channel": counter.channel,
+        "remaining": remaining,
+        "threshold": threshold,
     }
+    return PutOutboxItem(ubn, number, EVENT, {"email": "pending"}, created, fields)
 
 
 def notice_email(item: Mapping[str, Any], *, to: str, sender: str, sent_at: datetime) -> bytes:

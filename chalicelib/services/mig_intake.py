@@ -10,16 +10,14 @@ writer takes it first, the message is refused rather than issued under a differe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.adapters.dynamo import dynamodb, get, key, to_item
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, owner
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-from chalicelib.adapters.dynamo_tracks import Counter, DynamoTracks, as_counter
+from chalicelib.adapters.dynamo_tracks import DynamoTracks, as_counter
 from chalicelib.documents.mig import (
     Allowance,
     CancelAllowance,
@@ -34,9 +32,9 @@ from chalicelib.documents.mig import (
 from chalicelib.documents.mig.schema import check_message
 from chalicelib.domain.allowance import compute_allowance_amounts
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
-from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
@@ -45,8 +43,7 @@ from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.domain.validation import parse_model
 from chalicelib.services.allowances import AllowanceRequest
 from chalicelib.services.invoice_lifecycle import changeable_invoice
-from chalicelib.services.invoicing import InvoicingService, Issued
-from chalicelib.services.numbering import ActionsFor, NumberingService, TakenNumber
+from chalicelib.services.invoicing import InvoicingService, Issued, not_next_number
 
 SUPPORTED = (MessageType.F0401, MessageType.F0501, MessageType.F0701, MessageType.G0401, MessageType.G0501)
 LATER: tuple[MessageType, ...] = ()
@@ -135,88 +132,14 @@ def not_allocated(number: str) -> RuleViolation:
     )
 
 
-def not_next(number: str) -> Conflict:
-    return Conflict(
-        "NOT_NEXT_NUMBER",
-        f"{number} is not the next number of any of your channels this period; numbers are used in order",
-        f"{number} 不是本期任何通路的下一個發票號碼，發票號碼須依序使用",
-        "Main.InvoiceNumber",
-    )
-
-
-class PinnedNumbering(NumberingService):
-    """Numbering that commits exactly ``expected`` or nothing: the ERP already printed it."""
-
-    def __init__(self, inner: NumberingService, expected: str) -> None:
-        self._inner = inner
-        self._expected = expected
-
-    def take(
-        self,
-        ubn: str,
-        channel: str,
-        *,
-        invoice_type: InvoiceType = InvoiceType.GENERAL,
-        actions_for: ActionsFor,
-        low_stock_threshold: int | None = None,
-        at: datetime | None = None,
-        counter: Counter | None = None,
-    ) -> TakenNumber:
-        def pinned(number: InvoiceNumber, issued_at: datetime) -> Any:
-            # Reached again after a lost race with the counter one further: refuse, do not drift.
-            if number.value != self._expected:
-                raise not_next(self._expected)
-            return actions_for(number, issued_at)
-
-        return self._inner.take(
-            ubn,
-            channel,
-            invoice_type=invoice_type,
-            actions_for=pinned,
-            low_stock_threshold=low_stock_threshold,
-            at=at,
-            counter=counter,
-        )
-
-    def counter_key(
-        self, ubn: str, channel: str, invoice_type: InvoiceType, at: datetime | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._inner.counter_key(ubn, channel, invoice_type, at)
-
-
-class MigInvoicing(InvoicingService):
-    """Issuing that keeps the random number the ERP printed (its proof already shows it).
-
-    Only the building step differs; validation, numbering and the transaction are the JSON API's."""
-
-    def __init__(self, *, kept_random_number: str | None, **wiring: Any) -> None:
-        super().__init__(**wiring)
-        self._kept_random_number = kept_random_number
-
-    def _record(
-        self,
-        ubn: str,
-        profile: Mapping[str, Any],
-        validated: Any,
-        number: InvoiceNumber,
-        issued_at: datetime,
-        random_number: str,
-        *rest: Any,
-    ) -> InvoiceRecord:
-        kept = self._kept_random_number or random_number
-        return super()._record(ubn, profile, validated, number, issued_at, kept, *rest)
-
-
 @dataclass(frozen=True)
 class Wiring:
-    """The adapters issuing needs; the intake pins the numbering per message."""
+    """What the intake needs: issuing (the JSON API's own, with the number pinned per message)."""
 
     invoices: DynamoInvoices
-    merchants: DynamoMerchants
-    numbering: NumberingService
+    invoicing: InvoicingService
     tracks: DynamoTracks
     clock: Clock
-    notify_outbox: Callable[[str, str, str], None] | None = None
 
 
 def _next_number(counter: Counter) -> str | None:
@@ -327,18 +250,16 @@ class MigIntake:
             channel = self._channel_of(ubn, main.invoice_number, main.invoice_type)
         else:
             channel = existing.channel  # a different message under a used number fails as not next
-        wiring = self._wiring
-        service = MigInvoicing(
-            kept_random_number=main.random_number,
-            invoices=wiring.invoices,
-            merchants=wiring.merchants,
-            numbering=PinnedNumbering(wiring.numbering, main.invoice_number),
-            clock=wiring.clock,
-            notify_outbox=wiring.notify_outbox,
-        )
         try:
-            issued = service.issue(
-                ubn, body, channel=channel, actor=actor, idempotency_key=f"mig-F0401-{main.invoice_number}"
+            issued = self._wiring.invoicing.issue(
+                ubn,
+                body,
+                channel=channel,
+                actor=actor,
+                idempotency_key=f"mig-F0401-{main.invoice_number}",
+                # The ERP printed both already: exactly this number, or NOT_NEXT_NUMBER and nothing.
+                number=main.invoice_number,
+                random_number=main.random_number,
             )
         except RuleViolation as error:
             if error.code != "IDEMPOTENCY_KEY_REUSED":
@@ -557,7 +478,7 @@ class MigIntake:
                 return counter.channel
         if not self._allocated(ubn, number, period.code):
             raise not_allocated(number)
-        raise not_next(number)
+        raise not_next_number(number)
 
     def _allocated(self, ubn: str, number: str, period: str) -> bool:
         """Whether ``number`` lies in one of the merchant's allocated ranges (配號) of ``period``."""

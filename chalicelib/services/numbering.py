@@ -1,44 +1,71 @@
 """Taking invoice numbers: never twice, never skipped, in order within each booklet.
 
-The number comes from the channel's counter, which moves in the same DynamoDB transaction that
-writes the invoice; if anything in that transaction fails, the counter does not move and the
-next attempt gets the same number. Two writers on one counter race on a condition (the number
-they read); the loser reads again and takes the next one.
+``NumberingService.next`` chooses the channel's next number; the caller commits it with the
+invoice through the unit of work (the ``TakeNumber`` intent, domain/writes.py), all in one
+transaction. If anything in it fails, the counter does not move and the next attempt gets the
+same number. Two writers on one counter race on a condition (the number they read): the loser's
+commit raises ``NumberTaken`` with the counter as it is now, and it asks ``next`` again with it.
 
 Nothing happens after the commit that could fail the caller's request: the low-stock notice is an
-outbox item written in the same transaction (services/low_stock.py), sent later by the outbox.
+outbox item committed with the issue that crosses the threshold (services/low_stock.py).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
-from chalicelib.adapters.dynamo_tracks import Counter, DynamoTracks, NoNumbersLeft
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.counter import Counter, NoNumbersLeft
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.writes import Intent, TakeNumber
 from chalicelib.services import low_stock
 
 # Contention on one counter is resolved by retrying; a few hundred tries covers even eight
 # threads hammering one till, and stays far below the Lambda timeout.
 MAX_ATTEMPTS = 400
 
-ActionsFor = Callable[[InvoiceNumber, datetime], Iterable[dict[str, Any]]]
+
+class Counters(Protocol):
+    def counter(self, ubn: str, period: str, invoice_type: str, channel: str) -> Counter | None: ...
+
+    def advance(self, ubn: str, counter: Counter) -> bool:
+        """Move a channel whose booklet is used up to its next queued booklet; False on a race."""
 
 
 @dataclass(frozen=True)
-class TakenNumber:
+class NextNumber:
+    """The number a channel would issue now, and what committing it takes."""
+
+    ubn: str
     number: InvoiceNumber
     issued_at: datetime
     channel: str
+    counter: Counter
     remaining: int  # numbers left to this channel after this one
-    low_stock_crossed: bool  # this issue queued the low-stock notice (outbox event ``low_stock``)
+    low_stock_threshold: int | None
+
+    @property
+    def low_stock_crossed(self) -> bool:
+        """Issuing this number queues the channel's low-stock notice (outbox event ``low_stock``)."""
+        return low_stock.is_due(self.counter, self.remaining, self.low_stock_threshold)
+
+    def intents(self) -> list[Intent]:
+        """The counter's move, and the low-stock notice when this issue is the one to queue it."""
+        created = self.issued_at.isoformat()
+        if not self.low_stock_crossed or self.low_stock_threshold is None:
+            return [TakeNumber(self.ubn, self.counter, created)]
+        notice = self.number.value
+        return [
+            TakeNumber(self.ubn, self.counter, created, low_stock_notice=notice),
+            low_stock.notice_intent(self.ubn, self.counter, notice, self.remaining, self.low_stock_threshold, created),
+        ]
 
 
 def _no_numbers(period: Period, channel: str) -> NoNumbersLeft:
@@ -55,7 +82,7 @@ class NumberingService:
     def __init__(
         self,
         *,
-        tracks: DynamoTracks,
+        tracks: Counters,
         clock: Clock,
         before_commit: Callable[[InvoiceNumber], None] | None = None,
     ) -> None:
@@ -65,27 +92,23 @@ class NumberingService:
         # make the writer die exactly there.
         self._before_commit = before_commit
 
-    def take(
+    def next(
         self,
         ubn: str,
         channel: str,
         *,
         invoice_type: InvoiceType = InvoiceType.GENERAL,
-        actions_for: ActionsFor,
         low_stock_threshold: int | None = None,
         at: datetime | None = None,
-        counter: Counter | None = None,
-    ) -> TakenNumber:
-        """Commit ``actions_for(number, issued_at)`` together with the next number of ``channel``.
-
-        The invoice's period is the period of its issue time; only that period's booklets serve.
-        ``counter`` is the channel's counter if the caller has just read it (``counter_key``), which
-        saves the first read: a stale one only costs a retry, as the commit checks the number.
-        """
-        seen = None
-        if counter is not None and (counter.invoice_type, counter.channel) == (invoice_type.value, channel):
-            seen = counter
-        for attempt in range(MAX_ATTEMPTS):
+        seen: Counter | None = None,
+    ) -> NextNumber:
+        """The next number of ``channel`` now; the invoice's period is the period of its issue time,
+        and only that period's booklets serve. ``seen`` is the channel's counter if the caller has
+        just read it (or a lost race handed it back), which saves a read: a stale one only costs a
+        retry, as the commit checks the number."""
+        if seen is not None and (seen.invoice_type, seen.channel) != (invoice_type.value, channel):
+            seen = None
+        for _ in range(MAX_ATTEMPTS):
             now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
             period = Period.from_date(now.date())
             counter = seen if seen is not None and seen.period == period.code else None
@@ -101,25 +124,8 @@ class NumberingService:
             number, issued_at = self._next(counter, now)
             if self._before_commit is not None:
                 self._before_commit(number)
-            actions = list(actions_for(number, issued_at))
-            remaining = counter.remaining - 1
-            notice = None
-            if low_stock_threshold is not None and low_stock.is_due(counter, remaining, low_stock_threshold):
-                notice = number.value
-                created = issued_at.isoformat()
-                actions.append(low_stock.notice_action(ubn, counter, notice, remaining, low_stock_threshold, created))
-            committed, seen = self._tracks.take(ubn, counter, issued_at.isoformat(), actions, low_stock_notice=notice)
-            if committed:
-                return TakenNumber(number, issued_at, channel, remaining, notice is not None)
-            _backoff(attempt)
-        raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
-
-    def counter_key(
-        self, ubn: str, channel: str, invoice_type: InvoiceType, at: datetime | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        """``(table, key)`` of the counter ``take`` would use now, for a caller batching its reads."""
-        now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
-        return self._tracks.counter_key(ubn, Period.from_date(now.date()).code, invoice_type.value, channel)
+            return NextNumber(ubn, number, issued_at, channel, counter, counter.remaining - 1, low_stock_threshold)
+        raise RuntimeError(f"could not move {ubn}/{channel} to its next booklet after {MAX_ATTEMPTS} attempts")
 
     @staticmethod
     def _next(counter: Counter, now: datetime) -> tuple[InvoiceNumber, datetime]:
@@ -134,6 +140,6 @@ class NumberingService:
         return number, issued_at
 
 
-def _backoff(attempt: int) -> None:
-    # Short, jittered waits: the winner's transaction takes a few milliseconds.
+def backoff(attempt: int) -> None:
+    """Wait a little after losing a number to another writer (the winner's commit takes a few ms)."""
     time.sleep(random.uniform(0, min(0.002 * (attempt + 1), 0.02)))  # noqa: S311 - jitter, not security

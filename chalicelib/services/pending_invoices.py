@@ -29,7 +29,7 @@ from chalicelib.domain.channels import validate_channel
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
-from chalicelib.services.invoicing import InvoicingService, Issued, request_hash
+from chalicelib.services.invoicing import InvoicingService, Issued, ensure_ready_to_issue, request_hash
 from chalicelib.services.merchant_profile import MerchantSettings
 
 PENDING = "pending"
@@ -300,21 +300,7 @@ class PendingInvoiceService:
         profile = self._merchants.get_profile(ubn)
         if profile is None:
             raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
-        settings = MerchantSettings.model_validate(profile.get("settings") or {})
-        if not profile.get("address"):
-            raise RuleViolation(
-                "SELLER_ADDRESS_MISSING",
-                "Set your business address first (PATCH /v1/merchant address)",
-                "請先設定營業地址（PATCH /v1/merchant 的 address）",
-                "address",
-            )
-        if not settings.qr_aes_key:
-            raise RuleViolation(
-                "QR_KEY_MISSING",
-                "Set your QR-code AES key first (PATCH /v1/merchant settings.qr_aes_key)",
-                "請先設定 QR Code 加密金鑰（PATCH /v1/merchant 的 settings.qr_aes_key）",
-                "settings.qr_aes_key",
-            )
+        ensure_ready_to_issue(profile, MerchantSettings.model_validate(profile.get("settings") or {}))
 
     def get(self, ubn: str, pending_id: str) -> Pending:
         pending = self._store.get(ubn, pending_id)

@@ -12,8 +12,10 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Credential, PendingCode, RefreshPointer, Session
 from chalicelib.domain.events import Event
+from chalicelib.domain.issuing_state import CounterKey, IssuingState
 from chalicelib.domain.notifications import Notice
 from chalicelib.domain.tax_registry import TaxRegistration
+from chalicelib.domain.writes import Intent
 from chalicelib.security.throttling import Claim, Limit
 
 
@@ -122,3 +124,19 @@ class MerchantStore(Protocol):
     def put_nonce(self, nonce: str, issued_at: datetime, expires_at: datetime) -> None: ...
 
     def take_nonce(self, nonce: str) -> datetime | None: ...
+
+
+class UnitOfWork(Protocol):
+    def commit(self, intents: Sequence[Intent]) -> None:
+        """Write every intent in one transaction, or none. Raises ``NumberTaken`` when a
+        ``TakeNumber``'s counter moved since it was read, ``AlreadyRecorded`` when an intent's record
+        exists already (domain/writes.py)."""
+
+
+class IssuingReads(Protocol):
+    def read(self, ubn: str, counter: CounterKey, idempotency_key: str | None, order_id: str | None) -> IssuingState:
+        """Everything issuing reads, in one round trip (strongly consistent)."""
+
+    def idempotency_record(self, key_id: str) -> dict[str, Any] | None: ...
+
+    def order_record(self, ubn: str, order_id: str) -> dict[str, Any] | None: ...

@@ -360,7 +360,6 @@ def test_f0701_outside_the_void_window_is_refused(client, issuer, monkeypatch):
 def test_a_number_taken_by_a_race_is_refused_not_moved(client, issuer, monkeypatch):
     from chalicelib.adapters.dynamo_tracks import DynamoTracks
     from chalicelib.api import deps
-    from chalicelib.services.invoicing import InvoicingService
     from chalicelib.services.numbering import NumberingService
     from tests.api.test_invoices import B2C_CARRIER
 
@@ -371,9 +370,7 @@ def test_a_number_taken_by_a_race_is_refused_not_moved(client, issuer, monkeypat
         if raced:
             return
         plain = NumberingService(tracks=DynamoTracks(), clock=deps.clock)
-        service = InvoicingService(
-            invoices=deps.invoices(), merchants=deps.merchants(), numbering=plain, clock=deps.clock
-        )
+        service = deps.invoicing_service(numbering=plain)
         raced.append(service.issue(issuer.ubn, B2C_CARRIER, channel="online", actor="test").record.invoice_number)
 
     monkeypatch.setattr(

@@ -12,6 +12,7 @@ from chalicelib.api import deps
 from chalicelib.api.outbox_events import processor
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from tests.api.conftest import body_of, post_json, random_ubn
+from tests.numbers import take
 
 E0402 = "{urn:GEINV:eInvoiceMessage:E0402:4.1}"
 
@@ -51,7 +52,7 @@ def _tracks(client, merchant):
 
 def _issue(merchant, channel, count):
     service = deps.numbering_service()
-    return [service.take(merchant.ubn, channel, actions_for=lambda number, at: []).number.value for _ in range(count)]
+    return [take(service, merchant.ubn, channel).number.value for _ in range(count)]
 
 
 def test_allocate_activate_assign_and_see_the_numbers_move(client, staff_headers, new_merchant):
@@ -268,10 +269,7 @@ def test_low_stock_is_emailed_once(client, staff_headers, new_merchant):
         body=json.dumps({"assignments": [{"channel": "online", "booklets": 1}]}),
     )
     service = deps.numbering_service()
-    taken = [
-        service.take(merchant.ubn, "online", actions_for=lambda number, at: [], low_stock_threshold=48)
-        for _ in range(5)
-    ]
+    taken = [take(service, merchant.ubn, "online", low_stock_threshold=48) for _ in range(5)]
     crossed = [t.number.value for t in taken if t.low_stock_crossed]
     assert crossed == [taken[2].number.value]  # 47 left after the third
     assert _mails_to(client, email) == []  # issuing sends nothing itself: the outbox does

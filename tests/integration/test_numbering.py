@@ -1,7 +1,7 @@
 """Invoice numbers on DynamoDB Local: never twice, never skipped, in order within each booklet.
 
-These drive the same NumberingService that issuing calls, with a minimal invoice record written in
-the same transaction as the counter.
+These drive the same NumberingService and unit of work that issuing uses, with a minimal invoice
+record written in the same transaction as the counter.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from chalicelib.adapters import dynamo_ledger
 from chalicelib.adapters.clock import SystemClock
 from chalicelib.adapters.dynamo import dynamodb, from_item, to_item
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
@@ -21,9 +23,10 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.invoice_number import InvoiceNumber, TrackRange
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from chalicelib.services.numbering import NumberingService
+from chalicelib.services.numbering import NextNumber, NumberingService
 from chalicelib.settings import get_settings
 from tests.api.conftest import random_ubn
+from tests.numbers import take
 
 
 def _period() -> Period:
@@ -56,25 +59,33 @@ def _setup(channels: dict[str, int]) -> tuple[str, TrackRange, DynamoTracks]:
     return ubn, track_range, tracks
 
 
-def _invoice_put(ubn: str):
-    def actions(number: InvoiceNumber, issued_at: datetime) -> list[dict[str, Any]]:
-        item = {
-            "pk": f"MERCHANT#{ubn}",
-            "sk": f"INV#{number.value}",
-            "number": number.value,
-            "issued_at": issued_at.isoformat(),
-        }
-        return [
-            {
-                "Put": {
-                    "TableName": get_settings().invoices_table,
-                    "Item": to_item(item),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
+@dataclass(frozen=True)
+class _PutProbe:
+    """A minimal invoice item, written by the unit of work in the same transaction as the counter."""
 
-    return actions
+    ubn: str
+    number: str
+    issued_at: str
+    table: str | None = None
+
+
+def _probe_action(intent: _PutProbe) -> dict[str, Any]:
+    item = {"pk": f"MERCHANT#{intent.ubn}", "sk": f"INV#{intent.number}", "number": intent.number}
+    item["issued_at"] = intent.issued_at
+    table = intent.table or get_settings().invoices_table
+    return {"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+@pytest.fixture(autouse=True)
+def _probe_intent(monkeypatch):
+    monkeypatch.setitem(dynamo_ledger._ACTIONS, _PutProbe, _probe_action)
+
+
+def _invoice_put(ubn: str):
+    def intents(taken: NextNumber) -> list[_PutProbe]:
+        return [_PutProbe(ubn, taken.number.value, taken.issued_at.isoformat())]
+
+    return intents
 
 
 def _stored_numbers(ubn: str) -> list[str]:
@@ -109,7 +120,7 @@ def _assert_in_order_within_booklets(taken: list[tuple[InvoiceNumber, datetime]]
 
 def _run(service: NumberingService, ubn: str, channel: str, count: int, sink: list, lock: threading.Lock) -> None:
     for _ in range(count):
-        taken = service.take(ubn, channel, actions_for=_invoice_put(ubn))
+        taken = take(service, ubn, channel, extra=_invoice_put(ubn))
         with lock:
             sink.append((taken.number, taken.issued_at))
 
@@ -157,10 +168,10 @@ def test_a_writer_dying_after_choosing_a_number_leaves_no_gap(local_aws):
             raise RuntimeError("Lambda killed between choosing and committing")
 
     service = NumberingService(tracks=tracks, clock=SystemClock(), before_commit=die_on_third)
-    issued = [service.take(ubn, "api", actions_for=_invoice_put(ubn)).number.serial_int for _ in range(2)]
+    issued = [take(service, ubn, "api", extra=_invoice_put(ubn)).number.serial_int for _ in range(2)]
     with pytest.raises(RuntimeError):
-        service.take(ubn, "api", actions_for=_invoice_put(ubn))
-    issued += [service.take(ubn, "api", actions_for=_invoice_put(ubn)).number.serial_int for _ in range(3)]
+        take(service, ubn, "api", extra=_invoice_put(ubn))
+    issued += [take(service, ubn, "api", extra=_invoice_put(ubn)).number.serial_int for _ in range(3)]
     assert issued == list(range(track_range.begin, track_range.begin + 5))
 
 
@@ -168,26 +179,26 @@ def test_a_failing_invoice_write_does_not_move_the_counter(local_aws):
     ubn, track_range, tracks = _setup({"api": 1})
     service = NumberingService(tracks=tracks, clock=SystemClock())
 
-    def broken(number: InvoiceNumber, issued_at: datetime) -> list[dict[str, Any]]:
+    def broken(taken: NextNumber) -> list[_PutProbe]:
         # A write DynamoDB rejects (it targets a table that does not exist) cancels the whole transaction.
-        return [{"Put": {"TableName": "no-such-table", "Item": to_item({"pk": "x", "sk": "y"})}}]
+        return [_PutProbe(ubn, taken.number.value, taken.issued_at.isoformat(), table="no-such-table")]
 
     with pytest.raises(Exception):  # noqa: B017 - whatever DynamoDB raises, nothing may be committed
-        service.take(ubn, "api", actions_for=broken)
-    first = service.take(ubn, "api", actions_for=_invoice_put(ubn))
+        take(service, ubn, "api", extra=broken)
+    first = take(service, ubn, "api", extra=_invoice_put(ubn))
     assert first.number.serial_int == track_range.begin
 
 
 def test_a_channel_moves_to_its_next_booklet_and_then_stops_with_409(local_aws):
     ubn, track_range, tracks = _setup({"online": 2, "api": 1})
     service = NumberingService(tracks=tracks, clock=SystemClock())
-    online = [service.take(ubn, "online", actions_for=_invoice_put(ubn)).number.serial_int for _ in range(100)]
+    online = [take(service, ubn, "online", extra=_invoice_put(ubn)).number.serial_int for _ in range(100)]
     assert online == list(range(track_range.begin, track_range.begin + 100))
     with pytest.raises(Conflict) as refused:
-        service.take(ubn, "online", actions_for=_invoice_put(ubn))
+        take(service, ubn, "online", extra=_invoice_put(ubn))
     assert refused.value.code == "NO_NUMBERS_AVAILABLE"
     # the api channel's booklet was never touched
-    assert service.take(ubn, "api", actions_for=_invoice_put(ubn)).number.serial_int == track_range.begin + 100
+    assert take(service, ubn, "api", extra=_invoice_put(ubn)).number.serial_int == track_range.begin + 100
 
 
 def test_an_invoice_dated_in_another_period_gets_no_number_from_this_one(local_aws):
@@ -200,7 +211,7 @@ def test_an_invoice_dated_in_another_period_gets_no_number_from_this_one(local_a
         else next_period_day.replace(year=next_period_day.year + 1, month=1)
     )
     with pytest.raises(Conflict):
-        service.take(ubn, "api", actions_for=_invoice_put(ubn), at=next_period_day)
+        take(service, ubn, "api", extra=_invoice_put(ubn), at=next_period_day)
 
 
 def _low_stock_notices(ubn: str) -> list[dict[str, Any]]:
@@ -216,7 +227,7 @@ def _low_stock_notices(ubn: str) -> list[dict[str, Any]]:
 def test_low_stock_notice_is_queued_once_with_the_invoice(local_aws):
     ubn, _, tracks = _setup({"api": 1})
     service = NumberingService(tracks=tracks, clock=SystemClock())
-    results = [service.take(ubn, "api", actions_for=_invoice_put(ubn), low_stock_threshold=45) for _ in range(10)]
+    results = [take(service, ubn, "api", extra=_invoice_put(ubn), low_stock_threshold=45) for _ in range(10)]
     assert [r.low_stock_crossed for r in results].count(True) == 1
     assert results[5].low_stock_crossed  # 44 left after the sixth invoice
     [notice] = _low_stock_notices(ubn)
@@ -234,8 +245,8 @@ def test_two_issuers_that_read_the_same_counter_queue_one_notice(local_aws):
     service = NumberingService(tracks=tracks, clock=SystemClock())
     # Both saw the counter before either committed: 50 left, threshold 50, nothing queued.
     stale = tracks.counter(ubn, track_range.period.code, "07", "api")
-    first = service.take(ubn, "api", actions_for=_invoice_put(ubn), low_stock_threshold=50, counter=stale)
-    second = service.take(ubn, "api", actions_for=_invoice_put(ubn), low_stock_threshold=50, counter=stale)
+    first = take(service, ubn, "api", extra=_invoice_put(ubn), low_stock_threshold=50, seen=stale)
+    second = take(service, ubn, "api", extra=_invoice_put(ubn), low_stock_threshold=50, seen=stale)
     assert (first.low_stock_crossed, second.low_stock_crossed) == (True, False)
     assert first.number != second.number
     assert [n["invoice_number"] for n in _low_stock_notices(ubn)] == [first.number.value]

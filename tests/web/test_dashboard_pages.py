@@ -11,6 +11,7 @@ from chalicelib.adapters.taiwan_calendar import TaiwanCalendar
 from chalicelib.api import deps
 from chalicelib.domain.period import TAIWAN_TZ
 from tests.api.conftest import post_json
+from tests.numbers import take
 from tests.web.conftest import text_of
 from tests.web.tracks_setup import activate_and_assign, allocate, ready_to_issue, this_period
 
@@ -78,7 +79,7 @@ def test_numbers_left_per_channel_follow_what_was_assigned_and_used(signed_in, c
 
     service = deps.numbering_service()
     for _ in range(3):
-        service.take(merchant.ubn, "online", actions_for=lambda number, at: [])
+        take(service, merchant.ubn, "online")
     assert _cell(text_of(browser.get("/console")), "online") == "97"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from tests.api.conftest import (
     STAFF_USERNAME,
@@ -388,8 +389,10 @@ def test_staff_run_a_job_and_read_its_report(staff, client, new_merchant) -> Non
     code = last_code_sent_to(client, address)
     verified = post_json(client, "/v1/merchant/receivers/verify", {"channel": "email", "code": code}, merchant.headers)
     assert verified.status_code == 200  # notices go to a verified address only
-    # A long-past period of its own, so that no other test has run this job for it.
+    # A long-past period of its own, so that no other test has run this job for it; the merchant has
+    # been on the platform since before it (a return is due only from a merchant's first period on).
     period = Period(secrets.randbelow(80) + 20, 2 * (secrets.randbelow(6) + 1))
+    DynamoMerchants().update_profile(merchant.ubn, {"created_at": "1930-01-01T00:00:00+08:00"})
     before = text_of(staff.get(f"/staff/jobs?period={period.code}"))
     assert "尚未執行" in before
     response = staff.post("/staff/jobs/return_reminder", {"period": period.code})
