@@ -11,8 +11,8 @@ from typing import Any
 from chalicelib.adapters.dynamo import dynamodb
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
-from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
-from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange
+from chalicelib.adapters.dynamo_tracks import DynamoTracks
+from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange, range_id
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration

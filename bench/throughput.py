@@ -30,10 +30,12 @@ from bench.fixtures import B2C_BODY, Fleet, bare_issue, issuing_merchant
 from bench.harness import Figure, timed
 from chalicelib.adapters.aws import client
 from chalicelib.adapters.dynamo import dynamodb, get
-from chalicelib.adapters.dynamo_tracks import DynamoTracks, counter_sk
+from chalicelib.adapters.dynamo_ledger import DynamoLedger
+from chalicelib.adapters.dynamo_tracks import counter_sk
 from chalicelib.api import deps
 from chalicelib.domain.invoice_number import BOOKLET_SIZE
 from chalicelib.domain.invoice_type import InvoiceType
+from chalicelib.domain.writes import NumberTaken
 from chalicelib.settings import get_settings
 
 CHANNELS = (1, 4, 8)
@@ -48,9 +50,10 @@ WARMUP = (4, 600)  # writers (one channel each), invoices
 
 @dataclass
 class _Races:
-    """Lost races inside NumberingService, counted at DynamoTracks.take: a number another writer
-    committed first (the counter's condition failed), or a transaction DynamoDB cancelled because
-    another transaction held one of its items (the merchant's totals item is shared by all channels)."""
+    """Lost races while issuing, counted at the unit of work (DynamoLedger.commit): a number another
+    writer committed first (the counter's condition failed, NumberTaken with the counter), or a
+    transaction DynamoDB cancelled because another transaction held one of its items (NumberTaken
+    without a counter; the merchant's totals item is shared by all channels)."""
 
     numbers: int = 0
     conflicts: int = 0
@@ -60,23 +63,24 @@ class _Races:
 @contextlib.contextmanager
 def _counting_races() -> Iterator[_Races]:
     races = _Races()
-    original = DynamoTracks.take
+    original = DynamoLedger.commit
 
-    def take(self: DynamoTracks, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-        committed, seen = original(self, *args, **kwargs)
-        if not committed:
+    def commit(self: DynamoLedger, intents: Any) -> None:
+        try:
+            original(self, intents)
+        except NumberTaken as lost:
             with races.lock:
-                if seen is not None:
+                if lost.counter is not None:
                     races.numbers += 1
                 else:
                     races.conflicts += 1
-        return committed, seen
+            raise
 
-    DynamoTracks.take = take  # type: ignore[method-assign]
+    DynamoLedger.commit = commit  # type: ignore[method-assign]
     try:
         yield races
     finally:
-        DynamoTracks.take = original  # type: ignore[method-assign]
+        DynamoLedger.commit = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

@@ -16,9 +16,9 @@ from chalicelib.adapters.clock import SystemClock
 from chalicelib.adapters.dynamo_accounts import DynamoCredentials
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
-from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
+from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.invoice_number import TrackRange
+from chalicelib.domain.invoice_number import TrackRange, range_id
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration

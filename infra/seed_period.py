@@ -22,9 +22,9 @@ from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
-from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
+from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.api.deps import working_calendar
-from chalicelib.domain.invoice_number import TrackRange
+from chalicelib.domain.invoice_number import TrackRange, range_id
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration

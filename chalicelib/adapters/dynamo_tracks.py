@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, from_item, get, key, query_all, to_item
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange
+from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange, range_id
 from chalicelib.settings import get_settings
 
 # DynamoDB allows 100 actions per transaction; guards and booklets are written in chunks below it.
@@ -35,10 +35,6 @@ def _table() -> str:
 
 def _owner(ubn: str) -> str:
     return f"MERCHANT#{ubn}"
-
-
-def range_id(track_range: TrackRange) -> str:
-    return f"{track_range.period.code}-{track_range.invoice_type.value}-{track_range.track}-{track_range.begin_no}"
 
 
 def _suffix(period: str, invoice_type: str, track: str, begin: int) -> str:

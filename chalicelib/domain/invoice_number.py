@@ -235,3 +235,8 @@ def ensure_no_overlap(candidate: TrackRange, existing: Iterable[TrackRange]) -> 
                 f"{other.period} 期 {other.track}{other.begin_no}-{other.end_no} 已經配號。",
                 "begin_no",
             )
+
+
+def range_id(track_range: TrackRange) -> str:
+    """The range's id as the API names it (``track_id``): period, type, track and first number."""
+    return f"{track_range.period.code}-{track_range.invoice_type.value}-{track_range.track}-{track_range.begin_no}"

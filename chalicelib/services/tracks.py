@@ -6,17 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.adapters.dynamo_tracks import DynamoTracks, range_id
 from chalicelib.domain.blank_numbers import BlankRange, BookletUse, blank_ranges
 from chalicelib.domain.channels import validate_channel
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
-from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange
+from chalicelib.domain.invoice_number import BOOKLET_SIZE, TrackRange, range_id
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.period import TAIWAN_TZ, Period
@@ -30,6 +29,27 @@ if TYPE_CHECKING:
     from chalicelib.documents.mig import AllocationRecord
 
 _TRACK_ID = re.compile(r"[0-9]{5}-0[78]-[A-Z]{2}-[0-9]{8}")
+
+
+class TrackStore(Protocol):
+    """A merchant's track ranges (字軌), their booklets and the channels' counters."""
+
+    def allocate(
+        self, ubn: str, track_range: TrackRange, *, status: str, source: str, actor: str, at: datetime
+    ) -> bool:
+        """Store the range and its booklets; False when it overlaps one already stored."""
+
+    def remove(self, ubn: str, track_range: TrackRange) -> None: ...
+
+    def items(self, ubn: str, kind: str, period: str) -> list[dict[str, Any]]: ...
+
+    def range_item(self, ubn: str, rid: str) -> dict[str, Any] | None: ...
+
+    def set_booklets_active(self, ubn: str, booklet_sks: Sequence[str]) -> None: ...
+
+    def assign(
+        self, ubn: str, period: str, invoice_type: str, channel: str, booklets: Sequence[dict[str, Any]]
+    ) -> None: ...
 
 
 class BookletView(BaseModel):
@@ -113,7 +133,7 @@ def _period_open(period: Period, today: date, field: str) -> None:
 
 
 class TrackService:
-    def __init__(self, *, tracks: DynamoTracks, registry: TaxRegistryReader, audit: AuditLog, clock: Clock) -> None:
+    def __init__(self, *, tracks: TrackStore, registry: TaxRegistryReader, audit: AuditLog, clock: Clock) -> None:
         self._tracks = tracks
         self._registry = registry
         self._audit = audit
