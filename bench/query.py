@@ -11,10 +11,11 @@ from bench.fixtures import new_ubn
 from bench.harness import Figure, timed
 from chalicelib.adapters.dynamo import dynamodb, to_item
 from chalicelib.adapters.dynamo_invoices import invoice_item, invoices_table
+from chalicelib.adapters.dynamo_totals import adding
 from chalicelib.api import deps
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from chalicelib.services.invoice_building import totals_changes, totals_update
+from chalicelib.services.invoice_building import totals_changes
 from chalicelib.services.invoice_query import InvoiceQuery, find_invoices
 
 SMALL, LARGE = 1_000, 100_000
@@ -98,7 +99,7 @@ def _load(ubn: str, count: int) -> None:
         for name, value in totals_changes(_record(n, start + timedelta(seconds=n * 50))).items():
             totals[name] = totals.get(name, 0) + value
     period = Period.from_date(start.date()).code
-    dynamodb().transact_write_items(TransactItems=[totals_update(ubn, period, "07", totals)])
+    dynamodb().transact_write_items(TransactItems=[adding(ubn, period, "07", totals)])
 
 
 def _page_ms(ubn: str) -> list[float]:

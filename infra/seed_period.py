@@ -17,6 +17,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+from chalicelib.adapters.dynamo_filings import DynamoFilings
+from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
@@ -155,6 +157,9 @@ def seed_previous_period(demo_ubn: str, demo_name: str, now: datetime) -> Iterat
         invoices=DynamoInvoices(),
         allowances=DynamoAllowances(),
         merchants=DynamoMerchants(),
+        ledger=DynamoLedger(),
+        idempotency=DynamoIdempotency(),
+        filed=DynamoFilings(),
         clock=_PastClock(allowance_at),
         notify_outbox=None,
         calendar=working_calendar(),

@@ -7,8 +7,9 @@
 - S3 ``merchants/<ubn>/allowances/<period>/<number>/``: the documents, written by the outbox
   (``s3_artifacts.py``, the ``G0401_XML``/``G0501_XML``/``ALLOWANCE_PDF`` kinds).
 
-Every write that changes amounts happens in one transaction the service builds from the action
-helpers here, so an allowance, the invoices it reduces and the period totals never disagree.
+Every write that changes amounts happens in one transaction (adapters/dynamo_ledger.py turns the
+allowance intents into the actions here), so an allowance, the invoices it reduces and the period
+totals never disagree.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamo import dynamodb, from_item, get, key, to_item
 from chalicelib.adapters.dynamo_invoices import invoice_sort_key, invoices_table, merge_fields, owner
+from chalicelib.domain.allowance_record import AllowanceRecord
 
 
 def allowance_sort_key(number: str) -> str:
@@ -143,16 +145,13 @@ def mark_cancelled(ubn: str, number: str, fields: Mapping[str, Any], history: Ma
     }
 
 
-def add_to_totals(ubn: str, period: str, invoice_type: str, additions: Mapping[str, int]) -> dict[str, Any]:
-    """Transaction action: ADD to the period's running totals (negative values take away)."""
-    from chalicelib.adapters.dynamo_totals import adding
-
-    return adding(ubn, period, invoice_type, additions)
-
-
 class DynamoAllowances:
     def get(self, ubn: str, number: str) -> dict[str, Any] | None:
         return get(invoices_table(), owner(ubn), allowance_sort_key(number))
+
+    def record(self, ubn: str, number: str) -> AllowanceRecord | None:
+        item = self.get(ubn, number)
+        return AllowanceRecord.model_validate(item) if item else None
 
     def next_sequence(self, ubn: str, period: str) -> int:
         """The next number of the period's counter (gaps are harmless: allowance numbers are the
@@ -188,7 +187,7 @@ class DynamoAllowances:
 
     def page(
         self, ubn: str, low: str, high: str, limit: int, start: Mapping[str, Any] | None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    ) -> tuple[list[AllowanceRecord], dict[str, Any] | None]:
         """One page of allowances with ``low <= gsi1sk <= high``, newest first, and where the next starts."""
         request: dict[str, Any] = {
             "TableName": invoices_table(),
@@ -206,4 +205,4 @@ class DynamoAllowances:
             request["ExclusiveStartKey"] = dict(start)
         response = dynamodb().query(**request)
         last: dict[str, Any] | None = response.get("LastEvaluatedKey")
-        return [from_item(item) for item in response.get("Items", [])], last
+        return [AllowanceRecord.model_validate(from_item(item)) for item in response.get("Items", [])], last

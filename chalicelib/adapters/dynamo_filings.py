@@ -45,6 +45,17 @@ def version_key(period: str, version: int) -> str:
     return f"FILINGV#{period}#{version:03d}"
 
 
+def unfiled_check(ubn: str, period: str) -> dict[str, Any]:
+    """Transaction action: holds only while no return of the period is filed."""
+    return {
+        "ConditionCheck": {
+            "TableName": invoices_table(),
+            "Key": key(owner(ubn), head_key(period)),
+            "ConditionExpression": "attribute_not_exists(current_version)",
+        }
+    }
+
+
 class DynamoFilings:
     def inputs(self, ubn: str, period: str, previous: str) -> dict[str, Any]:
         """Everything a return needs, in two round trips whatever the invoice count: the period's
@@ -66,6 +77,10 @@ class DynamoFilings:
 
     def head(self, ubn: str, period: str) -> dict[str, Any] | None:
         return get(invoices_table(), owner(ubn), head_key(period))
+
+    def is_filed(self, ubn: str, period: str) -> bool:
+        head = self.head(ubn, period)
+        return bool(head and head.get("current_version"))
 
     def heads(self, ubn: str, low: str, high: str) -> dict[str, dict[str, Any]]:
         items = query_all(

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamo import dynamodb, from_item, get_many
+from chalicelib.adapters.dynamo import get_many
+from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency, record_key
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tracks import DynamoTracks, as_counter
 from chalicelib.domain.issuing_state import CounterKey, IssuingState
-from chalicelib.settings import get_settings
-
-
-def _idempotency_key(key_id: str) -> tuple[str, dict[str, Any]]:
-    return get_settings().idempotency_table, {"id": {"S": key_id}}
 
 
 class DynamoIssuingReads:
@@ -30,7 +26,7 @@ class DynamoIssuingReads:
             self._tracks.counter_key(ubn, counter.period, counter.invoice_type, counter.channel),
         ]
         if idempotency_key:
-            keys.append(_idempotency_key(idempotency_key))
+            keys.append(record_key(idempotency_key))
         if order_id:
             keys.append(self._invoices.order_key(ubn, order_id))
         profile_item, counter_item, *records = get_many(keys)
@@ -42,9 +38,7 @@ class DynamoIssuingReads:
         )
 
     def idempotency_record(self, key_id: str) -> dict[str, Any] | None:
-        table, item_key = _idempotency_key(key_id)
-        item = dynamodb().get_item(TableName=table, Key=item_key, ConsistentRead=True).get("Item")
-        return from_item(item) if item else None
+        return DynamoIdempotency().get(key_id)
 
     def order_record(self, ubn: str, order_id: str) -> dict[str, Any] | None:
         return self._invoices.order(ubn, order_id)

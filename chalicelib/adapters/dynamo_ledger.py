@@ -17,6 +17,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, from_item, to_item
+from chalicelib.adapters.dynamo_allowances import allowance_item, mark_cancelled, reduce_invoice, restore_invoice
+from chalicelib.adapters.dynamo_filings import unfiled_check
+from chalicelib.adapters.dynamo_idempotency import record_item
+from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
 from chalicelib.adapters.dynamo_invoices import invoice_item, invoices_table, outbox_item, owner
 from chalicelib.adapters.dynamo_totals import PURCHASES, adding
 from chalicelib.adapters.dynamo_tracks import as_counter, take_number_action
@@ -24,12 +28,23 @@ from chalicelib.domain.writes import (
     AddToPurchases,
     AddToTotals,
     AlreadyRecorded,
+    AppendHistory,
+    CancelAllowance,
+    CancelInvoice,
+    Contended,
     Intent,
     NumberTaken,
+    PutAllowance,
     PutInvoice,
     PutOutboxItem,
     RecordIdempotencyKey,
     RecordOrderId,
+    ReduceAllowable,
+    Refused,
+    ReplaceInvoice,
+    RequireUnfiled,
+    RestoreAllowable,
+    StateChanged,
     TakeNumber,
 )
 from chalicelib.settings import get_settings
@@ -55,17 +70,16 @@ def _add_to_purchases(intent: AddToPurchases) -> dict[str, Any]:
 
 def _put_outbox_item(intent: PutOutboxItem) -> dict[str, Any]:
     item = outbox_item(intent.ubn, intent.subject, intent.event, dict(intent.steps), intent.created_at, **intent.fields)
-    return _put(invoices_table(), item)
+    put = _put(invoices_table(), item)
+    if intent.replace:
+        del put["Put"]["ConditionExpression"]
+    return put
 
 
 def _record_idempotency_key(intent: RecordIdempotencyKey) -> dict[str, Any]:
-    item = {
-        "id": intent.key_id,
-        "invoice_number": intent.invoice_number,
-        "validation": intent.fingerprint,
-        "status": "COMPLETED",
-        "expiration": intent.expires_at,
-    }
+    item = record_item(
+        intent.key_id, intent.expires_at, {f"{intent.kind}_number": intent.number, "validation": intent.fingerprint}
+    )
     put = _put(get_settings().idempotency_table, item, "attribute_not_exists(id) OR expiration < :now")
     put["Put"]["ExpressionAttributeValues"] = {":now": {"N": str(intent.now)}}
     return put
@@ -81,6 +95,41 @@ def _record_order_id(intent: RecordOrderId) -> dict[str, Any]:
     return _put(invoices_table(), item)
 
 
+def _cancel_invoice(intent: CancelInvoice) -> dict[str, Any]:
+    return cancel_invoice(intent.ubn, intent.invoice_number, intent.cancellation, intent.history)
+
+
+def _replace_invoice(intent: ReplaceInvoice) -> dict[str, Any]:
+    return replace_invoice(intent.ubn, intent.record, intent.expected_random_number, intent.reset_allowable)
+
+
+def _append_history(intent: AppendHistory) -> dict[str, Any]:
+    return append_history(intent.ubn, intent.invoice_number, intent.entry)
+
+
+def _put_allowance(intent: PutAllowance) -> dict[str, Any]:
+    return _put(invoices_table(), allowance_item(intent.ubn, intent.record.model_dump(mode="json")))
+
+
+def _reduce_allowable(intent: ReduceAllowable) -> dict[str, Any]:
+    history = intent.history.model_dump(mode="json")
+    return reduce_invoice(intent.ubn, intent.invoice_number, intent.amount, intent.invoice_total, history)
+
+
+def _restore_allowable(intent: RestoreAllowable) -> dict[str, Any]:
+    history = intent.history.model_dump(mode="json")
+    return restore_invoice(intent.ubn, intent.invoice_number, intent.amount, history)
+
+
+def _cancel_allowance(intent: CancelAllowance) -> dict[str, Any]:
+    history = intent.history.model_dump(mode="json")
+    return mark_cancelled(intent.ubn, intent.allowance_number, intent.fields, history)
+
+
+def _require_unfiled(intent: RequireUnfiled) -> dict[str, Any]:
+    return unfiled_check(intent.ubn, intent.period)
+
+
 _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     TakeNumber: _take_number,
     PutInvoice: _put_invoice,
@@ -89,7 +138,26 @@ _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     PutOutboxItem: _put_outbox_item,
     RecordIdempotencyKey: _record_idempotency_key,
     RecordOrderId: _record_order_id,
+    CancelInvoice: _cancel_invoice,
+    ReplaceInvoice: _replace_invoice,
+    AppendHistory: _append_history,
+    PutAllowance: _put_allowance,
+    ReduceAllowable: _reduce_allowable,
+    RestoreAllowable: _restore_allowable,
+    CancelAllowance: _cancel_allowance,
+    RequireUnfiled: _require_unfiled,
 }
+
+# Intents whose refusal means the state they required moved on, not that their record exists.
+_REQUIRING = (
+    CancelInvoice,
+    ReplaceInvoice,
+    AppendHistory,
+    ReduceAllowable,
+    RestoreAllowable,
+    CancelAllowance,
+    RequireUnfiled,
+)
 
 
 def action(intent: Intent) -> dict[str, Any]:
@@ -126,20 +194,30 @@ class DynamoLedger:
             raise refusal from exc
 
 
-def _refusal(exc: ClientError, intents: Sequence[Intent]) -> NumberTaken | AlreadyRecorded | None:
-    """What a cancelled transaction means, about which intent; None when it is none of them."""
+def _refusal(exc: ClientError, intents: Sequence[Intent]) -> NumberTaken | Refused | Contended | None:
+    """What a cancelled transaction means, about which intent; None when it is none of them.
+
+    A lost number race is reported first (the caller takes the next number), then a refused
+    Idempotency-Key (the same request committed first: that explains every other refusal), then the
+    first refused intent in the order given, then a conflict with a concurrent transaction.
+    """
     reasons = cancellation_reasons(exc)
     stored = [r.get("Item") for r in exc.response.get("CancellationReasons", [])]
+    refused = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed" and i < len(intents)]
     numbered = [i for i, intent in enumerate(intents) if isinstance(intent, TakeNumber)]
     for index in numbered:
-        if index < len(reasons) and reasons[index] == "ConditionalCheckFailed":
-            item = stored[index]
+        if index in refused:
+            item = stored[index] if index < len(stored) else None
             return NumberTaken(as_counter(from_item(item)) if item else None)
     code = exc.response.get("Error", {}).get("Code")
-    if numbered and (code == "TransactionConflictException" or "TransactionConflict" in reasons):
+    conflicted = code == "TransactionConflictException" or "TransactionConflict" in reasons
+    if numbered and conflicted:
         return NumberTaken(None)
-    if "ConditionalCheckFailed" in reasons:
-        index = reasons.index("ConditionalCheckFailed")
+    keyed = [i for i in refused if isinstance(intents[i], RecordIdempotencyKey)]
+    for index in keyed or refused:
         item = stored[index] if index < len(stored) else None
-        return AlreadyRecorded(intents[index], from_item(item) if item else None)
+        kind = StateChanged if isinstance(intents[index], _REQUIRING) else AlreadyRecorded
+        return kind(intents[index], from_item(item) if item else None)
+    if conflicted:
+        return Contended("another transaction was changing the same items")
     return None

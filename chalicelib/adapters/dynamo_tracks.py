@@ -232,6 +232,9 @@ class DynamoTracks:
             )
         )
 
+    def counters(self, ubn: str, period: str) -> list[Counter]:
+        return [as_counter(item) for item in self.items(ubn, "COUNTER", period)]
+
     def range_item(self, ubn: str, rid: str) -> dict[str, Any] | None:
         period, itype, track, begin = rid.split("-")
         return get(_table(), _owner(ubn), f"RANGE#{period}#{itype}#{track}#{begin}")

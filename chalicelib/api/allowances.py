@@ -14,19 +14,20 @@ from chalicelib.api.errors import json_response, xml_response
 from chalicelib.api.invoices import DownloadLink
 from chalicelib.api.json_body import parse_json
 from chalicelib.api.routing import idempotency_key, operation
-from chalicelib.domain.errors import NotFound
-from chalicelib.services.allowances import (
+from chalicelib.domain.allowance_record import (
     ALLOWANCE_NUMBER_PATTERN,
-    AllowancePage,
-    AllowanceQuery,
     AllowanceRecord,
     AllowanceRequest,
-    AllowanceView,
     CancelRequest,
+)
+from chalicelib.domain.errors import NotFound
+from chalicelib.services.allowance_documents import g0401, pdf_document
+from chalicelib.services.allowance_query import (
+    AllowancePage,
+    AllowanceQuery,
+    AllowanceView,
     allowance_view,
     find_allowances,
-    g0401,
-    pdf_document,
 )
 from chalicelib.services.principal import Principal
 

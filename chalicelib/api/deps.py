@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamo_accounts import DynamoCredentials, DynamoSession
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
 from chalicelib.adapters.dynamo_captchas import DynamoCaptchas
+from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
@@ -45,12 +46,14 @@ from chalicelib.services.tracks import TrackService
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_filings import DynamoFilings
+    from chalicelib.adapters.dynamo_webhook_secrets import WebhookSecrets
     from chalicelib.domain.working_days import WorkingCalendar
     from chalicelib.services.announcement_events import AnnouncementEvents
     from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.filings import FilingService
+    from chalicelib.services.mig_intake import MigIntake
     from chalicelib.services.notifications import Notifier
-    from chalicelib.services.payment_notices import WebhookSecrets
+    from chalicelib.services.payment_notices import PaymentNoticeService
     from chalicelib.services.pending_invoices import PendingInvoiceService
     from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
     from chalicelib.services.reconciliation import Reconciler
@@ -195,6 +198,8 @@ def lifecycle_service() -> InvoiceLifecycleService:
     return InvoiceLifecycleService(
         invoices=invoices(),
         merchants=merchants(),
+        ledger=DynamoLedger(),
+        filed=filings(),
         clock=rules_clock(),
         notify_outbox=notify_outbox,
         calendar=working_calendar(),
@@ -206,24 +211,58 @@ def allowance_service() -> AllowanceService:
         invoices=invoices(),
         allowances=DynamoAllowances(),
         merchants=merchants(),
+        ledger=DynamoLedger(),
+        idempotency=DynamoIdempotency(),
+        filed=filings(),
         clock=clock,
         notify_outbox=notify_outbox,
         calendar=working_calendar(),
     )
 
 
+def mig_intake() -> MigIntake:
+    from chalicelib.adapters.dynamo_pending_voids import DynamoPendingVoids
+    from chalicelib.services.mig_intake import MigIntake, Wiring
+
+    wiring = Wiring(
+        invoices=invoices(),
+        invoicing=invoicing_service(),
+        tracks=DynamoTracks(),
+        pending_voids=DynamoPendingVoids(),
+        clock=clock,
+    )
+    return MigIntake(wiring)
+
+
 def pending_invoice_service() -> PendingInvoiceService:
-    from chalicelib.services.pending_invoices import DynamoPendingInvoices, PendingInvoiceService
+    from chalicelib.adapters.dynamo_pending_invoices import DynamoPendingInvoices
+    from chalicelib.services.pending_invoices import PendingInvoiceService
 
     return PendingInvoiceService(
-        store=DynamoPendingInvoices(), invoicing=invoicing_service(), merchants=merchants(), clock=clock
+        store=DynamoPendingInvoices(),
+        invoicing=invoicing_service(),
+        merchants=merchants(),
+        reads=DynamoIssuingReads(),
+        clock=clock,
     )
 
 
 def webhook_secrets() -> WebhookSecrets:
-    from chalicelib.services.payment_notices import WebhookSecrets
+    from chalicelib.adapters.dynamo_webhook_secrets import WebhookSecrets
 
     return WebhookSecrets(derived_key("webhook-secrets"))
+
+
+def payment_notice_service() -> PaymentNoticeService:
+    from chalicelib.services.payment_notices import PaymentNoticeService
+
+    return PaymentNoticeService(
+        secrets_store=webhook_secrets(),
+        merchants=merchants(),
+        pending=pending_invoice_service(),
+        replays=DynamoIdempotency(),
+        clock=clock,
+    )
 
 
 # --- tax filing (imported on first use: most requests never file a return) --------------------------

@@ -11,7 +11,7 @@ from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response, status_for
 from chalicelib.api.mof_codes import mof_code_for
 from chalicelib.api.routing import operation
-from chalicelib.domain.errors import DomainError, RuleViolation
+from chalicelib.domain.errors import DomainError
 from chalicelib.services.principal import Principal
 
 if TYPE_CHECKING:
@@ -41,17 +41,7 @@ class MigResponse(BaseModel):
 
 
 def mig_intake() -> MigIntake:
-    from chalicelib.adapters.dynamo_tracks import DynamoTracks
-    from chalicelib.services.mig_intake import MigIntake, Wiring
-
-    return MigIntake(
-        Wiring(
-            invoices=deps.invoices(),
-            invoicing=deps.invoicing_service(),
-            tracks=DynamoTracks(),
-            clock=deps.clock,
-        )
-    )
+    return deps.mig_intake()
 
 
 def _body() -> bytes:
@@ -101,16 +91,8 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
 )
 def mig_message(message_type: str, principal: Principal) -> Response:
     from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice
-    from chalicelib.services.mig_intake import LATER, SUPPORTED, MessageResult, rejected
+    from chalicelib.services.mig_intake import SUPPORTED, MessageResult, rejected
 
-    if message_type in LATER:
-        error = RuleViolation(
-            "NOT_SUPPORTED_YET",
-            f"{message_type} over MIG XML is not supported yet; use the JSON API",
-            f"尚未支援以 MIG XML 傳送 {message_type}，請使用 JSON API",
-            "message_type",
-        )
-        return _answer(message_type, rejected(None, error), 422)
     if message_type not in SUPPORTED:
         raise ApiError(
             404,
@@ -163,7 +145,7 @@ def number_of(message: MigMessage) -> str | None:
 
 
 def cancel_allowance(ubn: str, number: str, reason: str, remark: str | None, *, actor: str) -> Any:
-    from chalicelib.services.allowances import CancelRequest
+    from chalicelib.domain.allowance_record import CancelRequest
 
     return deps.allowance_service().cancel(ubn, number, CancelRequest(reason=reason, remark=remark), actor=actor)
 

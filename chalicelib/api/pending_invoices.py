@@ -10,15 +10,17 @@ from typing import Annotated, Any
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.adapters.dynamo_webhook_secrets import WebhookSecrets
 from chalicelib.api import deps
 from chalicelib.api.errors import ApiError, json_response
 from chalicelib.api.invoices import issued_response
 from chalicelib.api.json_body import parse_json
 from chalicelib.api.routing import operation
 from chalicelib.domain.fields import printable
+from chalicelib.domain.pending_invoice import PendingView
 from chalicelib.services.invoice_view import InvoiceView
-from chalicelib.services.payment_notices import NoticeResult, PaymentNotice, PaymentNoticeService, WebhookSecrets
-from chalicelib.services.pending_invoices import PendingInvoiceService, PendingView, not_found
+from chalicelib.services.payment_notices import NoticeResult, PaymentNotice
+from chalicelib.services.pending_invoices import PendingInvoiceService, not_found
 from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)
@@ -171,9 +173,7 @@ def payment_notice() -> NoticeResult:
 
 def receive_notice(headers: Mapping[str, str], raw_bytes: bytes) -> NoticeResult:
     """Authenticate, parse and act on one payment notice (headers are looked up in lower case)."""
-    service = PaymentNoticeService(
-        secrets_store=_secrets(), merchants=deps.merchants(), pending=_service(), clock=deps.clock
-    )
+    service = deps.payment_notice_service()
     ubn = headers.get("x-merchant-ubn")
     # The signature is checked before the body is even parsed: nothing of an unsigned request is read.
     digest = service.authenticate(ubn, headers.get("x-timestamp"), headers.get("x-signature"), raw_bytes)

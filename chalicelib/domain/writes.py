@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.counter import Counter
-from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,22 @@ class PutOutboxItem:
     steps: Mapping[str, str]
     created_at: str
     fields: Mapping[str, Any] = field(default_factory=dict)
+    # A second void of the same invoice (within its 48 h) replaces the first one's finished item:
+    # the invoice's own condition already guarantees it is the only change in flight.
+    replace: bool = False
 
 
 @dataclass(frozen=True)
 class RecordIdempotencyKey:
-    """Remember which invoice an ``Idempotency-Key`` made; refused while an unexpired record exists."""
+    """Remember which invoice (or allowance, by ``kind``) an ``Idempotency-Key`` made; refused while
+    an unexpired record exists."""
 
-    key_id: str  # "<ubn>#<key>"
-    invoice_number: str
+    key_id: str  # "<ubn>#<key>", "<ubn>#allowance#<key>"
+    number: str
     fingerprint: str  # the request's hash: a different request with the same key is refused
     expires_at: int  # epoch seconds
     now: int  # epoch seconds: an expired record (deleted lazily) may be replaced
+    kind: str = "invoice"  # "invoice" | "allowance"
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,105 @@ class RecordOrderId:
     fingerprint: str
 
 
-Intent = TakeNumber | PutInvoice | AddToTotals | AddToPurchases | PutOutboxItem | RecordIdempotencyKey | RecordOrderId
+@dataclass(frozen=True)
+class CancelInvoice:
+    """An issued invoice becomes cancelled (作廢); refused unless it is issued with no allowance in force."""
+
+    ubn: str
+    invoice_number: str
+    cancellation: Mapping[str, Any]
+    history: HistoryEntry
+
+
+@dataclass(frozen=True)
+class ReplaceInvoice:
+    """The corrected invoice under its own number (void and re-issue, 註銷重開); refused unless the
+    stored one is still issued with ``expected_random_number`` and no allowance is in force, so of
+    two concurrent changes only one wins. ``reset_allowable`` sets what may be allowed to the new
+    total (kept only where something was allowed before)."""
+
+    ubn: str
+    record: InvoiceRecord
+    expected_random_number: str
+    reset_allowable: bool
+
+
+@dataclass(frozen=True)
+class AppendHistory:
+    """Add ``entry`` to an existing invoice's history."""
+
+    ubn: str
+    invoice_number: str
+    entry: HistoryEntry
+
+
+@dataclass(frozen=True)
+class PutAllowance:
+    """A new allowance (折讓證明單); refused if its number is already used by the merchant."""
+
+    ubn: str
+    record: AllowanceRecord
+
+
+@dataclass(frozen=True)
+class ReduceAllowable:
+    """Take ``amount`` (tax-inclusive NT$) off what may still be allowed on an issued invoice
+    (``invoice_total`` when nothing was yet); refused if the invoice is no longer issued or less
+    remains: what keeps two concurrent allowances from overdrawing one invoice."""
+
+    ubn: str
+    invoice_number: str
+    amount: int
+    invoice_total: int
+    history: HistoryEntry
+
+
+@dataclass(frozen=True)
+class RestoreAllowable:
+    """Give back to an invoice what a cancelled allowance took; refused if it was never reduced."""
+
+    ubn: str
+    invoice_number: str
+    amount: int
+    history: HistoryEntry
+
+
+@dataclass(frozen=True)
+class CancelAllowance:
+    """An issued allowance becomes cancelled with ``fields`` set; refused if it is not issued."""
+
+    ubn: str
+    allowance_number: str
+    fields: Mapping[str, Any]
+    history: HistoryEntry
+
+
+@dataclass(frozen=True)
+class RequireUnfiled:
+    """Holds only while no return of ``period`` is filed (closes the race with a submission
+    between a check and the write)."""
+
+    ubn: str
+    period: str
+
+
+Intent = (
+    TakeNumber
+    | PutInvoice
+    | AddToTotals
+    | AddToPurchases
+    | PutOutboxItem
+    | RecordIdempotencyKey
+    | RecordOrderId
+    | CancelInvoice
+    | ReplaceInvoice
+    | AppendHistory
+    | PutAllowance
+    | ReduceAllowable
+    | RestoreAllowable
+    | CancelAllowance
+    | RequireUnfiled
+)
 
 
 class NumberTaken(Exception):
@@ -101,11 +205,25 @@ class NumberTaken(Exception):
         self.counter = counter
 
 
-class AlreadyRecorded(Exception):
-    """An intent's record already exists (an Idempotency-Key or order id already used, or the same
-    item written by a concurrent identical request); ``stored`` is what is stored there now."""
+class Refused(Exception):
+    """An intent's condition did not hold; ``stored`` is the item as it is now, when known."""
 
     def __init__(self, intent: Intent, stored: Mapping[str, Any] | None) -> None:
-        super().__init__(f"{type(intent).__name__} refused: already recorded")
+        super().__init__(f"{type(intent).__name__} refused")
         self.intent = intent
         self.stored = dict(stored) if stored is not None else None
+
+
+class AlreadyRecorded(Refused):
+    """An intent's record already exists (an Idempotency-Key or order id already used, a number
+    already used, or the same item written by a concurrent identical request)."""
+
+
+class StateChanged(Refused):
+    """What an intent required of an item no longer holds (an invoice cancelled or allowed in full
+    meanwhile, an allowance cancelled already, a period filed)."""
+
+
+class Contended(Exception):
+    """Another transaction was changing the same items at that moment; nothing was written. Read
+    again and retry."""

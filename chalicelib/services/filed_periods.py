@@ -6,12 +6,8 @@ wants a special-case cancellation (專案作廢) with the approval number (Retur
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.adapters.dynamo import key
-from chalicelib.adapters.dynamo_filings import DynamoFilings, head_key
-from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.domain.errors import RuleViolation
+from chalicelib.services.ports import FiledPeriods
 
 
 def period_filed_error(period: str) -> RuleViolation:
@@ -24,23 +20,6 @@ def period_filed_error(period: str) -> RuleViolation:
     )
 
 
-def is_filed(ubn: str, period: str) -> bool:
-    head = DynamoFilings().head(ubn, period)
-    return bool(head and head.get("current_version"))
-
-
-def ensure_not_filed(ubn: str, period: str) -> None:
-    if is_filed(ubn, period):
+def ensure_not_filed(filed: FiledPeriods, ubn: str, period: str) -> None:
+    if filed.is_filed(ubn, period):
         raise period_filed_error(period)
-
-
-def unfiled_condition(ubn: str, period: str) -> dict[str, Any]:
-    """Transaction action: holds only while no return of the period is filed (closes the race with a
-    submission between our check and the write)."""
-    return {
-        "ConditionCheck": {
-            "TableName": invoices_table(),
-            "Key": key(owner(ubn), head_key(period)),
-            "ConditionExpression": "attribute_not_exists(current_version)",
-        }
-    }

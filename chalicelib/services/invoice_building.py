@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from chalicelib.adapters.dynamo_totals import PURCHASES, adding
 from chalicelib.documents.codes import QrInput, QrItem, barcode_content, qr_pair
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.writes import AddToPurchases
@@ -118,15 +116,6 @@ def purchases_changes(record: InvoiceRecord) -> tuple[str, dict[str, int]] | Non
     }
 
 
-def purchases_update(buyer_ubn: str, period: str, changes: dict[str, int]) -> dict[str, Any]:
-    """A transaction action adding ``changes`` to the buyer's purchase totals of ``period``.
-
-    The item sits in the buyer's partition (the return reads it with the buyer's own totals) and
-    is written only by the platform, never by a request of the seller's choosing.
-    """
-    return adding(buyer_ubn, period, PURCHASES, changes)
-
-
 def purchase_intents(before: InvoiceRecord | None, after: InvoiceRecord | None) -> list[AddToPurchases]:
     """The buyer-side additions for an invoice going from ``before`` to ``after`` (either may be
     absent): issue, cancel, or a re-issue that changes the amounts or the buyer itself."""
@@ -147,12 +136,6 @@ def purchase_intents(before: InvoiceRecord | None, after: InvoiceRecord | None) 
     return intents
 
 
-def purchases_actions(before: InvoiceRecord | None, after: InvoiceRecord | None) -> list[dict[str, Any]]:
-    """``purchase_intents`` as raw transaction actions, for the lifecycle's own transactions (until
-    they go through the unit of work too)."""
-    return [purchases_update(i.buyer_ubn, i.period, dict(i.changes)) for i in purchase_intents(before, after)]
-
-
 def negated(changes: dict[str, int]) -> dict[str, int]:
     return {name: -value for name, value in changes.items()}
 
@@ -162,8 +145,3 @@ def difference(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     names = list(dict.fromkeys([*before, *after]))
     changes = {name: after.get(name, 0) - before.get(name, 0) for name in names}
     return {name: value for name, value in changes.items() if value}
-
-
-def totals_update(ubn: str, period: str, invoice_type: str, changes: dict[str, int]) -> dict[str, Any]:
-    """A transaction action adding ``changes`` (negative to subtract) to the period's totals item."""
-    return adding(ubn, period, invoice_type, changes)

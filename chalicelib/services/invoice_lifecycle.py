@@ -21,18 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from chalicelib.adapters.dynamo import to_item
-from chalicelib.adapters.dynamo_invoices import (
-    DynamoInvoices,
-    invoice_item,
-    invoice_sort_key,
-    invoices_table,
-    outbox_item,
-    owner,
-)
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.documents.codes import QrItem
 from chalicelib.domain.amounts import AmountBlock
 from chalicelib.domain.clock import Clock
@@ -43,16 +33,21 @@ from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.random_number import new_random_number
 from chalicelib.domain.status import InvoiceStatus, ensure_can_cancel, ensure_can_void
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar
-from chalicelib.services.filed_periods import ensure_not_filed, unfiled_condition
-from chalicelib.services.invoice_building import (
-    difference,
-    invoice_codes,
-    negated,
-    purchases_actions,
-    totals_changes,
-    totals_update,
+from chalicelib.domain.writes import (
+    AddToTotals,
+    AppendHistory,
+    CancelInvoice,
+    Contended,
+    Intent,
+    PutOutboxItem,
+    Refused,
+    ReplaceInvoice,
+    RequireUnfiled,
 )
+from chalicelib.services.filed_periods import ensure_not_filed
+from chalicelib.services.invoice_building import difference, invoice_codes, negated, purchase_intents, totals_changes
 from chalicelib.services.merchant_profile import MerchantSettings
+from chalicelib.services.ports import FiledPeriods, MerchantStore, UnitOfWork
 
 #: What a re-issue may correct (API.md ``replacement``); everything else stays as issued.
 REPLACEABLE = ("buyer", "carrier", "donation_code", "print")
@@ -69,8 +64,10 @@ class InvoiceLifecycleService:
     def __init__(
         self,
         *,
-        invoices: DynamoInvoices,
-        merchants: DynamoMerchants,
+        invoices: ChangeableInvoices,
+        merchants: MerchantStore,
+        ledger: UnitOfWork,
+        filed: FiledPeriods,
         clock: Clock,
         notify_outbox: Callable[[str, str, str], None] | None = None,
         calendar: WorkingCalendar = WEEKDAYS,
@@ -78,6 +75,8 @@ class InvoiceLifecycleService:
         self._calendar = calendar  # the cancel deadline moves off a day off with the filing deadline
         self._invoices = invoices
         self._merchants = merchants
+        self._ledger = ledger
+        self._filed = filed
         self._clock = clock
         self._notify_outbox = notify_outbox
 
@@ -93,7 +92,7 @@ class InvoiceLifecycleService:
         return_tax_document_number: str | None = None,
         remark: str | None = None,
     ) -> InvoiceRecord:
-        record, raw = self._issued(ubn, number)
+        record = self._issued(ubn, number)
         now = self._now()
         ensure_can_cancel(
             Period.parse(record.period),
@@ -102,7 +101,7 @@ class InvoiceLifecycleService:
             calendar=self._calendar,
         )
         if not return_tax_document_number:
-            ensure_not_filed(ubn, record.period)
+            ensure_not_filed(self._filed, ubn, record.period)
         cancellation = {
             "reason": reason,
             "return_tax_document_number": return_tax_document_number,
@@ -114,54 +113,26 @@ class InvoiceLifecycleService:
         settings = self._settings(ubn)
         email = "pending" if record.buyer.get("email") and settings.email_buyer else "skipped"
         created = now.isoformat()
-        actions = [
-            {
-                "Update": {
-                    "TableName": invoices_table(),
-                    "Key": to_item({"pk": owner(ubn), "sk": invoice_sort_key(number)}),
-                    "UpdateExpression": (
-                        "SET #status = :cancelled, cancellation = :c, history = list_append(history, :h)"
-                    ),
-                    "ConditionExpression": f"#status = :issued AND {_NO_ALLOWANCES}",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": to_item(
-                        {
-                            ":cancelled": InvoiceStatus.CANCELLED.value,
-                            ":issued": InvoiceStatus.ISSUED.value,
-                            ":c": cancellation,
-                            ":h": [entry.model_dump(mode="json")],
-                            ":zero": 0,
-                        }
-                    ),
-                }
-            },
+        steps = {"f0501_xml": "pending", "proof_pdf": "pending", "a4_pdf": "pending", "email": email}
+        intents: list[Intent] = [
+            CancelInvoice(ubn, number, cancellation, entry),
             # The cancelled invoice leaves the period's sales; the count of cancellations is kept
             # for the return's attachment list.
-            totals_update(
-                ubn,
-                record.period,
-                record.invoice_type,
-                {**negated(totals_changes(record)), "cancelled_count": 1},
+            AddToTotals(
+                ubn, record.period, record.invoice_type, {**negated(totals_changes(record)), "cancelled_count": 1}
             ),
-            *purchases_actions(record, None),
-            *([] if return_tax_document_number else [unfiled_condition(ubn, record.period)]),
+            *purchase_intents(record, None),
+            *([] if return_tax_document_number else [RequireUnfiled(ubn, record.period)]),
             # The PDFs are rendered again under the same keys: a download now shows the 作廢 mark.
-            _put_outbox(
-                ubn,
-                number,
-                "cancelled",
-                {"f0501_xml": "pending", "proof_pdf": "pending", "a4_pdf": "pending", "email": email},
-                created,
-            ),
+            PutOutboxItem(ubn, number, "cancelled", steps, created),
         ]
-        self._commit(actions)
+        self._commit(intents)
         self._wake(ubn, number, "cancelled")
         return record.model_copy(
             update={
                 "status": InvoiceStatus.CANCELLED.value,
                 "cancellation": cancellation,
                 "history": [*record.history, entry],
-                "artifacts": raw.get("artifacts") or {},
             }
         )
 
@@ -179,7 +150,7 @@ class InvoiceLifecycleService:
         random_number: str | None = None,
     ) -> InvoiceRecord:
         """``random_number``: the one the replacement F0401 (MIG XML) already printed; new if absent."""
-        record, raw = self._issued(ubn, number)
+        record = self._issued(ubn, number)
         now = self._now()
         ensure_can_void(record.issued_at, now)
         settings = self._settings(ubn)
@@ -212,12 +183,6 @@ class InvoiceLifecycleService:
             },
         )
         reissued = _reissued(record, validated, ubn, settings.qr_aes_key, [voided], actor, now, random_number)
-        item = {**raw, **invoice_item(reissued, ubn)}
-        if not reissued.is_b2b:  # the buyer's received-invoices index must not list it any more
-            item.pop("gsi2pk", None)
-            item.pop("gsi2sk", None)
-        if "allowance_remaining" in raw:  # no allowance is in force (checked), so all of it remains
-            item["allowance_remaining"] = reissued.amounts.total_amount
         email = "pending" if reissued.buyer.get("email") and settings.email_buyer else "skipped"
         sms = "pending" if reissued.buyer.get("mobile") and settings.sms_buyer else "skipped"
         steps = {
@@ -228,26 +193,14 @@ class InvoiceLifecycleService:
             "email": email,
             "sms": sms,
         }
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": invoices_table(),
-                    "Item": to_item(item),
-                    # Exactly the version we read: a concurrent void or cancel makes this one fail.
-                    "ConditionExpression": f"#status = :issued AND random_number = :old AND {_NO_ALLOWANCES}",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": to_item(
-                        {":issued": InvoiceStatus.ISSUED.value, ":old": record.random_number, ":zero": 0}
-                    ),
-                }
-            },
-            _put_outbox(ubn, number, "voided", steps, now.isoformat(), replace=True),
-        ]
         changes = difference(totals_changes(reissued), totals_changes(record))
-        if changes:
-            actions.insert(1, totals_update(ubn, record.period, record.invoice_type, changes))
-        actions[1:1] = purchases_actions(record, reissued)
-        self._commit(actions)
+        intents: list[Intent] = [
+            ReplaceInvoice(ubn, reissued, record.random_number, reset_allowable=record.allowance_remaining is not None),
+            *([AddToTotals(ubn, record.period, record.invoice_type, changes)] if changes else []),
+            *purchase_intents(record, reissued),
+            PutOutboxItem(ubn, number, "voided", steps, now.isoformat(), replace=True),
+        ]
+        self._commit(intents)
         self._wake(ubn, number, "voided")
         return reissued
 
@@ -255,7 +208,7 @@ class InvoiceLifecycleService:
 
     def notify(self, ubn: str, number: str, recipients: Recipients, *, actor: str) -> str:
         """Queue the invoice's mail and/or SMS again; returns the outbox event name."""
-        record, _ = self._issued(ubn, number)
+        record = self._issued(ubn, number)
         now = self._now()
         to = {
             "email": recipients.email or record.buyer.get("email"),
@@ -274,17 +227,18 @@ class InvoiceLifecycleService:
             at=now.isoformat(), event="notified", actor=actor, detail={"channels": sorted(steps), "outbox": event}
         )
         recipients_item = {step: str(to[step]) for step in steps}
-        actions = [
-            _append_history(ubn, number, entry),
-            _put_outbox(ubn, number, event, steps, now.isoformat(), recipients=recipients_item),
-        ]
-        self._commit(actions)
+        self._commit(
+            [
+                AppendHistory(ubn, number, entry),
+                PutOutboxItem(ubn, number, event, steps, now.isoformat(), {"recipients": recipients_item}),
+            ]
+        )
         self._wake(ubn, number, event)
         return event
 
     # --- helpers ------------------------------------------------------------------------------------
 
-    def _issued(self, ubn: str, number: str) -> tuple[InvoiceRecord, dict[str, Any]]:
+    def _issued(self, ubn: str, number: str) -> InvoiceRecord:
         return changeable_invoice(self._invoices, ubn, number)
 
     def _now(self) -> datetime:
@@ -295,50 +249,27 @@ class InvoiceLifecycleService:
         profile = self._merchants.get_profile(ubn) or {}
         return MerchantSettings.model_validate(profile.get("settings") or {})
 
-    def _commit(self, actions: list[dict[str, Any]]) -> None:
-        if not self._invoices.transact(actions):
+    def _commit(self, intents: list[Intent]) -> None:
+        try:
+            self._ledger.commit(intents)
+        except (Refused, Contended):
             raise Conflict(
                 "INVOICE_CHANGED",
                 "The invoice changed while this request ran; read it again and retry.",
                 "處理期間發票已被變更，請重新讀取後再試。",
                 "invoice_number",
-            )
+            ) from None
 
     def _wake(self, ubn: str, number: str, event: str) -> None:
         if self._notify_outbox is not None:
             self._notify_outbox(ubn, number, event)
 
 
-# An allowance helper keeps ``allowance_count`` on the invoice; none may be in force.
-_NO_ALLOWANCES = "(attribute_not_exists(allowance_count) OR allowance_count <= :zero)"
-
 _STATUS_ZH = {"issued": "已開立", "cancelled": "已作廢", "voided": "已註銷"}
 
 
-def _put_outbox(
-    ubn: str, number: str, event: str, steps: dict[str, str], created: str, *, replace: bool = False, **extra: Any
-) -> dict[str, Any]:
-    put: dict[str, Any] = {
-        "TableName": invoices_table(),
-        "Item": to_item(outbox_item(ubn, number, event, steps, created, **extra)),
-    }
-    if not replace:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    # A second void of the same invoice (within its 48 h) replaces the first one's finished item:
-    # the invoice's own condition already guarantees it is the only change in flight.
-    return {"Put": put}
-
-
-def _append_history(ubn: str, number: str, entry: HistoryEntry) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": invoices_table(),
-            "Key": to_item({"pk": owner(ubn), "sk": invoice_sort_key(number)}),
-            "UpdateExpression": "SET history = list_append(history, :h)",
-            "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": to_item({":h": [entry.model_dump(mode="json")]}),
-        }
-    }
+class ChangeableInvoices(Protocol):
+    def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
 
 
 def _draft_data(record: InvoiceRecord, prices_include_tax: bool) -> dict[str, Any]:
@@ -456,14 +387,13 @@ def _new_random(old: str) -> str:
 
 
 def changeable_invoice(
-    invoices: Any, ubn: str, number: str, field: str = "invoice_number"
-) -> tuple[InvoiceRecord, dict[str, Any]]:
-    """The invoice (model and stored item) if it may still be cancelled or voided: issued, and no
-    allowance in force. Shared by the JSON routes and the MIG intake, which names ``field``."""
-    raw = invoices.get_raw(ubn, number)
-    if raw is None:
+    invoices: ChangeableInvoices, ubn: str, number: str, field: str = "invoice_number"
+) -> InvoiceRecord:
+    """The invoice if it may still be cancelled or voided: issued, and no allowance in force.
+    Shared by the JSON routes and the MIG intake, which names ``field``."""
+    record = invoices.get(ubn, number)
+    if record is None:
         raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票", field)
-    record = InvoiceRecord.model_validate(raw)
     if record.status != InvoiceStatus.ISSUED.value:
         raise Conflict(
             "INVOICE_NOT_ISSUED",
@@ -471,11 +401,11 @@ def changeable_invoice(
             f"僅已開立的發票可執行此操作；此發票狀態為「{_STATUS_ZH.get(record.status, record.status)}」。",
             field,
         )
-    if int(raw.get("allowance_count") or 0) > 0:
+    if record.allowance_count > 0:
         raise Conflict(
             "HAS_ALLOWANCES",
             "The invoice has allowances in force; cancel them first.",
             "此發票尚有有效的折讓單，請先作廢折讓單。",
             field,
         )
-    return record, raw
+    return record

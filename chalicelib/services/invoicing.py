@@ -9,13 +9,10 @@ invoice instead of making a second one; and nothing after the commit can fail th
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.documents.codes import QrItem
 from chalicelib.domain.clock import Clock
@@ -37,15 +34,13 @@ from chalicelib.domain.writes import (
     RecordOrderId,
 )
 from chalicelib.services import low_stock
+from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
 from chalicelib.services.invoice_view import view
 from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.numbering import MAX_ATTEMPTS, NextNumber, NumberingService, backoff
-from chalicelib.services.ports import IssuingReads, UnitOfWork
+from chalicelib.services.ports import InvoiceReader, IssuingReads, UnitOfWork
 
-# Stripe keeps keys at least 24 hours; we keep them two days so a retry the next morning still
-# finds the first invoice.
-IDEMPOTENCY_TTL = timedelta(hours=48)
 MAX_IDEMPOTENCY_KEY = 255
 
 
@@ -56,11 +51,6 @@ class Issued:
 
     def body(self) -> dict[str, Any]:
         return view(self.record).model_dump(mode="json")
-
-
-def request_hash(body: Mapping[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _reused(field: str, what: str, what_zh: str) -> RuleViolation:
@@ -80,10 +70,6 @@ def not_next_number(number: str) -> Conflict:
         f"{number} 不是本期任何通路的下一個發票號碼，發票號碼須依序使用",
         "Main.InvoiceNumber",
     )
-
-
-class InvoiceReader(Protocol):
-    def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
 
 
 class InvoicingService:
@@ -242,9 +228,9 @@ class InvoicingService:
 
     def _replay_by_key(self, ubn: str, idem_id: str, fingerprint: str, item: Mapping[str, Any] | None) -> Issued | None:
         """The first invoice of this Idempotency-Key (``item``: its record as read)."""
-        if item is None or int(item.get("expiration", 0)) < int(self._clock.now().timestamp()):
+        if item is None or not is_live(item, self._clock.now()):
             return None
-        if item.get("validation") != fingerprint:
+        if not same_request(item, fingerprint):
             raise _reused("Idempotency-Key", "Idempotency-Key", "冪等鍵")
         return self._replay(ubn, str(item["invoice_number"]))
 
@@ -254,7 +240,7 @@ class InvoicingService:
         """The first invoice of this order id (``item``: its record as read)."""
         if item is None:
             return None
-        if item.get("validation") != fingerprint:
+        if not same_request(item, fingerprint):
             raise _reused("order_id", "order_id", "訂單編號")
         return self._replay(ubn, str(item["invoice_number"]))
 
@@ -370,10 +356,7 @@ class InvoicingService:
             ),
         ]
         if idem_id:
-            expires = int((issued_at + IDEMPOTENCY_TTL).timestamp())
-            intents.append(
-                RecordIdempotencyKey(idem_id, record.invoice_number, fingerprint, expires, int(issued_at.timestamp()))
-            )
+            intents.append(record_intent(idem_id, record.invoice_number, fingerprint, issued_at))
         if record.order_id:
             intents.append(RecordOrderId(ubn, record.order_id, record.invoice_number, fingerprint))
         return intents

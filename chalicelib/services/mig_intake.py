@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.adapters.dynamo import dynamodb, get, key, to_item
-from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, owner
-from chalicelib.adapters.dynamo_tracks import DynamoTracks, as_counter
 from chalicelib.documents.mig import (
     Allowance,
     CancelAllowance,
@@ -31,22 +28,22 @@ from chalicelib.documents.mig import (
 )
 from chalicelib.documents.mig.schema import check_message
 from chalicelib.domain.allowance import compute_allowance_amounts
+from chalicelib.domain.allowance_record import AllowanceRequest
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.invoice_type import InvoiceType
+from chalicelib.domain.pending_void import PendingVoid
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import ensure_can_void
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.domain.validation import parse_model
-from chalicelib.services.allowances import AllowanceRequest
 from chalicelib.services.invoice_lifecycle import changeable_invoice
 from chalicelib.services.invoicing import InvoicingService, Issued, not_next_number
 
 SUPPORTED = (MessageType.F0401, MessageType.F0501, MessageType.F0701, MessageType.G0401, MessageType.G0501)
-LATER: tuple[MessageType, ...] = ()
 #: F0701 comes alone and the replacement F0401 (same number) follows: the void waits this long for it.
 PENDING_VOID_SECONDS = 48 * 3600
 
@@ -132,13 +129,34 @@ def not_allocated(number: str) -> RuleViolation:
     )
 
 
+class MigTracks(Protocol):
+    def counters(self, ubn: str, period: str) -> list[Counter]:
+        """Every channel's number counter of ``period``."""
+
+    def items(self, ubn: str, kind: str, period: str) -> list[dict[str, Any]]:
+        """The ``RANGE`` items (allocated ranges, 配號) of ``period``, among others."""
+
+
+class PendingVoids(Protocol):
+    def put(self, ubn: str, pending: PendingVoid) -> None: ...
+
+    def get(self, ubn: str, number: str) -> PendingVoid | None: ...
+
+    def delete(self, ubn: str, number: str) -> None: ...
+
+
+class IntakeInvoices(Protocol):
+    def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
+
+
 @dataclass(frozen=True)
 class Wiring:
     """What the intake needs: issuing (the JSON API's own, with the number pinned per message)."""
 
-    invoices: DynamoInvoices
+    invoices: IntakeInvoices
     invoicing: InvoicingService
-    tracks: DynamoTracks
+    tracks: MigTracks
+    pending_voids: PendingVoids
     clock: Clock
 
 
@@ -321,7 +339,7 @@ class MigIntake:
         """F0701: checked as the JSON void is, then kept until the replacement F0401 arrives (48 h)."""
         number = message.void_invoice_number
         _own_seller(message.seller_id, ubn, "SellerId")
-        record, _ = changeable_invoice(self._wiring.invoices, ubn, number, "VoidInvoiceNumber")
+        record = changeable_invoice(self._wiring.invoices, ubn, number, "VoidInvoiceNumber")
         if message.buyer_id != (record.buyer.get("ubn") or CONSUMER_BUYER_ID):
             raise _differs("BuyerId", "buyer", "買方")
         if message.invoice_date != record.invoice_date:
@@ -331,26 +349,22 @@ class MigIntake:
             ensure_can_void(record.issued_at, now)
         except RuleViolation as error:
             raise RuleViolation(error.code, error.message, error.message_zh, "VoidInvoiceNumber") from None
-        item = {
-            "pk": owner(ubn),
-            "sk": _pending_void_key(number),
-            "invoice_number": number,
-            "reason": message.void_reason,
-            "remark": message.remark,
-            "random_number": record.random_number,  # the version this void withdraws
-            "received_at": now.isoformat(),
-            # Checked on reading too: DynamoDB deletes expired items by TTL only within days.
-            "expires_at": int(now.timestamp()) + PENDING_VOID_SECONDS,
-            "ttl": int(now.timestamp()) + PENDING_VOID_SECONDS,
-        }
-        dynamodb().put_item(TableName=invoices_table(), Item=to_item({k: v for k, v in item.items() if v is not None}))
+        pending = PendingVoid(
+            invoice_number=number,
+            reason=message.void_reason,
+            remark=message.remark,
+            random_number=record.random_number,
+            received_at=now.isoformat(),
+            expires_at=int(now.timestamp()) + PENDING_VOID_SECONDS,
+        )
+        self._wiring.pending_voids.put(ubn, pending)
         return number
 
-    def _pending_void(self, ubn: str, number: str) -> dict[str, Any] | None:
-        item = get(invoices_table(), owner(ubn), _pending_void_key(number))
-        if item is None or int(item.get("expires_at", 0)) < int(self._clock.now().timestamp()):
+    def _pending_void(self, ubn: str, number: str) -> PendingVoid | None:
+        pending = self._wiring.pending_voids.get(ubn, number)
+        if pending is None or not pending.is_live(int(self._clock.now().timestamp())):
             return None
-        return item
+        return pending
 
     def _reissue(
         self,
@@ -358,14 +372,14 @@ class MigIntake:
         invoice: Invoice,
         body: Mapping[str, Any],
         record: InvoiceRecord,
-        pending: Mapping[str, Any],
+        pending: PendingVoid,
         voider: InvoiceVoider,
         *,
         actor: str,
     ) -> Issued:
         """The replacement F0401: same number, date and time, items and amounts; new random number."""
         main = invoice.main
-        if record.random_number != pending.get("random_number"):
+        if record.random_number != pending.random_number:
             # Re-issued already since the F0701 (by the JSON API): this void is spent.
             self._drop_pending_void(ubn, main.invoice_number)
             raise _number_used(main.invoice_number)
@@ -385,8 +399,8 @@ class MigIntake:
         reissued = voider.void(
             ubn,
             main.invoice_number,
-            reason=str(pending["reason"]),
-            remark=pending.get("remark"),
+            reason=pending.reason,
+            remark=pending.remark,
             replacement=replacement,
             actor=actor,
             random_number=main.random_number,
@@ -394,9 +408,8 @@ class MigIntake:
         self._drop_pending_void(ubn, main.invoice_number)
         return Issued(reissued, replayed=False)
 
-    @staticmethod
-    def _drop_pending_void(ubn: str, number: str) -> None:
-        dynamodb().delete_item(TableName=invoices_table(), Key=key(owner(ubn), _pending_void_key(number)))
+    def _drop_pending_void(self, ubn: str, number: str) -> None:
+        self._wiring.pending_voids.delete(ubn, number)
 
     # --- G0401: issue an allowance (折讓) --------------------------------------------------------------
 
@@ -472,8 +485,7 @@ class MigIntake:
 
     def _channel_of(self, ubn: str, number: str, invoice_type: str) -> str:
         period = Period.from_date(self._clock.now().astimezone(TAIWAN_TZ).date())
-        for item in self._wiring.tracks.items(ubn, "COUNTER", period.code):
-            counter = as_counter(item)
+        for counter in self._wiring.tracks.counters(ubn, period.code):
             if counter.invoice_type == invoice_type and _next_number(counter) == number:
                 return counter.channel
         if not self._allocated(ubn, number, period.code):
@@ -501,10 +513,6 @@ class MigIntake:
         for name, mig_name in _AMOUNT_FIELDS:
             if not _same(ours.get(name), getattr(theirs, name)):
                 raise _mismatch(f"Amount.{mig_name}", ours.get(name), getattr(theirs, name))
-
-
-def _pending_void_key(number: str) -> str:
-    return f"MIGVOID#{number}"
 
 
 def allowance_body(message: Allowance) -> dict[str, Any]:

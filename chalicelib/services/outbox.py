@@ -51,14 +51,14 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from chalicelib.adapters.delivery import NotSent
 from chalicelib.adapters.dynamo_outbox import result_attribute
 from chalicelib.adapters.s3_artifacts import ArtifactKind, download_name
+from chalicelib.domain.allowance_record import CANCELLED_EVENT, ISSUED_EVENT, AllowanceRecord
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.events import OUTBOX_EVENT_PREFIX as EVENT_PREFIX
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.notifications import LOW_STOCK
 from chalicelib.observability import logger
-from chalicelib.services import allowances as allowance_documents
-from chalicelib.services import low_stock
-from chalicelib.services.allowances import AllowanceRecord, allowance_view
+from chalicelib.services import allowance_documents, low_stock
+from chalicelib.services.allowance_query import allowance_view
 from chalicelib.services.event_sources import (
     EVENT_STEP,
     allowance_events,
@@ -566,7 +566,7 @@ class OutboxProcessor:
         if not (settings.email_buyer and to):
             self._skip(run, step, "no address" if not to else "turned off in the merchant's settings")
             return True
-        cancelled = run.event == allowance_documents.CANCELLED_EVENT
+        cancelled = run.event == CANCELLED_EVENT
         attachment = None
         if not cancelled:
             kind = ArtifactKind.ALLOWANCE_PDF
@@ -644,13 +644,11 @@ class OutboxProcessor:
             if step in ALLOWANCE_DOCUMENT_STEPS and state == DONE and result:
                 artifacts[step] = result["key"]
             elif step == "email" and state in FINISHED:
-                delivery["cancellation_email" if run.event == allowance_documents.CANCELLED_EVENT else step] = (
-                    result or {"status": SKIPPED}
-                )
+                delivery["cancellation_email" if run.event == CANCELLED_EVENT else step] = result or {"status": SKIPPED}
         store = self._allowance_store()
         fields: dict[str, Any] = {}
         pending = any(state not in FINISHED for state in run.item["steps"].values())
-        if run.event != allowance_documents.ISSUED_EVENT:
+        if run.event != ISSUED_EVENT:
             fields["artifacts_pending"] = pending
         elif run.record.status != "cancelled" and (store.get(run.ubn, run.number) or {}).get("status") != "cancelled":
             # Once cancelled, the cancel's own item decides the flag: finishing the issue's says

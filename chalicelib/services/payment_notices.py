@@ -13,26 +13,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.dynamo import dynamodb, get, to_item
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation, Unauthenticated
-from chalicelib.security.sealing import Sealer
-from chalicelib.services.pending_invoices import ISSUED, PendingInvoiceService
-from chalicelib.settings import get_settings
+from chalicelib.domain.pending_invoice import ISSUED
+from chalicelib.services.pending_invoices import PendingInvoiceService
+from chalicelib.services.ports import IdempotencyStore, MerchantStore
 
 TOLERANCE = timedelta(minutes=5)
 # Remembered a little longer than the window, so a replay at its very edge is still known.
 REPLAY_TTL = TOLERANCE * 2 + timedelta(minutes=1)
-SECRET_SK = "WEBHOOK_SECRET"  # noqa: S105 - a sort key, not a secret
 _UBN = re.compile(r"[0-9]{8}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
@@ -49,31 +44,9 @@ def _refused() -> Unauthenticated:
     )
 
 
-class WebhookSecrets:
-    """The merchants' webhook secrets, encrypted at rest (AES-GCM, key derived from the root
-    secret): the secret must be readable to verify signatures, so it cannot be a one-way hash,
-    and a copy of the table alone must not let anyone forge payment notices.
-
-    Kept in its own item (``sk=WEBHOOK_SECRET``) rather than in the profile's settings, which are
-    returned by ``GET /v1/merchant`` and validated strictly on every issue."""
-
-    def __init__(self, key: bytes) -> None:
-        self._sealer = Sealer(key)
-
-    def rotate(self, ubn: str, at: str) -> str:
-        secret = "whsec_" + secrets.token_urlsafe(32)
-        item = {
-            "pk": f"MERCHANT#{ubn}",
-            "sk": SECRET_SK,
-            "sealed": self._sealer.seal(secret.encode(), ubn),
-            "rotated_at": at,
-        }
-        dynamodb().put_item(TableName=get_settings().merchants_table, Item=to_item(item))
-        return secret
-
+class SecretReader(Protocol):
     def read(self, ubn: str) -> bytes | None:
-        item = get(get_settings().merchants_table, f"MERCHANT#{ubn}", SECRET_SK)
-        return self._sealer.open(item.get("sealed"), ubn) if item else None
+        """The merchant's webhook secret, or None when it has none."""
 
 
 class PaymentNotice(BaseModel):
@@ -97,12 +70,14 @@ class PaymentNoticeService:
     def __init__(
         self,
         *,
-        secrets_store: WebhookSecrets,
-        merchants: DynamoMerchants,
+        secrets_store: SecretReader,
+        merchants: MerchantStore,
         pending: PendingInvoiceService,
+        replays: IdempotencyStore,
         clock: Clock,
     ) -> None:
         self._secrets = secrets_store
+        self._replays = replays
         self._merchants = merchants
         self._pending = pending
         self._clock = clock
@@ -132,19 +107,7 @@ class PaymentNoticeService:
     def first_time(self, ubn: str, digest: str) -> bool:
         """Remember the notice; False when it was seen before (a replay)."""
         now = int(self._clock.now().timestamp())
-        try:
-            dynamodb().put_item(
-                TableName=get_settings().idempotency_table,
-                Item=to_item({"id": f"NOTICE#{ubn}#{digest}", "expiration": now + int(REPLAY_TTL.total_seconds())}),
-                # DynamoDB deletes expired items lazily: an expired record counts as absent.
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._replays.remember(f"NOTICE#{ubn}#{digest}", now + int(REPLAY_TTL.total_seconds()), now)
 
     def handle(self, ubn: str, notice: PaymentNotice, *, first_time: bool) -> NoticeResult:
         pending = self._pending.by_order(ubn, notice.order_id)

@@ -6,73 +6,24 @@ order that may never be paid. Issuing goes through ``InvoicingService.issue`` wi
 body, whose ``order_id`` makes it idempotent: however often a trigger or a payment notice repeats,
 the order gets one invoice.
 
-Items in the invoices table (the merchant's partition):
-
-- ``sk=PENDING#<pending_id>``: the held invoice body, its computed amounts and its status.
-- ``sk=PENDINGORDER#<order_id>``: one pending invoice per order, written in the same transaction.
+The store (adapters/dynamo_pending_invoices.py) keeps one pending invoice per order.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-from pydantic import BaseModel
-
-from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, get, key, to_item
-from chalicelib.adapters.dynamo_invoices import invoices_table, owner
-from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.domain.channels import validate_channel
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
-from chalicelib.services.invoicing import InvoicingService, Issued, ensure_ready_to_issue, request_hash
+from chalicelib.domain.pending_invoice import DEFAULT_CHANNEL, ISSUED, PENDING, Pending
+from chalicelib.services.idempotency import request_hash
+from chalicelib.services.invoicing import InvoicingService, Issued, ensure_ready_to_issue
 from chalicelib.services.merchant_profile import MerchantSettings
-
-PENDING = "pending"
-ISSUED = "issued"
-DEFAULT_CHANNEL = "api"
-
-
-class PendingView(BaseModel):
-    pending_id: str
-    order_id: str
-    status: str
-    channel: str
-    created_at: str
-    amounts: dict[str, Any]
-    invoice_number: str | None = None
-    issued_at: str | None = None
-
-
-@dataclass(frozen=True)
-class Pending:
-    ubn: str
-    pending_id: str
-    order_id: str
-    status: str
-    channel: str
-    body: dict[str, Any]
-    fingerprint: str
-    amounts: dict[str, Any]
-    created_at: str
-    invoice_number: str | None = None
-    issued_at: str | None = None
-
-    def view(self) -> PendingView:
-        return PendingView(
-            pending_id=self.pending_id,
-            order_id=self.order_id,
-            status=self.status,
-            channel=self.channel,
-            created_at=self.created_at,
-            amounts=self.amounts,
-            invoice_number=self.invoice_number,
-            issued_at=self.issued_at,
-        )
+from chalicelib.services.ports import IssuingReads, MerchantStore
 
 
 def not_found() -> NotFound:
@@ -85,132 +36,6 @@ class PendingStore(Protocol):
     def by_order(self, ubn: str, order_id: str) -> Pending | None: ...
     def mark_issued(self, pending: Pending, invoice_number: str, at: str) -> None: ...
     def delete(self, pending: Pending) -> bool: ...
-
-
-class DynamoPendingInvoices:
-    """The adapter: pending items and their order index in the invoices table."""
-
-    @staticmethod
-    def _item_key(ubn: str, pending_id: str) -> dict[str, Any]:
-        return key(owner(ubn), f"PENDING#{pending_id}")
-
-    @staticmethod
-    def _order_key(ubn: str, order_id: str) -> dict[str, Any]:
-        return key(owner(ubn), f"PENDINGORDER#{order_id}")
-
-    def create(self, pending: Pending) -> bool:
-        """Both items or neither; False when the order already has a pending invoice."""
-        item = {
-            "pk": owner(pending.ubn),
-            "sk": f"PENDING#{pending.pending_id}",
-            "pending_id": pending.pending_id,
-            "order_id": pending.order_id,
-            "status": pending.status,
-            "channel": pending.channel,
-            "body": pending.body,
-            "validation": pending.fingerprint,
-            "amounts": pending.amounts,
-            "created_at": pending.created_at,
-        }
-        index = {
-            "pk": owner(pending.ubn),
-            "sk": f"PENDINGORDER#{pending.order_id}",
-            "pending_id": pending.pending_id,
-        }
-        try:
-            dynamodb().transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": invoices_table(),
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": invoices_table(),
-                            "Item": to_item(index),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if "ConditionalCheckFailed" in cancellation_reasons(exc):
-                return False
-            raise
-        return True
-
-    def get(self, ubn: str, pending_id: str) -> Pending | None:
-        item = get(invoices_table(), owner(ubn), f"PENDING#{pending_id}")
-        return _pending(ubn, item) if item else None
-
-    def by_order(self, ubn: str, order_id: str) -> Pending | None:
-        index = get(invoices_table(), owner(ubn), f"PENDINGORDER#{order_id}")
-        return self.get(ubn, str(index["pending_id"])) if index else None
-
-    def mark_issued(self, pending: Pending, invoice_number: str, at: str) -> None:
-        # Conditional so a concurrent DELETE is not undone by re-creating a half item; marking an
-        # already issued item again with the same number is harmless (the invoice is the same).
-        try:
-            dynamodb().update_item(
-                TableName=invoices_table(),
-                Key=self._item_key(pending.ubn, pending.pending_id),
-                UpdateExpression="SET #s = :issued, invoice_number = :n, issued_at = if_not_exists(issued_at, :at)",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_item({":issued": ISSUED, ":n": invoice_number, ":at": at}),
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-
-    def delete(self, pending: Pending) -> bool:
-        """Delete both items while still pending; False when it was issued meanwhile."""
-        try:
-            dynamodb().transact_write_items(
-                TransactItems=[
-                    {
-                        "Delete": {
-                            "TableName": invoices_table(),
-                            "Key": self._item_key(pending.ubn, pending.pending_id),
-                            "ConditionExpression": "#s = :pending",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":pending": {"S": PENDING}},
-                        }
-                    },
-                    {
-                        "Delete": {
-                            "TableName": invoices_table(),
-                            "Key": self._order_key(pending.ubn, pending.order_id),
-                            "ConditionExpression": "pending_id = :id",
-                            "ExpressionAttributeValues": {":id": {"S": pending.pending_id}},
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if "ConditionalCheckFailed" in cancellation_reasons(exc):
-                return False
-            raise
-        return True
-
-
-def _pending(ubn: str, item: Mapping[str, Any]) -> Pending:
-    return Pending(
-        ubn=ubn,
-        pending_id=str(item["pending_id"]),
-        order_id=str(item["order_id"]),
-        status=str(item["status"]),
-        channel=str(item.get("channel") or DEFAULT_CHANNEL),
-        body=dict(item["body"]),
-        fingerprint=str(item.get("validation", "")),
-        amounts=dict(item.get("amounts") or {}),
-        created_at=str(item["created_at"]),
-        invoice_number=item.get("invoice_number"),
-        issued_at=item.get("issued_at"),
-    )
 
 
 def _already_issued() -> Conflict:
@@ -227,12 +52,14 @@ class PendingInvoiceService:
         *,
         store: PendingStore,
         invoicing: InvoicingService,
-        merchants: DynamoMerchants,
+        merchants: MerchantStore,
+        reads: IssuingReads,
         clock: Clock,
     ) -> None:
         self._store = store
         self._invoicing = invoicing
         self._merchants = merchants
+        self._reads = reads
         self._clock = clock
 
     def create(self, ubn: str, order_id: str, invoice: Mapping[str, Any]) -> tuple[Pending, bool]:
@@ -293,7 +120,7 @@ class PendingInvoiceService:
         )
 
     def _invoicing_order_exists(self, ubn: str, order_id: str) -> bool:
-        return get(invoices_table(), owner(ubn), f"ORDER#{order_id}") is not None
+        return self._reads.order_record(ubn, order_id) is not None
 
     def _check_ready(self, ubn: str) -> None:
         """What ``issue`` would refuse later is refused now, so a paid order cannot fail on it."""

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Credential, PendingCode, RefreshPointer, Session
 from chalicelib.domain.events import Event
+from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.issuing_state import CounterKey, IssuingState
 from chalicelib.domain.notifications import Notice
 from chalicelib.domain.tax_registry import TaxRegistration
@@ -126,11 +127,16 @@ class MerchantStore(Protocol):
     def take_nonce(self, nonce: str) -> datetime | None: ...
 
 
+class InvoiceReader(Protocol):
+    def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
+
+
 class UnitOfWork(Protocol):
     def commit(self, intents: Sequence[Intent]) -> None:
         """Write every intent in one transaction, or none. Raises ``NumberTaken`` when a
         ``TakeNumber``'s counter moved since it was read, ``AlreadyRecorded`` when an intent's record
-        exists already (domain/writes.py)."""
+        exists already, ``StateChanged`` when what an intent required no longer holds, and
+        ``Contended`` when a concurrent transaction was changing the same items (domain/writes.py)."""
 
 
 class IssuingReads(Protocol):
@@ -140,3 +146,27 @@ class IssuingReads(Protocol):
     def idempotency_record(self, key_id: str) -> dict[str, Any] | None: ...
 
     def order_record(self, ubn: str, order_id: str) -> dict[str, Any] | None: ...
+
+
+class Cursors(Protocol):
+    """Opaque page cursors, bound to one owner and one list so that another's cannot be replayed."""
+
+    def encode(self, owner: str, last_key: Mapping[str, Any] | None) -> str | None: ...
+
+    def decode(self, owner: str, cursor: str | None) -> dict[str, Any] | None:
+        """The page's start key; raises InvalidInput for a cursor that is not this owner's."""
+
+
+class IdempotencyStore(Protocol):
+    """Records of requests already answered (Idempotency-Key, payment notices), which expire."""
+
+    def get(self, key_id: str) -> dict[str, Any] | None:
+        """The record (strongly consistent), expired or not; None when there is none."""
+
+    def remember(self, key_id: str, expires_at: int, now: int) -> bool:
+        """Record ``key_id`` until ``expires_at``; False when an unexpired record exists."""
+
+
+class FiledPeriods(Protocol):
+    def is_filed(self, ubn: str, period: str) -> bool:
+        """True once a return of ``period`` is filed: its sales may then change only by approval."""

@@ -17,10 +17,11 @@ from chalicelib.adapters.dynamo import dynamodb, from_item, to_item
 from chalicelib.adapters.dynamo_allowances import allowance_list_key, allowances_to_key
 from chalicelib.adapters.dynamo_filings import GENERAL, SPECIAL, DynamoFilings
 from chalicelib.adapters.dynamo_invoices import invoices_table, owner
+from chalicelib.domain.allowance_record import AllowanceRecord
+from chalicelib.domain.allowance_rules import counted_totals
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import Period
-from chalicelib.services.allowances import AllowanceRecord, counted_totals
 from chalicelib.services.invoice_building import purchases_changes, totals_changes
 from chalicelib.services.received import buyer_key
 

@@ -14,15 +14,16 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
+from chalicelib.adapters.dynamo_pending_invoices import DynamoPendingListing
 from chalicelib.api import deps
 from chalicelib.api.errors import status_for, xml_response
 from chalicelib.api.invoices import artifact_link
 from chalicelib.api.pending_invoices import PendingRequest
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
 from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.domain.pending_invoice import PENDING
 from chalicelib.domain.validation import invalid_input_from
-from chalicelib.services.pending_invoices import PENDING, not_found
-from chalicelib.services.pending_listing import DynamoPendingListing
+from chalicelib.services.pending_invoices import not_found
 from chalicelib.services.received import ReceivedQuery, buyer_view
 from chalicelib.web import pending_form
 from chalicelib.web.filing_pages import see_other

@@ -19,12 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.allowance import AllowanceAmounts, compute_allowance_amounts
+from chalicelib.domain.allowance_record import AllowanceRequest
 from chalicelib.domain.amounts import AmountBlock, item_amount
 from chalicelib.domain.carriers import CITIZEN_CERTIFICATE, MOBILE_BARCODE, CarrierKind, carrier_kind
 from chalicelib.domain.errors import DomainError, InvalidInput
 from chalicelib.domain.invoice import DomainWarning, parse_draft, validate_draft
 from chalicelib.domain.invoice_record import InvoiceRecord
-from chalicelib.services.allowances import AllowanceRequest
 from chalicelib.web.forms import Form
 
 #: More rows than a person types on a page; the form parser stops at 2000 fields anyway.

@@ -25,13 +25,12 @@ from chalicelib.api import deps
 from chalicelib.api.errors import xml_response
 from chalicelib.api.invoice_lifecycle import InvoiceCancelRequest, InvoiceNotifyRequest, InvoiceVoidRequest
 from chalicelib.api.invoices import PdfQuery, artifact_link
+from chalicelib.domain.allowance_record import ALLOWANCE_NUMBER_PATTERN, AllowanceRecord, CancelRequest
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import VOID_WINDOW, cancel_deadline
 from chalicelib.domain.validation import invalid_input_from
-from chalicelib.services.allowances import ALLOWANCE_NUMBER_PATTERN, AllowanceRecord, CancelRequest
-from chalicelib.services.filed_periods import is_filed
 from chalicelib.services.invoice_lifecycle import Recipients
 from chalicelib.services.invoice_query import InvoiceQuery, find_invoices
 from chalicelib.web.invoice_forms import (
@@ -130,7 +129,7 @@ class Terms:
 def terms_of(ctx: PageContext, record: InvoiceRecord) -> Terms:
     period = Period.parse(record.period)
     now = _now()
-    filed = is_filed(ctx.ubn, record.period)
+    filed = deps.filings().is_filed(ctx.ubn, record.period)
     # ensure_can_void: within 48 h of issue, and while the invoice's period is still the current one.
     period_ends = datetime.combine(period.last_day + timedelta(days=1), time(0), TAIWAN_TZ)
     void_by = min(record.issued_at.astimezone(TAIWAN_TZ) + VOID_WINDOW, period_ends)

@@ -1,0 +1,125 @@
+"""Reading allowances: the view the API and console show, and the list by date or period."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.domain.allowance_record import AllowanceItemRecord, AllowanceRecord, OriginalInvoice
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.invoice_record import HistoryEntry
+from chalicelib.domain.period import Period
+from chalicelib.domain.validation import as_pydantic_error
+from chalicelib.services.ports import Cursors
+
+
+class AllowanceReader(Protocol):
+    def page(
+        self, ubn: str, low: str, high: str, limit: int, start: Mapping[str, Any] | None
+    ) -> tuple[list[AllowanceRecord], dict[str, Any] | None]:
+        """One page of allowances dated ``low`` to ``high`` ("<date>#<number>"), newest first, and
+        where the next page starts."""
+
+
+class AllowanceView(BaseModel):
+    allowance_number: str
+    allowance_date: date
+    period: str
+    allowance_type: str = "2"
+    seller: dict[str, Any]
+    buyer: dict[str, Any]
+    items: list[AllowanceItemRecord]
+    # The same names and meanings as an invoice's ``amounts``: ``sales_amount`` before tax (G0401's
+    # TotalAmount), ``tax_amount``, and ``total_amount`` what the buyer gets back, tax included.
+    sales_amount: int = Field(description="Allowed amount before tax (未稅, G0401 Amount.TotalAmount)")
+    tax_amount: int = Field(description="Tax allowed (稅額, G0401 Amount.TaxAmount)")
+    total_amount: int = Field(description="Tax included: sales_amount + tax_amount, as an invoice's total_amount")
+    original_invoices: list[OriginalInvoice]
+    status: str
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    remark: str | None = None
+    links: dict[str, str]
+    history: list[HistoryEntry] | None = None
+    artifacts_pending: bool | None = None
+
+
+def allowance_view(record: AllowanceRecord, *, with_history: bool = False) -> AllowanceView:
+    number = record.allowance_number
+    return AllowanceView(
+        allowance_number=number,
+        allowance_date=record.allowance_date,
+        period=record.period,
+        seller=record.seller,
+        buyer={k: v for k, v in record.buyer.items() if v is not None},
+        items=record.items,
+        sales_amount=record.total_amount,
+        tax_amount=record.tax_amount,
+        total_amount=record.total_amount + record.tax_amount,
+        original_invoices=record.originals,
+        status=record.status,
+        cancelled_at=record.cancelled_at,
+        cancel_reason=record.cancel_reason,
+        remark=record.remark,
+        links={
+            "self": f"/v1/allowances/{number}",
+            "xml": f"/v1/allowances/{number}/xml",
+            "pdf": f"/v1/allowances/{number}/pdf",
+            "cancel": f"/v1/allowances/{number}/cancel",
+        },
+        history=record.history if with_history else None,
+        artifacts_pending=record.artifacts_pending if with_history else None,
+    )
+
+
+class AllowanceQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: str | None = Field(default=None, description="期別 of the allowance date, e.g. 11412")
+    date_from: date | None = None
+    date_to: date | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> AllowanceQuery:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise as_pydantic_error(
+                InvalidInput(
+                    "INVALID_DATE_RANGE",
+                    "date_from must not be after date_to.",
+                    "起始日期（date_from）不可晚於結束日期（date_to）。",
+                    "date_from",
+                )
+            )
+        return self
+
+
+class AllowancePage(BaseModel):
+    items: list[AllowanceView]
+    next_cursor: str | None
+
+
+def _cursor_owner(ubn: str) -> str:
+    # Bound to the merchant *and* this list: an invoice-list cursor would start a query on the
+    # wrong index partition.
+    return f"allowances:{ubn}"
+
+
+def find_allowances(ubn: str, query: AllowanceQuery, cursors: Cursors, allowances: AllowanceReader) -> AllowancePage:
+    low, high = date(1912, 1, 1), date(9999, 12, 31)
+    if query.period:
+        period = Period.parse(query.period)
+        low, high = period.first_day, period.last_day
+    low = max(low, query.date_from) if query.date_from else low
+    high = min(high, query.date_to) if query.date_to else high
+    if low > high:
+        return AllowancePage(items=[], next_cursor=None)
+    start = cursors.decode(_cursor_owner(ubn), query.cursor)
+    # Sort keys are "<date>#<number>": "~" sorts after every number of the last day.
+    records, last = allowances.page(ubn, low.isoformat(), high.isoformat() + "~", query.limit, start)
+    views = [allowance_view(record) for record in records]
+    return AllowancePage(items=views, next_cursor=cursors.encode(_cursor_owner(ubn), last))
