@@ -16,14 +16,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from chalicelib.adapters.aws import new_client
+from chalicelib.domain.delivery import NotSent
 from chalicelib.settings import get_settings
 
 # One attempt; a generous read timeout, because a timeout is the one failure we cannot classify.
 _ONCE = Config(connect_timeout=2, read_timeout=20, retries={"max_attempts": 1})
-
-
-class NotSent(Exception):
-    """The provider refused or was never reached: nothing went out, a retry cannot duplicate."""
 
 
 @lru_cache(maxsize=16)

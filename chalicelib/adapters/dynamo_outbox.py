@@ -18,10 +18,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import dynamodb, from_item, is_condition_failure, key, to_item
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoices_table, outbox_sort_key, owner
-
-
-def result_attribute(step: str) -> str:
-    return f"result_{step}"
+from chalicelib.domain.outbox_item import result_attribute
 
 
 class DynamoOutbox:

@@ -11,10 +11,9 @@ the same object with the same bytes; the bucket is versioned, so nothing is ever
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from enum import StrEnum
 
 from chalicelib.adapters.aws import client
+from chalicelib.domain.artifacts import ALLOWANCE_KINDS, FORMATS, ArtifactKind, download_name
 from chalicelib.settings import get_settings
 
 _UBN = re.compile(r"[0-9]{8}")
@@ -24,40 +23,6 @@ _NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}")
 _ALLOWANCE_NUMBER = re.compile(r"[0-9A-Za-z_-]{1,16}")
 # Links are handed to a browser right away; a short life limits what a leaked link exposes.
 DEFAULT_LINK_SECONDS = 300
-
-
-class ArtifactKind(StrEnum):
-    XML = "xml"
-    PROOF_PDF = "proof_pdf"
-    A4_PDF = "a4_pdf"
-    F0501_XML = "f0501_xml"  # 作廢 (cancel)
-    F0701_XML = "f0701_xml"  # 註銷 (void), before the re-issued F0401
-    # Allowances (折讓): under merchants/<ubn>/allowances/..., see artifact_key.
-    G0401_XML = "g0401_xml"
-    G0501_XML = "g0501_xml"  # 作廢折讓 (cancel)
-    ALLOWANCE_PDF = "allowance_pdf"
-
-
-ALLOWANCE_KINDS = frozenset({ArtifactKind.G0401_XML, ArtifactKind.G0501_XML, ArtifactKind.ALLOWANCE_PDF})
-
-
-@dataclass(frozen=True)
-class _Format:
-    file_name: str
-    content_type: str
-
-
-_FORMATS = {
-    ArtifactKind.XML: _Format("F0401.xml", "application/xml"),
-    ArtifactKind.PROOF_PDF: _Format("proof.pdf", "application/pdf"),
-    ArtifactKind.A4_PDF: _Format("a4.pdf", "application/pdf"),
-    ArtifactKind.F0501_XML: _Format("F0501.xml", "application/xml"),
-    ArtifactKind.F0701_XML: _Format("F0701.xml", "application/xml"),
-    # The names the allowances' best-effort writer used, so objects stored before the outbox stay valid.
-    ArtifactKind.G0401_XML: _Format("G0401.xml", "application/xml"),
-    ArtifactKind.G0501_XML: _Format("G0501.xml", "application/xml"),
-    ArtifactKind.ALLOWANCE_PDF: _Format("allowance.pdf", "application/pdf"),
-}
 
 
 def artifact_key(ubn: str, period: str, number: str, kind: ArtifactKind) -> str:
@@ -70,12 +35,7 @@ def artifact_key(ubn: str, period: str, number: str, kind: ArtifactKind) -> str:
     if not (_UBN.fullmatch(ubn) and _PERIOD.fullmatch(period) and number_ok):
         raise ValueError(f"not an artifact address: {ubn!r} {period!r} {number!r}")
     folder = "allowances" if allowance else "invoices"
-    return f"merchants/{ubn}/{folder}/{period}/{number}/{_FORMATS[kind].file_name}"
-
-
-def download_name(number: str, kind: ArtifactKind) -> str:
-    """What a browser saves the file as: ``AB12345678-proof.pdf``, ``AB12345678-F0401.xml``."""
-    return f"{number}-{_FORMATS[kind].file_name}"
+    return f"merchants/{ubn}/{folder}/{period}/{number}/{FORMATS[kind].file_name}"
 
 
 def store(key: str, body: bytes, content_type: str, filename: str) -> str:
@@ -138,7 +98,7 @@ def link(key: str, filename: str, *, seconds: int = DEFAULT_LINK_SECONDS, downlo
 class S3Artifacts:
     def put(self, ubn: str, period: str, number: str, kind: ArtifactKind, body: bytes) -> str:
         key = artifact_key(ubn, period, number, kind)
-        return store(key, body, _FORMATS[kind].content_type, download_name(number, kind))
+        return store(key, body, FORMATS[kind].content_type, download_name(number, kind))
 
     def get(self, ubn: str, period: str, number: str, kind: ArtifactKind) -> bytes:
         return fetch(artifact_key(ubn, period, number, kind))

@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
-from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, ArtifactKind, S3Artifacts
+from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, S3Artifacts
 from chalicelib.api import deps
 from chalicelib.api.errors import json_response, xml_response
 from chalicelib.api.invoices import DownloadLink
@@ -20,6 +20,7 @@ from chalicelib.domain.allowance_record import (
     AllowanceRequest,
     CancelRequest,
 )
+from chalicelib.domain.artifacts import ArtifactKind
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.allowance_documents import g0401, pdf_document
 from chalicelib.services.allowance_query import (

@@ -18,6 +18,7 @@ from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
 from chalicelib.adapters.dynamo_captchas import DynamoCaptchas
 from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency
+from chalicelib.adapters.dynamo_invoice_search import DynamoInvoiceSearch
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
@@ -153,12 +154,16 @@ def invoices() -> DynamoInvoices:
     return DynamoInvoices()
 
 
+def invoice_search() -> DynamoInvoiceSearch:
+    return DynamoInvoiceSearch()
+
+
 def cursor_codec() -> CursorCodec:
     return CursorCodec(derived_key("cursors"))
 
 
 def received_invoices() -> ReceivedInvoices:
-    return ReceivedInvoices(invoices=invoices(), cursors=cursor_codec())
+    return ReceivedInvoices(invoices=invoices(), search=invoice_search(), cursors=cursor_codec())
 
 
 def notify_outbox(ubn: str, number: str, event: str) -> None:

@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api import deps
-from chalicelib.api.errors import ApiError, from_domain, json_response, status_for, xml_response
+from chalicelib.api.errors import ApiError, json_response, status_for, xml_response
 from chalicelib.api.json_body import parse_json
 from chalicelib.api.routing import idempotency_key, operation
 from chalicelib.domain.channels import ONLINE, validate_channel
@@ -160,7 +160,7 @@ def _error(error: DomainError) -> dict[str, Any]:
     scope="invoices:read",
 )
 def list_invoices(query: InvoiceQuery, principal: Principal) -> InvoicePage:
-    return find_invoices(principal.ubn, query, deps.cursor_codec())
+    return find_invoices(principal.ubn, query, deps.cursor_codec(), deps.invoice_search())
 
 
 def _own(principal: Principal, invoice_number: str) -> Any:
@@ -184,10 +184,6 @@ def get_invoice(invoice_number: str, principal: Principal) -> InvoiceView:
     return view(_own(principal, invoice_number), with_history=True)
 
 
-def domain_response(error: DomainError) -> Response:
-    return from_domain(error)
-
-
 class PdfQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -204,7 +200,8 @@ def _artifact(record: Any, ubn: str, kind: Any) -> None:
     """Make sure the artifact is in S3: the outbox normally put it there; if it has not yet (or S3
     was down then, or the object was lost since: a local stack restarted, a bucket restored), build
     it now from the stored record, so a download never waits for the outbox nor links to nothing."""
-    from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
+    from chalicelib.adapters.s3_artifacts import S3Artifacts
+    from chalicelib.domain.artifacts import ArtifactKind
 
     store = S3Artifacts()
     # A record that says "stored" is checked too (a HEAD): its object may be gone since.
@@ -230,7 +227,8 @@ def _link(principal: Principal, invoice_number: str, kind_name: str, download: b
 def artifact_link(record: Any, ubn: str, kind_name: str, download: bool) -> Response:
     """302 to a short-lived link to ``record``'s artifact under ``ubn`` (the seller's prefix), built
     on demand first. The caller has checked who may see the invoice (received.py: buyer or seller)."""
-    from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
+    from chalicelib.adapters.s3_artifacts import S3Artifacts
+    from chalicelib.domain.artifacts import ArtifactKind
 
     kind = ArtifactKind(kind_name)
     _artifact(record, ubn, kind)

@@ -6,13 +6,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from chalicelib.domain.allowance_record import AllowanceItemRecord, AllowanceRecord, OriginalInvoice
-from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.invoice_record import HistoryEntry
-from chalicelib.domain.period import Period
-from chalicelib.domain.validation import as_pydantic_error
+from chalicelib.services.invoice_query import PagedDateQuery, date_bounds
 from chalicelib.services.ports import Cursors
 
 
@@ -75,27 +73,8 @@ def allowance_view(record: AllowanceRecord, *, with_history: bool = False) -> Al
     )
 
 
-class AllowanceQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AllowanceQuery(PagedDateQuery):
     period: str | None = Field(default=None, description="期別 of the allowance date, e.g. 11412")
-    date_from: date | None = None
-    date_to: date | None = None
-    limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=2000)
-
-    @model_validator(mode="after")
-    def _dates(self) -> AllowanceQuery:
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise as_pydantic_error(
-                InvalidInput(
-                    "INVALID_DATE_RANGE",
-                    "date_from must not be after date_to.",
-                    "起始日期（date_from）不可晚於結束日期（date_to）。",
-                    "date_from",
-                )
-            )
-        return self
 
 
 class AllowancePage(BaseModel):
@@ -110,16 +89,10 @@ def _cursor_owner(ubn: str) -> str:
 
 
 def find_allowances(ubn: str, query: AllowanceQuery, cursors: Cursors, allowances: AllowanceReader) -> AllowancePage:
-    low, high = date(1912, 1, 1), date(9999, 12, 31)
-    if query.period:
-        period = Period.parse(query.period)
-        low, high = period.first_day, period.last_day
-    low = max(low, query.date_from) if query.date_from else low
-    high = min(high, query.date_to) if query.date_to else high
+    low, high = date_bounds(query)  # "<date>#<number>" sort keys: "~" sorts after the last day's
     if low > high:
         return AllowancePage(items=[], next_cursor=None)
     start = cursors.decode(_cursor_owner(ubn), query.cursor)
-    # Sort keys are "<date>#<number>": "~" sorts after every number of the last day.
-    records, last = allowances.page(ubn, low.isoformat(), high.isoformat() + "~", query.limit, start)
+    records, last = allowances.page(ubn, low, high, query.limit, start)
     views = [allowance_view(record) for record in records]
     return AllowancePage(items=views, next_cursor=cursors.encode(_cursor_owner(ubn), last))

@@ -1,22 +1,21 @@
-"""Finding invoices: newest first, filtered, a page at a time, from the by-date index only."""
+"""Finding invoices: newest first, filtered, a page at a time, from the by-date index only
+(adapters/dynamo_invoice_search.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib.adapters.dynamo import CursorCodec, dynamodb, from_item
-from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.domain.invoice_search import InvoiceFilter
 from chalicelib.domain.period import Period
 from chalicelib.domain.validation import as_pydantic_error
 from chalicelib.services.invoice_view import InvoiceView, view
-
-# A filtered page may need several index pages; bound the work one request may do.
-MAX_EVALUATED = 2_000
+from chalicelib.services.ports import Cursors
 
 
 class PagedDateQuery(BaseModel):
@@ -76,89 +75,31 @@ def date_bounds(query: PagedDateQuery) -> tuple[str, str]:
     return low.isoformat(), high.isoformat() + "~"
 
 
-def _filters(query: InvoiceQuery) -> tuple[str | None, dict[str, str], dict[str, Any]]:
-    clauses: list[str] = []
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    if query.status:
-        clauses.append("#status = :status")
-        names["#status"] = "status"
-        values[":status"] = {"S": query.status}
-    if query.buyer_ubn:
-        clauses.append("buyer.ubn = :buyer")
-        values[":buyer"] = {"S": query.buyer_ubn}
-    if query.carrier_id:
-        clauses.append("carrier.id = :carrier")
-        values[":carrier"] = {"S": query.carrier_id}
-    if query.order_id:
-        clauses.append("order_id = :order")
-        values[":order"] = {"S": query.order_id}
-    if query.has_allowances is not None:
-        clauses.append(
-            "allowance_count > :zero"
-            if query.has_allowances
-            else "(attribute_not_exists(allowance_count) OR allowance_count = :zero)"
-        )
-        values[":zero"] = {"N": "0"}
-    if query.voided is not None:
-        clauses.append(
-            "void_count > :zero" if query.voided else "(attribute_not_exists(void_count) OR void_count = :zero)"
-        )
-        values[":zero"] = {"N": "0"}
-    if query.min_total is not None:
-        clauses.append("amounts.total_amount >= :min")
-        values[":min"] = {"N": str(query.min_total)}
-    if query.max_total is not None:
-        clauses.append("amounts.total_amount <= :max")
-        values[":max"] = {"N": str(query.max_total)}
-    return (" AND ".join(clauses) or None), names, values
+class InvoiceSearch(Protocol):
+    """Invoice lists by date, newest first: the seller's own, and the buyer's received ones."""
+
+    def issued_by(
+        self, ubn: str, low: str, high: str, wanted: InvoiceFilter, limit: int, start: Mapping[str, Any] | None
+    ) -> tuple[list[InvoiceRecord], dict[str, Any] | None]: ...
+
+    def issued_to(
+        self, ubn: str, low: str, high: str, wanted: InvoiceFilter, limit: int, start: Mapping[str, Any] | None
+    ) -> tuple[list[InvoiceRecord], dict[str, Any] | None]: ...
 
 
-def find_invoices(ubn: str, query: InvoiceQuery, cursors: CursorCodec) -> InvoicePage:
+def find_invoices(ubn: str, query: InvoiceQuery, cursors: Cursors, search: InvoiceSearch) -> InvoicePage:
     low, high = date_bounds(query)
     if low >= high:
         return InvoicePage(items=[], next_cursor=None)
-    condition, names, values = _filters(query)
-    request: dict[str, Any] = {
-        "TableName": invoices_table(),
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
-        "ExpressionAttributeValues": {":pk": {"S": owner(ubn)}, ":low": {"S": low}, ":high": {"S": high}, **values},
-        "ScanIndexForward": False,
-        "Limit": query.limit,
-    }
-    if condition:
-        request["FilterExpression"] = condition
-    if names:
-        request["ExpressionAttributeNames"] = names
-    start = cursors.decode(ubn, query.cursor)
-    if start is not None:
-        request["ExclusiveStartKey"] = start
-    found: list[dict[str, Any]] = []
-    evaluated = 0
-    last_key: dict[str, Any] | None = None
-    while True:
-        response = dynamodb().query(**request)
-        evaluated += int(response.get("ScannedCount", 0))
-        for item in response.get("Items", []):
-            found.append(item)
-            if len(found) == query.limit:
-                last_key = {k: item[k] for k in ("pk", "sk", "gsi1pk", "gsi1sk")}
-                break
-        if len(found) == query.limit:
-            break
-        last_key = response.get("LastEvaluatedKey")
-        if not last_key or evaluated >= MAX_EVALUATED:
-            break
-        request["ExclusiveStartKey"] = last_key
-    records = [InvoiceRecord.model_validate(from_item(item)) for item in found]
-    return InvoicePage(items=[view(r) for r in records], next_cursor=cursors.encode(ubn, last_key))
-
-
-def invalid_number() -> InvalidInput:
-    return InvalidInput(
-        "INVALID_INVOICE_NUMBER",
-        "An invoice number is 2 letters and 8 digits",
-        "發票號碼為 2 碼英文加 8 碼數字",
-        "invoice_number",
+    wanted = InvoiceFilter(
+        status=query.status,
+        buyer_ubn=query.buyer_ubn,
+        carrier_id=query.carrier_id,
+        order_id=query.order_id,
+        has_allowances=query.has_allowances,
+        voided=query.voided,
+        min_total=query.min_total,
+        max_total=query.max_total,
     )
+    records, last_key = search.issued_by(ubn, low, high, wanted, query.limit, cursors.decode(ubn, query.cursor))
+    return InvoicePage(items=[view(r) for r in records], next_cursor=cursors.encode(ubn, last_key))

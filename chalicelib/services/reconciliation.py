@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.adapters.dynamo import dynamodb, from_item, to_item
 from chalicelib.adapters.dynamo_allowances import allowance_list_key, allowances_to_key
 from chalicelib.adapters.dynamo_filings import GENERAL, SPECIAL, DynamoFilings
+from chalicelib.adapters.dynamo_invoice_search import buyer_key
 from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.allowance_rules import counted_totals
@@ -23,7 +24,6 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import Period
 from chalicelib.services.invoice_building import purchases_changes, totals_changes
-from chalicelib.services.received import buyer_key
 
 PAGE_SIZE = 200
 #: Each phase: the index, its partition key for the merchant, and what an item adds.

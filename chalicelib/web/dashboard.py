@@ -50,7 +50,9 @@ def dashboard(ctx: PageContext) -> Response:
     profile = view(deps.profile_service().get(ctx.ubn))
     period = current_period()
     stock = stock_of(deps.track_service().overview(ctx.ubn, period))
-    recent = find_invoices(ctx.ubn, InvoiceQuery(limit=RECENT_INVOICES), deps.cursor_codec()).items
+    recent = find_invoices(
+        ctx.ubn, InvoiceQuery(limit=RECENT_INVOICES), deps.cursor_codec(), deps.invoice_search()
+    ).items
     calendar = deps.working_calendar()
     return ctx.render(
         "dashboard.html",

@@ -217,7 +217,7 @@ def invoice_list(ctx: PageContext) -> Response:
     else:
         try:
             query = InvoiceQuery.model_validate(given)
-            found = find_invoices(ctx.ubn, query, deps.cursor_codec())
+            found = find_invoices(ctx.ubn, query, deps.cursor_codec(), deps.invoice_search())
             items = found.items
             if found.next_cursor:
                 kept = {k: v for k, v in given.items() if k != "cursor"}

@@ -14,9 +14,10 @@ from lxml import etree
 
 from chalicelib.adapters.dynamo import dynamodb, key
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoice_sort_key, invoices_table, owner
-from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
+from chalicelib.adapters.s3_artifacts import S3Artifacts
 from chalicelib.adapters.sqs_outbox import OutboxMessage
 from chalicelib.api import deps
+from chalicelib.domain.artifacts import ArtifactKind
 from chalicelib.domain.period import TAIWAN_TZ
 from tests.api.conftest import body_of, post_json
 from tests.api.test_invoices import B2C_CARRIER, issuer  # noqa: F401 - the fixture is shared

@@ -9,8 +9,9 @@ import urllib.request
 from datetime import timedelta
 
 from chalicelib.adapters.aws import client as aws_client
-from chalicelib.adapters.s3_artifacts import ArtifactKind, artifact_key
+from chalicelib.adapters.s3_artifacts import artifact_key
 from chalicelib.adapters.s3_filings import filing_key
+from chalicelib.domain.artifacts import ArtifactKind
 from chalicelib.settings import get_settings
 from infra.local import ARTIFACTS, LocalStack, _client
 from tests.api.conftest import body_of, post_json

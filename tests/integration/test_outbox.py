@@ -29,9 +29,10 @@ from chalicelib.adapters.dynamo_invoices import (
     outbox_sort_key,
     owner,
 )
-from chalicelib.adapters.s3_artifacts import ArtifactKind, S3Artifacts
+from chalicelib.adapters.s3_artifacts import S3Artifacts
 from chalicelib.adapters.sqs_outbox import OutboxMessage, notify_outbox, queue_name
 from chalicelib.api.outbox_events import OUTBOX_QUEUE_NAME, handle_message_body, processor
+from chalicelib.domain.artifacts import ArtifactKind
 from chalicelib.domain.ubn import is_valid_ubn
 from chalicelib.services.outbox import Outcome
 from chalicelib.settings import get_settings
