@@ -27,3 +27,10 @@ def merchant_page(cursor: str | None, limit: int = 100) -> tuple[list[dict[str, 
     response = dynamodb().scan(**request)
     last = response.get("LastEvaluatedKey")
     return [from_item(item) for item in response.get("Items", [])], (json.dumps(last) if last else None)
+
+
+class DynamoMerchantDirectory:
+    """``period_close.MerchantDirectory`` over the merchants table."""
+
+    def page(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        return merchant_page(cursor, limit)

@@ -29,12 +29,11 @@ from chalicelib.adapters.dynamo import (
     to_item,
 )
 from chalicelib.adapters.dynamo_invoices import event_outbox_put, invoices_table, owner
-from chalicelib.adapters.dynamo_totals import PURCHASES, PeriodTotals
+from chalicelib.adapters.dynamo_totals import SHARDS, shard_key, unchanged
 from chalicelib.adapters.dynamo_totals import read as read_totals
 from chalicelib.adapters.dynamo_totals import replace as replace_group
 from chalicelib.domain.errors import Conflict
-
-GENERAL, SPECIAL = "07", "08"
+from chalicelib.domain.period_totals import GENERAL, PURCHASES, SPECIAL, PeriodTotals
 
 
 def head_key(period: str) -> str:
@@ -54,6 +53,17 @@ def unfiled_check(ubn: str, period: str) -> dict[str, Any]:
             "ConditionExpression": "attribute_not_exists(current_version)",
         }
     }
+
+
+def _guards(ubn: str, period: str, totals: PeriodTotals, counts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Conditions that every totals item of the period (each shard, read or still absent) has the
+    counts the return was computed from: a cancellation that commits in between makes filing fail."""
+    guards = []
+    for group in (GENERAL, SPECIAL, PURCHASES):
+        keys = {shard_key(period, group, n) for n in range(SHARDS)} | set(totals.items_of(group))
+        for sort_key in sorted(keys):
+            guards.append(unchanged(ubn, sort_key, totals.items.get(sort_key), counts))
+    return guards
 
 
 class DynamoFilings:
@@ -112,11 +122,13 @@ class DynamoFilings:
         head_fields: Mapping[str, Any],
         *,
         previous_version: int | None,
-        guards: list[dict[str, Any]],
+        seen: PeriodTotals,
+        guarded_counts: tuple[str, ...],
         event: tuple[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Store a version and make it current, only if no other version got there first and the
-        totals still hold what the figures were computed from (a cancellation may not slip between)."""
+        totals still hold the ``guarded_counts`` they had when ``seen`` (a cancellation may not slip
+        between)."""
         table = invoices_table()
         number = int(version["version"])
         head_condition = (
@@ -149,7 +161,7 @@ class DynamoFilings:
                 }
             },
         ]
-        actions.extend(guards)
+        actions.extend(_guards(ubn, period, seen, guarded_counts))
         if event is not None:
             # After the guards: the refusal reasons read below are by position.
             event_type, payload = event

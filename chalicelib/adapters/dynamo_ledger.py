@@ -22,8 +22,9 @@ from chalicelib.adapters.dynamo_filings import unfiled_check
 from chalicelib.adapters.dynamo_idempotency import record_item
 from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
 from chalicelib.adapters.dynamo_invoices import invoice_item, invoices_table, outbox_item, owner
-from chalicelib.adapters.dynamo_totals import PURCHASES, adding
+from chalicelib.adapters.dynamo_totals import adding
 from chalicelib.adapters.dynamo_tracks import as_counter, take_number_action
+from chalicelib.domain.period_totals import PURCHASES
 from chalicelib.domain.writes import (
     AddToPurchases,
     AddToTotals,

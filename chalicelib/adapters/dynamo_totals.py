@@ -16,14 +16,25 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters.dynamo import dynamodb, key, query_all, to_item
-from chalicelib.adapters.dynamo_invoices import invoices_table, owner
+from chalicelib.domain.period_totals import PeriodTotals, group_of
+from chalicelib.settings import get_settings
 
 SHARDS = 8
-PURCHASES = "purchases"
+
+
+# The invoices table's keys, as adapters/dynamo_invoices.py writes them (which reads totals through
+# this module, so it is not imported here).
+def invoices_table() -> str:
+    return get_settings().invoices_table
+
+
+def owner(ubn: str) -> str:
+    return f"MERCHANT#{ubn}"
+
+
 _NOT_SUMS = frozenset({"pk", "sk"})
 
 
@@ -52,25 +63,6 @@ def adding(ubn: str, period: str, group: str, changes: Mapping[str, int]) -> dic
     }
 
 
-@dataclass
-class PeriodTotals:
-    """The summed totals of a period by group, and the items they came from (by sort key)."""
-
-    groups: dict[str, dict[str, int]] = field(default_factory=dict)
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def group(self, name: str) -> dict[str, int]:
-        return self.groups.get(name, {})
-
-    def items_of(self, name: str) -> dict[str, dict[str, Any]]:
-        return {sk: item for sk, item in self.items.items() if _group_of(sk) == name}
-
-
-def _group_of(sort_key: str) -> str:
-    # TOTALS#<period>#<group>[#<shard>]
-    return sort_key.split("#")[2]
-
-
 def read(ubn: str, period: str) -> PeriodTotals:
     """Every totals item of the period (strongly consistent), summed per group."""
     totals = PeriodTotals()
@@ -84,7 +76,7 @@ def read(ubn: str, period: str) -> PeriodTotals:
     ):
         sort_key = str(item["sk"])
         totals.items[sort_key] = item
-        summed = totals.groups.setdefault(_group_of(sort_key), {})
+        summed = totals.groups.setdefault(group_of(sort_key), {})
         for name, value in item.items():
             if name not in _NOT_SUMS:
                 summed[name] = summed.get(name, 0) + int(value)

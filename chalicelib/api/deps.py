@@ -296,9 +296,10 @@ def filing_service() -> FilingService:
 
 
 def reconciler() -> Reconciler:
+    from chalicelib.adapters.dynamo_period_records import DynamoPeriodRecords
     from chalicelib.services.reconciliation import Reconciler
 
-    return Reconciler(filings=filings(), clock=rules_clock())
+    return Reconciler(filings=filings(), records=DynamoPeriodRecords(), clock=rules_clock())
 
 
 def blank_number_filing() -> BlankNumberFiling:
@@ -316,6 +317,7 @@ def blank_number_filing() -> BlankNumberFiling:
 
 
 def period_jobs() -> PeriodJobs:
+    from chalicelib.adapters.dynamo_directory import DynamoMerchantDirectory
     from chalicelib.adapters.merchant_start import first_period
     from chalicelib.services.period_close import PeriodJobs
 
@@ -323,6 +325,7 @@ def period_jobs() -> PeriodJobs:
         filings=filings(),
         filing_service=filing_service(),
         reconciler=reconciler(),
+        directory=DynamoMerchantDirectory(),
         blank_numbers=blank_number_filing(),
         mailer=SesMailer(),
         clock=rules_clock(),

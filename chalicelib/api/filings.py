@@ -15,13 +15,8 @@ from chalicelib.api.routing import idempotency_key, operation
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.filing_status import ensure_period_started
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from chalicelib.services.filings import (
-    FilingSummaryView,
-    FilingView,
-    PaymentRequest,
-    ReconciliationView,
-    SubmitRequest,
-)
+from chalicelib.services.filing_views import FilingSummaryView, FilingView, ReconciliationView
+from chalicelib.services.filings import PaymentRequest, SubmitRequest
 from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)

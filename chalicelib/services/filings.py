@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-from chalicelib.adapters.dynamo_filings import GENERAL, SPECIAL, DynamoFilings
-from chalicelib.adapters.dynamo_totals import PURCHASES, SHARDS, PeriodTotals, shard_key, unchanged
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.events import FILING_SUBMITTED, outbox_event_name
@@ -29,7 +27,6 @@ from chalicelib.domain.filing import (
     compute_return,
 )
 from chalicelib.domain.filing_status import (
-    FilingStatus,
     ensure_period_ended,
     ensure_period_started,
     filing_status,
@@ -39,7 +36,19 @@ from chalicelib.domain.filing_status import (
 from chalicelib.domain.owners import merchant_owner
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar, blank_number_deadline, filing_deadline
-from chalicelib.services.ports import AuditLog
+from chalicelib.services.filing_documents import counts_of, machine_readable, render_pdf
+from chalicelib.services.filing_views import (
+    LINES,
+    FilingSummaryView,
+    FilingView,
+    PaymentSummary,
+    PaymentView,
+    ReconciliationView,
+    ReturnLine,
+    StatementView,
+    VersionView,
+)
+from chalicelib.services.ports import AuditLog, FilingStore
 
 #: Counts that change whenever a period's sales change after it ended (a cancellation, a purchase
 #: invoice's cancellation): a submission holds only if they are what its figures were read with.
@@ -106,131 +115,6 @@ class PaymentRequest(BaseModel):
     )
 
 
-# --- views ---------------------------------------------------------------------------------------
-
-
-class ReturnLine(BaseModel):
-    code: str
-    label: str
-    label_zh: str
-    value: int
-
-
-class StatementView(BaseModel):
-    code: str
-    message: str
-    message_zh: str
-
-
-class VersionView(BaseModel):
-    version: int
-    filed_at: datetime
-    filed_by: str
-    reason: str | None
-    late: bool
-    payable: int
-    documents: dict[str, str]
-
-
-class PaymentView(BaseModel):
-    amount: int
-    paid_on: date
-    reference: str
-    recorded_at: datetime
-    recorded_by: str
-
-
-class PaymentSummary(BaseModel):
-    reference: str
-    amount_due: int
-    paid: int
-    outstanding: int
-    status: str
-    payments: list[PaymentView]
-
-
-class ReconciliationView(BaseModel):
-    status: str
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    invoices_counted: int = 0
-    differences: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class FilingView(BaseModel):
-    """A period's return (營業人銷售額與稅額申報書) and where it stands."""
-
-    period: str
-    label_zh: str
-    form: Literal["401", "403", "404"]
-    complete: bool
-    status: FilingStatus
-    source: Literal["live", "filed"]
-    due_by: date
-    blank_numbers_due_by: date
-    fields: dict[str, int]
-    lines: list[ReturnLine]
-    counts: dict[str, int]
-    payable: int
-    refund: int
-    credit_carried_forward: int
-    statements: list[StatementView]
-    changed_since_filing: bool = False
-    filing: VersionView | None = None
-    versions: list[VersionView] = Field(default_factory=list)
-    payment: PaymentSummary
-    blank_numbers_filed_at: datetime | None = None
-    reconciliation: ReconciliationView | None = None
-
-
-class FilingSummaryView(BaseModel):
-    period: str
-    label_zh: str
-    status: FilingStatus
-    due_by: date
-    version: int | None
-    payable: int | None
-    paid: int
-    payment_status: str
-
-
-#: The form's boxes the API lists, with their labels (reference §7).
-LINES: tuple[tuple[str, str, str], ...] = (
-    (
-        "5",
-        "Taxable sales: cash-register triplicate and e-invoices (format 35)",
-        "應稅銷售額：收銀機發票(三聯式)及電子發票",
-    ),
-    ("6", "Output tax on them", "銷項稅額：收銀機發票(三聯式)及電子發票"),
-    ("7", "Zero-rated sales, not through customs (evidence attached)", "零稅率銷售額：非經海關出口應附證明文件者"),
-    ("15", "Zero-rated sales through customs (no evidence needed)", "零稅率銷售額：經海關出口免附證明文件者"),
-    ("17", "Less sales returns and allowances (format 33): sales", "減：退回及折讓 應稅銷售額"),
-    ("18", "Less sales returns and allowances: tax", "減：退回及折讓 稅額"),
-    ("19", "Less sales returns and allowances: zero-rated", "減：退回及折讓 零稅率銷售額"),
-    ("21", "Total taxable sales", "合計 應稅銷售額"),
-    ("22", "Total output tax", "合計 銷項稅額"),
-    ("23", "Total zero-rated sales", "合計 零稅率銷售額"),
-    ("25", "Total sales", "銷售額總計"),
-    ("28", "Purchases on other uniform invoices (declared)", "進項：統一發票扣抵聯 進貨及費用 金額"),
-    ("29", "Their input tax (declared)", "進項：統一發票扣抵聯 進貨及費用 稅額"),
-    ("32", "Purchases on e-invoices received (format 25)", "進項：三聯式收銀機發票扣抵聯及電子發票 進貨及費用 金額"),
-    ("33", "Their input tax", "進項：三聯式收銀機發票扣抵聯及電子發票 進貨及費用 稅額"),
-    ("40", "Less purchase returns and allowances (format 23)", "減：退出、折讓 進貨及費用 金額"),
-    ("41", "Their input tax", "減：退出、折讓 進貨及費用 稅額"),
-    ("44", "Total purchases and expenses", "合計 進貨及費用 金額"),
-    ("45", "Total input tax on them", "合計 進貨及費用 稅額"),
-    ("101", "Output tax this period", "本期(月)銷項稅額合計"),
-    ("107", "Deductible input tax", "得扣抵進項稅額合計"),
-    ("108", "Credit carried over from the last period", "上期(月)累積留抵稅額"),
-    ("110", "Subtotal (107 + 108)", "小計(7+8)"),
-    ("111", "Tax payable", "本期(月)應實繳稅額"),
-    ("112", "Overpaid this period", "本期(月)申報留抵稅額"),
-    ("113", "Refund limit", "得退稅限額合計"),
-    ("114", "Refund", "本期(月)應退稅額"),
-    ("115", "Credit carried forward", "本期(月)累積留抵稅額"),
-)
-
-
 def _period_not_found() -> NotFound:
     return NotFound("FILING_NOT_FOUND", "No such filed version of this period", "查無此期申報版本", "version")
 
@@ -239,7 +123,7 @@ class FilingService:
     def __init__(
         self,
         *,
-        filings: DynamoFilings,
+        filings: FilingStore,
         documents: FilingDocuments,
         clock: Clock,
         audit: AuditLog,
@@ -297,7 +181,7 @@ class FilingService:
             blank_numbers_due_by=blank_number_deadline(period, self._calendar),
             fields=figures.fields,
             lines=[ReturnLine(code=c, label=en, label_zh=zh, value=figures.fields[c]) for c, en, zh in LINES],
-            counts=_counts(inputs),
+            counts=counts_of(inputs),
             payable=figures.payable,
             refund=figures.refund,
             credit_carried_forward=figures.credit_carried_forward,
@@ -377,9 +261,9 @@ class FilingService:
         # due date from today's calendar, and the PDF without the merchant's name.
         counts = item.get("counts")
         if counts is None:
-            counts = _counts(self._filings.inputs(ubn, period.code, period.previous().code))
+            counts = counts_of(self._filings.inputs(ubn, period.code, period.previous().code))
         due_by = date.fromisoformat(str(item["due_by"])) if item.get("due_by") else None
-        document = _machine_readable(
+        document = machine_readable(
             ubn,
             period,
             int(item["version"]),
@@ -392,7 +276,7 @@ class FilingService:
         )
         if kind == "json":
             return json.dumps(document, ensure_ascii=False, indent=2).encode()
-        return _render_pdf(document, str(item.get("merchant_name") or ""))
+        return render_pdf(document, str(item.get("merchant_name") or ""))
 
     # --- filing ------------------------------------------------------------------------------------
 
@@ -446,8 +330,8 @@ class FilingService:
         version = (previous_version or 0) + 1
         due_by = filing_deadline(period, self._calendar)
         late = today > due_by
-        document = _machine_readable(
-            ubn, period, version, figures, now, actor, request.reason, _counts(inputs), due_by=due_by
+        document = machine_readable(
+            ubn, period, version, figures, now, actor, request.reason, counts_of(inputs), due_by=due_by
         )
         folder = f"v{version:03d}"
         # Documents first: a version is never recorded without them (a failed write leaves only an
@@ -455,7 +339,7 @@ class FilingService:
         json_key = self._documents.put(
             ubn, period.code, folder, "return.json", json.dumps(document, ensure_ascii=False, indent=2).encode()
         )
-        pdf_key = self._documents.put(ubn, period.code, folder, "return.pdf", _render_pdf(document, merchant_name))
+        pdf_key = self._documents.put(ubn, period.code, folder, "return.pdf", render_pdf(document, merchant_name))
         item = {
             "version": version,
             "filed_at": now.isoformat(),
@@ -483,7 +367,8 @@ class FilingService:
                 "filed_at": now.isoformat(),
             },
             previous_version=previous_version,
-            guards=_guards(ubn, period.code, inputs["totals"]),
+            seen=inputs["totals"],
+            guarded_counts=GUARDED_COUNTS,
             event=(
                 FILING_SUBMITTED,
                 {
@@ -637,30 +522,6 @@ def _ensure_reconciled(head: Mapping[str, Any]) -> None:
         )
 
 
-def _guards(ubn: str, period: str, totals: PeriodTotals) -> list[dict[str, Any]]:
-    """Conditions that every totals item of the period (each shard, read or still absent) has the
-    counts the return was computed from: a cancellation that commits in between makes filing fail."""
-    guards = []
-    for group in (GENERAL, SPECIAL, PURCHASES):
-        keys = {shard_key(period, group, n) for n in range(SHARDS)} | set(totals.items_of(group))
-        for sort_key in sorted(keys):
-            guards.append(unchanged(ubn, sort_key, totals.items.get(sort_key), GUARDED_COUNTS))
-    return guards
-
-
-def _counts(inputs: Mapping[str, Any]) -> dict[str, int]:
-    general, special, purchases = (inputs.get(n) or {} for n in ("general", "special", "purchases"))
-    return {
-        "invoices": int(general.get("invoice_count") or 0) + int(special.get("invoice_count") or 0),
-        "b2b_invoices": int(general.get("b2b_count") or 0) + int(special.get("b2b_count") or 0),
-        "b2c_invoices": int(general.get("b2c_count") or 0) + int(special.get("b2c_count") or 0),
-        "cancelled": int(general.get("cancelled_count") or 0) + int(special.get("cancelled_count") or 0),
-        "allowances": int(general.get("allowance_count") or 0) + int(special.get("allowance_count") or 0),
-        "received_invoices": int(purchases.get("invoice_count") or 0),
-        "received_allowances": int(purchases.get("allowance_count") or 0),
-    }
-
-
 def _sales_fields(fields: Mapping[str, int]) -> dict[str, int]:
     return {
         code: value
@@ -680,44 +541,3 @@ def _return_of(stored: Mapping[str, Any]) -> TaxReturn:
 def _other_of(stored: Mapping[str, Any]) -> OtherPurchases | None:
     other = stored.get("other_purchases")
     return OtherPurchases(int(other["amount"]), int(other["tax"])) if other else None
-
-
-def _machine_readable(
-    ubn: str,
-    period: Period,
-    version: int,
-    figures: TaxReturn,
-    now: datetime,
-    actor: str,
-    reason: str | None,
-    counts: Mapping[str, int],
-    *,
-    due_by: date,
-) -> dict[str, Any]:
-    """The filed return as JSON: every box by its code, with labels, for an accountant's tools."""
-    return {
-        "document": "business-tax-return",
-        "schema_version": 1,
-        "form": figures.form,
-        "complete": figures.complete,
-        "ubn": ubn,
-        "period": period.code,
-        "period_label_zh": period.label_zh,
-        "version": version,
-        "correction_reason": reason,
-        "filed_at": now.isoformat(),
-        "filed_by": actor,
-        "due_by": due_by.isoformat(),
-        "payment_reference": payment_reference(ubn, period),
-        "fields": figures.fields,
-        "lines": [{"code": c, "label": en, "label_zh": zh, "value": figures.fields[c]} for c, en, zh in LINES],
-        "counts": dict(counts),
-        "statements": [s.__dict__ for s in figures.statements],
-    }
-
-
-def _render_pdf(document: Mapping[str, Any], merchant_name: str) -> bytes:
-    # fpdf2 and the fonts stay out of the API's import path until a return is filed.
-    from chalicelib.documents.pdf.tax_return import render_tax_return
-
-    return render_tax_return(document, merchant_name)

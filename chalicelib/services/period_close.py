@@ -12,10 +12,8 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from chalicelib.adapters.dynamo_directory import merchant_page
-from chalicelib.adapters.dynamo_filings import DynamoFilings
 from chalicelib.domain import notifications as notice_kinds
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import InvalidInput, NotFound
@@ -29,7 +27,7 @@ from chalicelib.services.filing_notices import notice_text
 from chalicelib.services.filings import FilingDocuments, FilingService
 from chalicelib.services.merchant_profile import notice_settings
 from chalicelib.services.notices import notice_address
-from chalicelib.services.ports import AuditLog, EventSink, Mailer, Notices
+from chalicelib.services.ports import AuditLog, EventSink, FilingStore, Mailer, Notices
 from chalicelib.services.reconciliation import Reconciler
 from chalicelib.services.tracks import TrackService
 
@@ -42,6 +40,11 @@ _FOLDER = "blank-numbers"
 
 def _never() -> bool:
     return False
+
+
+class MerchantDirectory(Protocol):
+    def page(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """Merchant profiles, a page at a time, and where the next page starts (None: done)."""
 
 
 def due_jobs(today: date, calendar: WorkingCalendar = WEEKDAYS) -> list[tuple[str, Period]]:
@@ -87,7 +90,7 @@ class BlankNumberFiling:
         self,
         *,
         tracks: TrackService,
-        filings: DynamoFilings,
+        filings: FilingStore,
         documents: FilingDocuments,
         clock: Clock,
         audit: AuditLog,
@@ -152,9 +155,10 @@ class PeriodJobs:
     def __init__(
         self,
         *,
-        filings: DynamoFilings,
+        filings: FilingStore,
         filing_service: FilingService,
         reconciler: Reconciler,
+        directory: MerchantDirectory,
         blank_numbers: BlankNumberFiling,
         mailer: Mailer,
         clock: Clock,
@@ -172,6 +176,7 @@ class PeriodJobs:
         self._filings = filings
         self._service = filing_service
         self._reconciler = reconciler
+        self._directory = directory
         self._blank = blank_numbers
         self._mailer = mailer
         self._clock = clock
@@ -201,7 +206,7 @@ class PeriodJobs:
         while not state.get("done"):
             if out_of_time():
                 break
-            profiles, following = merchant_page(state.get("cursor"), self._page_size)
+            profiles, following = self._directory.page(state.get("cursor"), self._page_size)
             stopped = False
             for profile in profiles:
                 outcome: Outcome = (

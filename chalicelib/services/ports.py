@@ -15,6 +15,7 @@ from chalicelib.domain.events import Event
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.issuing_state import CounterKey, IssuingState
 from chalicelib.domain.notifications import Notice
+from chalicelib.domain.period_totals import PeriodTotals
 from chalicelib.domain.tax_registry import TaxRegistration
 from chalicelib.domain.writes import Intent
 from chalicelib.security.throttling import Claim, Limit
@@ -170,3 +171,69 @@ class IdempotencyStore(Protocol):
 class FiledPeriods(Protocol):
     def is_filed(self, ubn: str, period: str) -> bool:
         """True once a return of ``period`` is filed: its sales may then change only by approval."""
+
+
+class FilingStore(Protocol):
+    """A merchant's returns per period: the head, its versions, payments, notices, jobs and the
+    reconciliation of its running totals."""
+
+    def inputs(self, ubn: str, period: str, previous: str) -> dict[str, Any]:
+        """Everything a return needs, in two round trips whatever the invoice count: the period's
+        totals (sales 07 and 08, purchases; summed over their shards), its head, and the previous
+        period's head (for the credit carried over). ``totals`` keeps the items, for the guard."""
+
+    def head(self, ubn: str, period: str) -> dict[str, Any] | None: ...
+
+    def is_filed(self, ubn: str, period: str) -> bool: ...
+
+    def heads(self, ubn: str, low: str, high: str) -> dict[str, dict[str, Any]]: ...
+
+    def versions(self, ubn: str, period: str) -> list[dict[str, Any]]: ...
+
+    def version(self, ubn: str, period: str, version: int) -> dict[str, Any] | None: ...
+
+    def submit(
+        self,
+        ubn: str,
+        period: str,
+        version: Mapping[str, Any],
+        head_fields: Mapping[str, Any],
+        *,
+        previous_version: int | None,
+        seen: PeriodTotals,
+        guarded_counts: tuple[str, ...],
+        event: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Store a version and make it current, only if no other version got there first and the
+        totals still hold the ``guarded_counts`` they had when ``seen`` (a cancellation may not slip
+        between)."""
+
+    def add_payment(self, ubn: str, period: str, payment: Mapping[str, Any], amount: int) -> bool:
+        """Record a payment of a filed period; False when its reference was recorded before (a retry)."""
+
+    def payment(self, ubn: str, period: str, reference: str) -> dict[str, Any] | None: ...
+
+    def mark(self, ubn: str, period: str, fields: Mapping[str, Any]) -> None:
+        """Set fields on the period's head, creating it if needed (jobs' marks, reconciliation)."""
+
+    def claim_notice(self, ubn: str, period: str, kind: str, at: str) -> bool:
+        """True for the one caller that may send this notice; False if it was already claimed."""
+
+    def release_notice(self, ubn: str, period: str, kind: str) -> None:
+        """Undo a claim whose notice could not be sent, so that the next run sends it."""
+
+    def notice(self, ubn: str, period: str, kind: str) -> dict[str, Any] | None: ...
+
+    def reconciliation(self, ubn: str, period: str) -> dict[str, Any] | None: ...
+
+    def save_reconciliation(self, ubn: str, period: str, state: Mapping[str, Any]) -> None: ...
+
+    def totals(self, ubn: str, period: str) -> PeriodTotals:
+        """The period's totals by group (07, 08, purchases), summed, with the items they came from."""
+
+    def replace_totals(self, ubn: str, period: str, group: str, values: Mapping[str, int], existing: list[str]) -> None:
+        """Overwrite one group's totals with recounted values (a repair after reconciliation)."""
+
+    def job(self, name: str, period: str) -> dict[str, Any] | None: ...
+
+    def save_job(self, name: str, period: str, state: Mapping[str, Any]) -> None: ...

@@ -9,26 +9,29 @@ in ``RECON#<period>``, and the next run (a scheduled job or the merchant asking 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from chalicelib.adapters.dynamo import dynamodb, from_item, to_item
-from chalicelib.adapters.dynamo_allowances import allowance_list_key, allowances_to_key
-from chalicelib.adapters.dynamo_filings import GENERAL, SPECIAL, DynamoFilings
-from chalicelib.adapters.dynamo_invoice_search import buyer_key
-from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.allowance_rules import counted_totals
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import Period
+from chalicelib.domain.period_totals import GENERAL, PURCHASES, SPECIAL
 from chalicelib.services.invoice_building import purchases_changes, totals_changes
+from chalicelib.services.ports import FilingStore
 
 PAGE_SIZE = 200
 #: Each phase: the index, its partition key for the merchant, and what an item adds.
 PHASES = ("invoices", "allowances", "received", "received_allowances")
-TOTALS = (GENERAL, SPECIAL, "purchases")
+TOTALS = (GENERAL, SPECIAL, PURCHASES)
+
+
+class PeriodRecords(Protocol):
+    def page(
+        self, ubn: str, kind: str, low: str, high: str, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the period's ``kind`` of records (``PHASES``), and the cursor of the next."""
 
 
 def _never() -> bool:
@@ -36,8 +39,11 @@ def _never() -> bool:
 
 
 class Reconciler:
-    def __init__(self, *, filings: DynamoFilings, clock: Clock, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, *, filings: FilingStore, records: PeriodRecords, clock: Clock, page_size: int = PAGE_SIZE
+    ) -> None:
         self._filings = filings
+        self._records = records
         self._clock = clock
         self._page_size = page_size
 
@@ -119,30 +125,8 @@ class Reconciler:
     def _page(
         self, ubn: str, period: Period, phase: str, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        index, partition = {
-            "invoices": ("gsi1", owner(ubn)),
-            "allowances": ("gsi1", allowance_list_key(ubn)),
-            "received": ("gsi2", buyer_key(ubn)),
-            "received_allowances": ("gsi2", allowances_to_key(ubn)),
-        }[phase]
-        request: dict[str, Any] = {
-            "TableName": invoices_table(),
-            "IndexName": index,
-            "KeyConditionExpression": f"{index}pk = :pk AND {index}sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": to_item(
-                {
-                    ":pk": partition,
-                    ":low": period.first_day.isoformat(),
-                    ":high": period.last_day.isoformat() + "~",
-                }
-            ),
-            "Limit": self._page_size,
-        }
-        if cursor:
-            request["ExclusiveStartKey"] = json.loads(cursor)
-        response = dynamodb().query(**request)
-        last = response.get("LastEvaluatedKey")
-        return [from_item(item) for item in response.get("Items", [])], (json.dumps(last) if last else None)
+        low, high = period.first_day.isoformat(), period.last_day.isoformat() + "~"
+        return self._records.page(ubn, phase, low, high, cursor, self._page_size)
 
 
 def _add(target: dict[str, int], changes: Mapping[str, int]) -> None:

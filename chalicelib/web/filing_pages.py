@@ -23,7 +23,8 @@ from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.filing import OtherPurchases, TaxReturn
 from chalicelib.domain.filing_status import ensure_period_ended, ensure_period_started
 from chalicelib.domain.period import TAIWAN_TZ, Period
-from chalicelib.services.filings import FilingView, PaymentRequest, SubmitRequest
+from chalicelib.services.filing_views import FilingView
+from chalicelib.services.filings import PaymentRequest, SubmitRequest
 from chalicelib.web.i18n import error_text
 from chalicelib.web.pages import PageContext, page
 from chalicelib.web.rendering import taiwan_time

@@ -4,11 +4,8 @@
   the module (inside functions and TYPE_CHECKING blocks included);
 - adapters/ never import services/ (shared types live in domain/);
 - domain/ and documents/ do no I/O: no adapters, services, api, web, botocore or boto3;
-- no import circle between chalicelib's modules (imports made when a module loads).
-
-``STILL_BREAKING`` lists the modules the unit-of-work redesign (issue 17) has not yet moved, each
-with the rule it breaks. The list may only shrink: a module that breaks a rule and is not listed
-fails, and so does a listed module that no longer breaks it (take it off the list).
+- no import circle between chalicelib's modules, whether the imports are made when a module loads
+  or deferred into a function (a deferred import only hides a circle until the function runs).
 """
 
 from __future__ import annotations
@@ -16,15 +13,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "chalicelib"
-
-# (module, rule) pairs still to fix; see the module docstring.
-STILL_BREAKING: set[tuple[str, str]] = {
-    ("chalicelib/services/filings.py", "services imports chalicelib.adapters"),
-    ("chalicelib/services/period_close.py", "services imports chalicelib.adapters"),
-    ("chalicelib/services/reconciliation.py", "services imports chalicelib.adapters"),
-}
 
 _FORBIDDEN = {
     "services": ("chalicelib.adapters", "botocore", "boto3"),
@@ -54,9 +46,10 @@ def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
     return ".".join([*base, node.module] if node.module else base)
 
 
-def _imports(path: Path, *, load_time_only: bool, module: str = "") -> set[str]:
+def _imports(path: Path, *, load_time_only: bool, module: str = "", run_time_only: bool = False) -> set[str]:
     """Modules ``path`` imports; with ``load_time_only``, leave out imports in functions and in
-    ``if TYPE_CHECKING:`` blocks (they cannot make an import circle at load time)."""
+    ``if TYPE_CHECKING:`` blocks (they cannot make an import circle at load time); with
+    ``run_time_only``, leave out only the ``TYPE_CHECKING`` ones (never imported at all)."""
     module = module or _module_name(path)
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
@@ -65,7 +58,8 @@ def _imports(path: Path, *, load_time_only: bool, module: str = "") -> set[str]:
         for child in ast.iter_child_nodes(node):
             if load_time_only and isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                 continue
-            if load_time_only and isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            type_only = isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test)
+            if (load_time_only or run_time_only) and type_only:
                 for other in child.orelse:
                     visit(other)
                 continue
@@ -101,17 +95,16 @@ def _breaking() -> set[tuple[str, str]]:
 
 
 def test_each_layer_imports_only_what_it_may() -> None:
-    broken = _breaking()
-    new = sorted(broken - STILL_BREAKING)
-    assert not new, f"new imports across a layer boundary: {new}"
-    fixed = sorted(STILL_BREAKING - broken)
-    assert not fixed, f"fixed, take these off STILL_BREAKING: {fixed}"
+    assert sorted(_breaking()) == []
 
 
-def test_no_import_circle_between_chalicelib_modules() -> None:
+@pytest.mark.parametrize("load_time_only", [True, False], ids=["at-load", "deferred-too"])
+def test_no_import_circle_between_chalicelib_modules(load_time_only: bool) -> None:
     modules = {_module_name(path): path for path in _sources()}
     graph = {
-        name: {m for m in _imports(path, load_time_only=True) if m in modules and m != name}
+        name: {
+            m for m in _imports(path, load_time_only=load_time_only, run_time_only=True) if m in modules and m != name
+        }
         for name, path in modules.items()
     }
     # A package's __init__ is loaded before its modules; importing the package is not a circle.

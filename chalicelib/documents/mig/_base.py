@@ -1,181 +1,44 @@
-"""Base classes of the MIG 4.1 message models and the model introspection the XML engine uses.
-
-Every model mirrors one XML element. Its fields are declared **in XSD sequence order**; the
-element name of a field is its snake_case name in PascalCase (``invoice_number`` ->
-``InvoiceNumber``) unless the class overrides it in ``mig_names`` (``npoban`` -> ``NPOBAN``).
-A field holds a scalar (text), a nested model (a child element) or a sequence of models (a wrapper
-element such as ``Details`` whose children are all the item model's ``mig_tag``).
-"""
+"""The base classes of the MIG 4.1 message models: ``MigModel`` (one element) and ``MigMessage``
+(a root element, with its XML both ways)."""
 
 from __future__ import annotations
 
-import types
-import typing
-from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from functools import cache
-from typing import Any, ClassVar, Literal, Self
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from chalicelib.documents.mig._model import (
+    MIG_VERSION,
+    FieldSpec,
+    MessageModel,
+    MessageType,
+    MigModel,
+    field_specs,
+    mig_path,
+    namespace_for,
+    pascal,
+)
+from chalicelib.documents.mig._xml import build_message, parse_message
 
-from chalicelib.documents.mig._errors import from_validation_error
-
-MIG_VERSION = "4.1"
-
-
-class MessageType(StrEnum):
-    """The MIG 4.1 messages this platform writes (and reads back)."""
-
-    F0401 = "F0401"
-    F0501 = "F0501"
-    F0701 = "F0701"
-    G0401 = "G0401"
-    G0501 = "G0501"
-    E0401 = "E0401"
-    E0402 = "E0402"
-
-    @property
-    def namespace(self) -> str:
-        """``urn:GEINV:eInvoiceMessage:<CODE>:4.1`` (reference §2.3)."""
-        return namespace_for(self.value)
+__all__ = [
+    "MIG_VERSION",
+    "FieldSpec",
+    "MessageType",
+    "MigMessage",
+    "MigModel",
+    "field_specs",
+    "mig_path",
+    "namespace_for",
+    "pascal",
+]
 
 
-def namespace_for(code: str) -> str:
-    return f"urn:GEINV:eInvoiceMessage:{code}:{MIG_VERSION}"
-
-
-class MigModel(BaseModel):
-    """One MIG element with element-only content."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: The element name of this model when it is a list item or a root (``ProductItem``).
-    mig_tag: ClassVar[str] = ""
-    #: Element names that are not the PascalCase of the field name.
-    mig_names: ClassVar[Mapping[str, str]] = {}
-    #: Whether the children must come in field order (``xsd:sequence``). The official MIG 4.1
-    #: XSDs make Invoice, Main, ProductItem, Amount and the other messages ``xsd:all`` (any order);
-    #: only Seller/Buyer (the RoleDescriptionType group) are a sequence. Output is always in order.
-    mig_ordered: ClassVar[bool] = False
-
-    def __init__(self, /, **data: Any) -> None:
-        """Construct and validate; failures raise ``InvalidInput`` with the MIG path (relative to
-        this element, e.g. ``Buyer.Name`` for an ``InvoiceMain``)."""
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise from_validation_error(exc, lambda loc: mig_path(type(self), loc)) from None
-
-    # Keep pydantic-core validating nested models itself (so error locations stay complete);
-    # only explicit construction goes through the wrapper above.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        """Validate a plain mapping (snake_case keys, nested mappings/lists); ``InvalidInput`` on failure."""
-        from chalicelib.documents.mig._xml import validate
-
-        return validate(cls, data)
-
-
-class MigMessage(MigModel):
-    """A root element: one complete MIG message."""
-
-    message_type: ClassVar[MessageType]
+class MigMessage(MessageModel):
+    """A root element: one complete MIG message, to and from XML."""
 
     def to_xml(self) -> bytes:
         """The message as UTF-8 XML bytes; limits are checked again before anything is written."""
-        from chalicelib.documents.mig._xml import build_message
-
         return build_message(self)
 
     @classmethod
     def from_xml(cls, data: bytes) -> Self:
         """Parse (hardened) and validate a message of exactly this type."""
-        from chalicelib.documents.mig._xml import parse_message
-
         return parse_message(cls, data)
-
-
-def pascal(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    """How one model field maps to XML."""
-
-    name: str
-    tag: str
-    kind: Literal["scalar", "model", "list"]
-    model: type[MigModel] | None
-    required: bool
-
-
-def _model_in(annotation: Any) -> tuple[type[MigModel] | None, bool]:
-    """The MigModel a field annotation refers to (directly, optionally or as ``list[...]``)."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _model_in(typing.get_args(annotation)[0])
-    if origin in (list, tuple):  # list[X] or tuple[X, ...]
-        inner, _ = _model_in(typing.get_args(annotation)[0])
-        return inner, True
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            inner, is_list = _model_in(arg)
-            if inner is not None:
-                return inner, is_list
-        return None, False
-    if isinstance(annotation, type) and issubclass(annotation, MigModel):
-        return annotation, False
-    return None, False
-
-
-@cache
-def field_specs(cls: type[MigModel]) -> tuple[FieldSpec, ...]:
-    """The fields of ``cls`` in declaration (= XSD sequence) order."""
-    specs: list[FieldSpec] = []
-    for name, info in cls.model_fields.items():
-        model, is_list = _model_in(info.annotation)
-        kind: Literal["scalar", "model", "list"] = "scalar" if model is None else ("list" if is_list else "model")
-        tag = cls.mig_names.get(name) or pascal(name)
-        specs.append(FieldSpec(name, tag, kind, model, info.is_required()))
-    return tuple(specs)
-
-
-def mig_path(cls: type[MigModel], loc: tuple[int | str, ...]) -> str:
-    """Turn a pydantic error location into the MIG element path.
-
-    ``('details', 3, 'description')`` -> ``Details.ProductItem[3].Description``. List indexes are
-    0-based (the position in the Python list, the same as ``items[2]`` in domain errors).
-    """
-    parts: list[str] = []
-    current: type[MigModel] | None = cls
-    pending_list: FieldSpec | None = None
-    for step in loc:
-        if isinstance(step, int):
-            if pending_list is not None and pending_list.model is not None:
-                parts[-1] = f"{parts[-1]}.{pending_list.model.mig_tag}[{step}]"
-                current = pending_list.model
-            else:
-                parts[-1] = f"{parts[-1]}[{step}]"
-            pending_list = None
-            continue
-        pending_list = None
-        spec = None
-        if current is not None:
-            spec = next((s for s in field_specs(current) if s.name == step), None)
-        if spec is None:
-            parts.append(str(step))
-            current = None
-            continue
-        parts.append(spec.tag)
-        if spec.kind == "list":
-            pending_list = spec
-            current = None
-        else:
-            current = spec.model
-    if pending_list is not None and pending_list.model is not None:
-        parts[-1] = f"{parts[-1]}.{pending_list.model.mig_tag}"
-    return ".".join(parts)

@@ -3,86 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from lxml import etree
-from pydantic import ValidationError
 
-from chalicelib.documents.mig._base import FieldSpec, MigMessage, MigModel, field_specs, mig_path
 from chalicelib.documents.mig._errors import (
     FIELD_ORDER,
     FIELD_TYPE,
     FIELD_UNKNOWN,
     MESSAGE_TYPE,
-    XML_FORBIDDEN,
     XML_MALFORMED,
     XML_NAMESPACE,
     XML_ROOT,
-    from_validation_error,
     invalid,
 )
+from chalicelib.documents.mig._model import FieldSpec, MessageModel, MigModel, field_specs, validate
+from chalicelib.documents.mig._parsing import local_name, namespace_of, parse_document
 from chalicelib.documents.mig._types import render_decimal
 
 M = TypeVar("M", bound=MigModel)
-Msg = TypeVar("Msg", bound=MigMessage)
+Msg = TypeVar("Msg", bound=MessageModel)
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-_FORBIDDEN_MARKUP = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
-
-
-# --- parsing ------------------------------------------------------------------------------------
-
-
-def _parser() -> Any:
-    # A fresh parser per call (lxml parsers are not thread-safe). No DTD loading, no entity
-    # expansion, no network, default size limits; comments and processing instructions dropped.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-
-
-def parse_document(data: bytes) -> Any:
-    """Parse untrusted XML bytes; refuse DTDs and entity declarations/references (XXE, bombs)."""
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise invalid(XML_MALFORMED, None, "XML input must be bytes", "XML 輸入必須為位元組 (bytes)")
-    raw = bytes(data)
-    if _FORBIDDEN_MARKUP.search(raw):
-        raise invalid(
-            XML_FORBIDDEN,
-            "DOCTYPE",
-            "DTDs and entity declarations are not accepted",
-            "不接受 DTD 或實體 (ENTITY) 宣告",
-        )
-    try:
-        root = etree.fromstring(raw, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise invalid(XML_MALFORMED, None, f"not well-formed XML ({exc})", f"XML 格式錯誤（{exc}）") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or next(root.iter(etree.Entity), None) is not None:
-        # Reached only by encodings the byte scan above cannot see (e.g. UTF-16).
-        raise invalid(
-            XML_FORBIDDEN,
-            "DOCTYPE",
-            "DTDs and entity declarations are not accepted",
-            "不接受 DTD 或實體 (ENTITY) 宣告",
-        )
-    return root
-
-
-def local_name(element: Any) -> str:
-    return cast(str, etree.QName(element).localname)
-
-
-def namespace_of(element: Any) -> str | None:
-    return cast("str | None", etree.QName(element).namespace)
 
 
 def _join(path: str, name: str) -> str:
@@ -169,14 +112,6 @@ def _read_value(element: Any, spec: FieldSpec, ns: str, path: str) -> Any:
     return items
 
 
-def validate(cls: type[M], values: Any) -> M:
-    """``cls.model_validate`` with pydantic errors turned into ``InvalidInput`` with MIG paths."""
-    try:
-        return cls.model_validate(values)
-    except ValidationError as exc:
-        raise from_validation_error(exc, lambda loc: mig_path(cls, loc)) from None
-
-
 def parse_message(cls: type[Msg], data: bytes) -> Msg:
     """Parse a complete message of type ``cls`` (default or prefixed namespace both accepted)."""
     root = parse_document(data)
@@ -232,9 +167,9 @@ def _write_model(parent: Any, model: MigModel, ns: str) -> None:
                 _write_model(etree.SubElement(element, f"{{{ns}}}{item.mig_tag}"), item, ns)
 
 
-def build_message(message: MigMessage) -> bytes:
+def build_message(message: MessageModel) -> bytes:
     """Validate ``message`` again (it may come from ``model_construct``) and serialise it."""
-    if not isinstance(message, MigMessage):
+    if not isinstance(message, MessageModel):
         raise invalid(
             MESSAGE_TYPE,
             None,

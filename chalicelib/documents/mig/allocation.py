@@ -40,8 +40,8 @@ from chalicelib.documents.mig._errors import (
     from_validation_error,
     invalid,
 )
+from chalicelib.documents.mig._parsing import local_name, namespace_of, parse_document
 from chalicelib.documents.mig._types import Ban, InvoiceTypeCode, SerialNo, Track, YearMonth
-from chalicelib.documents.mig._xml import local_name, namespace_of, parse_document
 
 NUMBERS_PER_BOOKLET = 50
 

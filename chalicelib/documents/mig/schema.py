@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from chalicelib.documents.mig._errors import invalid
-from chalicelib.documents.mig._xml import local_name, parse_document
+from chalicelib.documents.mig._parsing import local_name, parse_document
 
 SCHEMA_FORMAT = "MIG_SCHEMA_FORMAT"
 SCHEMA_CONTENT = "MIG_SCHEMA_CONTENT"

@@ -15,7 +15,7 @@ from chalicelib.documents.pdf.allowance import (
     render_allowance,
 )
 from chalicelib.documents.pdf.tax_return import render_tax_return
-from chalicelib.services.filings import LINES
+from chalicelib.services.filing_views import LINES
 from tests.unit.documents.test_pdf import _run, pdf_tools, text_of_plain  # noqa: F401 - pdf_tools checks poppler
 
 MM = 72 / 25.4  # PDF points per millimetre
