@@ -20,10 +20,10 @@ from chalicelib.adapters.dynamo_tracks import DynamoTracks
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.invoice_number import TrackRange, range_id
 from chalicelib.domain.invoice_type import InvoiceType
+from chalicelib.domain.merchant import DEFAULT_LOW_STOCK_THRESHOLD
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
 from chalicelib.security.passwords import hash_password
-from chalicelib.services.merchant_profile import DEFAULT_LOW_STOCK_THRESHOLD
 from chalicelib.services.staff import create_staff
 from infra.demo_cert import DEMO_CERT_NAME, DEMO_CERT_UBN, ensure_demo_certificate
 from infra.local import LocalStack

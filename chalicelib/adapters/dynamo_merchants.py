@@ -23,6 +23,7 @@ from chalicelib.adapters.dynamo import dynamodb, from_item, get, is_condition_fa
 from chalicelib.adapters.keys import derived_key
 from chalicelib.domain.accounts import PendingCode
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.merchant import MerchantProfile
 from chalicelib.domain.owners import merchant_owner
 from chalicelib.security.sealing import Sealer
 from chalicelib.settings import get_settings
@@ -78,6 +79,10 @@ class DynamoMerchants:
     def get_profile(self, ubn: str) -> dict[str, Any] | None:
         item = get(_table(), merchant_owner(ubn), PROFILE)
         return None if item is None else _opened(ubn, item)
+
+    def profile(self, ubn: str) -> MerchantProfile | None:
+        stored = self.get_profile(ubn)
+        return None if stored is None else MerchantProfile.of(stored)
 
     def profile_key(self, ubn: str) -> tuple[str, dict[str, Any]]:
         """``(table, key)`` of the profile, for a read batched with others (``dynamo.get_many``);

@@ -37,7 +37,7 @@ HANDOVER_NOTICE_ZH = (
 
 def tax_registry_service() -> TaxRegistryService:
     # Kept here rather than in deps: only this blueprint uses it.
-    return TaxRegistryService(registry=DynamoTaxRegistry(), audit=deps.audit_log(), clock=deps.clock)
+    return deps.tax_registry_service()
 
 
 class RegistryRecordRequest(BaseModel):

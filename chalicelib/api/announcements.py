@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from chalice.app import Blueprint, CloudWatchEvent, Rate
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.dynamo_announcements import DynamoAnnouncements
 from chalicelib.api import deps
 from chalicelib.api.routing import operation
 from chalicelib.domain.announcement import Announcement, Kind, Status
@@ -47,9 +46,7 @@ ANNOUNCEMENT_EVENTS_BUDGET_S = 45.0
 
 
 def announcement_service() -> AnnouncementService:
-    return AnnouncementService(
-        store=DynamoAnnouncements(), clock=deps.clock, cursors=deps.cursor_codec(), audit=deps.audit_log()
-    )
+    return deps.announcement_service()
 
 
 class AnnouncementRequest(BaseModel):

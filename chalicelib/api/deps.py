@@ -50,15 +50,19 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_webhook_secrets import WebhookSecrets
     from chalicelib.domain.working_days import WorkingCalendar
     from chalicelib.services.announcement_events import AnnouncementEvents
+    from chalicelib.services.announcements import AnnouncementService
+    from chalicelib.services.api_keys import ApiKeyService
     from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.filings import FilingService
     from chalicelib.services.mig_intake import MigIntake
     from chalicelib.services.notifications import Notifier
+    from chalicelib.services.outbox import OutboxProcessor
     from chalicelib.services.payment_notices import PaymentNoticeService
     from chalicelib.services.pending_invoices import PendingInvoiceService
     from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
     from chalicelib.services.reconciliation import Reconciler
     from chalicelib.services.staff_overview import StaffOverview
+    from chalicelib.services.tax_registry import TaxRegistryService
     from chalicelib.services.webhooks import WebhookDispatcher, WebhookService
 
 clock = SystemClock()
@@ -79,8 +83,65 @@ def auth_service() -> AuthService:
     )
 
 
-def captcha_service() -> CaptchaService:
-    return CaptchaService(store=DynamoCaptchas(), throttles=DynamoThrottles(), clock=clock, key=derived_key("captcha"))
+def captcha_service(new_answer: Callable[[], str] | None = None) -> CaptchaService:
+    """``new_answer``: the console's picture code draws its answer itself (see web/auth_captcha.py)."""
+    extra = {"new_answer": new_answer} if new_answer is not None else {}
+    return CaptchaService(
+        store=DynamoCaptchas(), throttles=DynamoThrottles(), clock=clock, key=derived_key("captcha"), **extra
+    )
+
+
+def api_key_service() -> ApiKeyService:
+    from chalicelib.adapters.dynamo_api_keys import DynamoApiKeys
+    from chalicelib.services.api_keys import ApiKeyService
+
+    return ApiKeyService(store=DynamoApiKeys(), audit=audit_log(), clock=clock, pepper=derived_key("api-keys"))
+
+
+def tax_registry_service() -> TaxRegistryService:
+    from chalicelib.services.tax_registry import TaxRegistryService
+
+    return TaxRegistryService(registry=DynamoTaxRegistry(), audit=audit_log(), clock=clock)
+
+
+def announcement_service() -> AnnouncementService:
+    from chalicelib.adapters.dynamo_announcements import DynamoAnnouncements
+    from chalicelib.services.announcements import AnnouncementService
+
+    return AnnouncementService(store=DynamoAnnouncements(), clock=clock, cursors=cursor_codec(), audit=audit_log())
+
+
+def outbox_processor() -> OutboxProcessor:
+    """The outbox functions' services. The PDF renderers import fpdf2 and fonts on first use, and
+    the processor the MIG and PDF models: importing them here keeps them off the API function's
+    cold start (every function imports app.py and so this module)."""
+    from chalicelib.adapters.delivery import SesRawMail, SnsText
+    from chalicelib.adapters.dynamo_outbox import DynamoOutbox
+    from chalicelib.adapters.s3_artifacts import S3Artifacts
+    from chalicelib.documents.pdf import render_a4, render_proof
+    from chalicelib.documents.pdf.allowance import render_allowance
+    from chalicelib.services.low_stock import LowStockNotices
+    from chalicelib.services.outbox import OutboxProcessor
+    from chalicelib.settings import get_settings
+
+    store = DynamoInvoices()
+    system_clock = SystemClock()
+    return OutboxProcessor(
+        outbox=DynamoOutbox(store),
+        invoices=store,
+        merchants=DynamoMerchants(),
+        artifacts=S3Artifacts(),
+        mailer=SesRawMail(),
+        texter=SnsText(),
+        render_proof=render_proof,
+        render_a4=render_a4,
+        clock=system_clock,
+        mail_from=get_settings().mail_from,
+        allowances=DynamoAllowances(),
+        render_allowance=render_allowance,
+        low_stock_notices=LowStockNotices(counters=DynamoTracks(), audit=DynamoAuditLog(system_clock)),
+        events=event_publisher(),
+    )
 
 
 def sign_in_guard() -> SignInGuard:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api import deps
 from chalicelib.api.routing import operation
+from chalicelib.domain.merchant import MerchantSettings
 from chalicelib.domain.notifications import NOTICE_KINDS
-from chalicelib.services.merchant_profile import MerchantSettings, ProfileUpdate
+from chalicelib.services.merchant_profile import ProfileUpdate
 from chalicelib.services.principal import Principal
 
 bp = Blueprint(__name__)
@@ -195,7 +196,7 @@ class NotificationSettingsUpdate(BaseModel):
 
 
 def _settings_view(ubn: str) -> NotificationSettings:
-    settings = MerchantSettings.model_validate((deps.merchants().get_profile(ubn) or {}).get("settings") or {})
+    settings = _settings_of(ubn)
     return NotificationSettings(
         kinds={kind: ChannelsView(**settings.channels(kind).model_dump()) for kind in NOTICE_KINDS}
     )
@@ -227,7 +228,7 @@ def get_settings(principal: Principal) -> NotificationSettings:
     errors=(400, 401, 403),
 )
 def put_settings(body: NotificationSettingsUpdate, principal: Principal) -> NotificationSettings:
-    current = MerchantSettings.model_validate((deps.merchants().get_profile(principal.ubn) or {}).get("settings") or {})
+    current = _settings_of(principal.ubn)
     merged = {kind: channels.model_dump() for kind, channels in current.notifications.items()}
     for kind, change in body.kinds.items():
         merged[kind] = {**current_channels(current, kind), **change}
@@ -240,3 +241,8 @@ def put_settings(body: NotificationSettingsUpdate, principal: Principal) -> Noti
 def current_channels(settings: MerchantSettings, kind: str) -> dict[str, bool]:
     """``kind``'s channels now; an unknown kind is left for the settings model to refuse by name."""
     return settings.channels(kind).model_dump() if kind in NOTICE_KINDS else {}
+
+
+def _settings_of(ubn: str) -> MerchantSettings:
+    profile = deps.merchants().profile(ubn)
+    return profile.settings if profile is not None else MerchantSettings()

@@ -16,7 +16,6 @@ from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
 from chalicelib.adapters.sqs_outbox import OutboxMessage, queue_name
 from chalicelib.observability import logger, metrics
-from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.services.outbox import OutboxProcessor, Outcome
@@ -34,43 +33,9 @@ LOCAL_SWEEP_BUDGET_S = 25.0
 
 
 def processor() -> OutboxProcessor:
-    """The composition root of the outbox functions."""
-    # The PDF renderers import fpdf2 and fonts on first use, and the processor the MIG and PDF
-    # models; importing them here keeps them off the API function's cold start (every function
-    # imports app.py and so this module).
-    from chalicelib.adapters.clock import SystemClock
-    from chalicelib.adapters.delivery import SesRawMail, SnsText
-    from chalicelib.adapters.dynamo_allowances import DynamoAllowances
-    from chalicelib.adapters.dynamo_audit import DynamoAuditLog
-    from chalicelib.adapters.dynamo_invoices import DynamoInvoices
-    from chalicelib.adapters.dynamo_merchants import DynamoMerchants
-    from chalicelib.adapters.dynamo_outbox import DynamoOutbox
-    from chalicelib.adapters.dynamo_tracks import DynamoTracks
-    from chalicelib.adapters.s3_artifacts import S3Artifacts
-    from chalicelib.api.deps import event_publisher
-    from chalicelib.documents.pdf import render_a4, render_proof
-    from chalicelib.documents.pdf.allowance import render_allowance
-    from chalicelib.services.low_stock import LowStockNotices
-    from chalicelib.services.outbox import OutboxProcessor
+    from chalicelib.api.deps import outbox_processor
 
-    invoices = DynamoInvoices()
-    clock = SystemClock()
-    return OutboxProcessor(
-        outbox=DynamoOutbox(invoices),
-        invoices=invoices,
-        merchants=DynamoMerchants(),
-        artifacts=S3Artifacts(),
-        mailer=SesRawMail(),
-        texter=SnsText(),
-        render_proof=render_proof,
-        render_a4=render_a4,
-        clock=clock,
-        mail_from=get_settings().mail_from,
-        allowances=DynamoAllowances(),
-        render_allowance=render_allowance,
-        low_stock_notices=LowStockNotices(counters=DynamoTracks(), audit=DynamoAuditLog(clock)),
-        events=event_publisher(),
-    )
+    return outbox_processor()
 
 
 def handle_message_body(body: str) -> Outcome:

@@ -51,6 +51,7 @@ from chalicelib.domain.allowance_rules import (
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
+from chalicelib.domain.merchant import MerchantProfile
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import InvoiceStatus, ensure_allowance_allowed
 from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar
@@ -163,7 +164,7 @@ class AllowanceService:
             if replay is not None:
                 return replay
         request = AllowanceRequest.model_validate(body)
-        profile = self._merchants.get_profile(ubn)
+        profile = self._merchants.profile(ubn)
         if profile is None:
             raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
         for attempt in range(_CONFLICT_RETRIES):
@@ -237,7 +238,7 @@ class AllowanceService:
         return _Prepared(request, originals, left, amounts, taken, include_tax)
 
     def _record(
-        self, ubn: str, profile: Mapping[str, Any], prepared: _Prepared, now: datetime, actor: str
+        self, ubn: str, profile: MerchantProfile, prepared: _Prepared, now: datetime, actor: str
     ) -> AllowanceRecord:
         request = prepared.request
         day = allowance_date(request.allowance_date, list(prepared.originals.values()), now, self._calendar)
@@ -273,7 +274,7 @@ class AllowanceService:
             period=period,
             invoice_type=first.invoice_type,
             issued_at=now,
-            seller={"ubn": ubn, "name": profile["name"], "address": profile.get("address") or ""},
+            seller={"ubn": ubn, "name": profile.name, "address": profile.address or ""},
             buyer=first.buyer,
             items=items,
             tax_amount=prepared.amounts.tax_amount,

@@ -29,6 +29,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
 from chalicelib.domain.invoice import ValidatedDraft, parse_draft, validate_draft
 from chalicelib.domain.invoice_record import Amounts, HistoryEntry, InvoiceRecord
+from chalicelib.domain.merchant import MerchantSettings
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.random_number import new_random_number
 from chalicelib.domain.status import InvoiceStatus, ensure_can_cancel, ensure_can_void
@@ -46,7 +47,6 @@ from chalicelib.domain.writes import (
 )
 from chalicelib.services.filed_periods import ensure_not_filed
 from chalicelib.services.invoice_building import difference, invoice_codes, negated, purchase_intents, totals_changes
-from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.ports import FiledPeriods, MerchantStore, UnitOfWork
 
 #: What a re-issue may correct (API.md ``replacement``); everything else stays as issued.
@@ -246,8 +246,8 @@ class InvoiceLifecycleService:
         return self._clock.now().astimezone(TAIWAN_TZ)
 
     def _settings(self, ubn: str) -> MerchantSettings:
-        profile = self._merchants.get_profile(ubn) or {}
-        return MerchantSettings.model_validate(profile.get("settings") or {})
+        profile = self._merchants.profile(ubn)
+        return profile.settings if profile is not None else MerchantSettings()
 
     def _commit(self, intents: list[Intent]) -> None:
         try:

@@ -21,6 +21,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViola
 from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft, validate_draft
 from chalicelib.domain.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem
 from chalicelib.domain.issuing_state import CounterKey
+from chalicelib.domain.merchant import MerchantProfile, MerchantSettings
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.random_number import new_random_number
 from chalicelib.domain.writes import (
@@ -37,7 +38,6 @@ from chalicelib.services import low_stock
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
 from chalicelib.services.invoice_view import view
-from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.numbering import MAX_ATTEMPTS, NextNumber, NumberingService, backoff
 from chalicelib.services.ports import InvoiceReader, IssuingReads, UnitOfWork
 
@@ -122,11 +122,12 @@ class InvoicingService:
             replay = self._replay_by_order(ubn, draft.order_id, fingerprint, state.order)
         if replay is not None:
             return replay
-        profile = state.profile
-        if profile is None:
+        stored = state.profile
+        if stored is None:
             raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
-        settings = MerchantSettings.model_validate(profile.get("settings") or {})
-        ensure_ready_to_issue(profile, settings)
+        profile = MerchantProfile.of(stored)
+        settings = profile.settings
+        ensure_ready_to_issue(profile)
         validated = validate_draft(draft, seller_ubn=ubn)
         outcome = self._commit(
             ubn,
@@ -157,7 +158,7 @@ class InvoicingService:
         ubn: str,
         draft: InvoiceDraft,
         validated: ValidatedDraft,
-        profile: Mapping[str, Any],
+        profile: MerchantProfile,
         settings: MerchantSettings,
         seen: Counter | None,
         random_number: str,
@@ -255,7 +256,7 @@ class InvoicingService:
     def _record(
         self,
         ubn: str,
-        profile: Mapping[str, Any],
+        profile: MerchantProfile,
         validated: ValidatedDraft,
         taken: NextNumber,
         random_number: str,
@@ -305,7 +306,7 @@ class InvoicingService:
             issued_at=issued_at,
             invoice_type=draft.invoice_type.value,
             channel=channel,
-            seller={"ubn": ubn, "name": profile["name"], "address": profile.get("address") or ""},
+            seller={"ubn": ubn, "name": profile.name, "address": profile.address or ""},
             buyer=buyer,
             items=items,
             amounts=Amounts.model_validate(amounts.model_dump(mode="json")),
@@ -362,9 +363,9 @@ class InvoicingService:
         return intents
 
 
-def ensure_ready_to_issue(profile: Mapping[str, Any], settings: MerchantSettings) -> None:
+def ensure_ready_to_issue(profile: MerchantProfile) -> None:
     """What a merchant must have set before any invoice can be issued (the one check, for every way in)."""
-    if not profile.get("address"):
+    if not profile.address:
         # MIG F0401 requires the seller's address; an invoice without one could never be uploaded.
         raise RuleViolation(
             "SELLER_ADDRESS_MISSING",
@@ -372,7 +373,7 @@ def ensure_ready_to_issue(profile: Mapping[str, Any], settings: MerchantSettings
             "請先設定營業地址（PATCH /v1/merchant 的 address）",
             "address",
         )
-    if not settings.qr_aes_key:
+    if not profile.settings.qr_aes_key:
         raise RuleViolation(
             "QR_KEY_MISSING",
             "Set your QR-code AES key first (PATCH /v1/merchant settings.qr_aes_key): proofs need it",

@@ -3,7 +3,6 @@ and are read-only here."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -11,96 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.fields import printable
-from chalicelib.domain.notifications import ANNOUNCEMENT, NOTICE_KINDS
+from chalicelib.domain.merchant import QR_AES_KEY_FORMAT, MerchantProfile, MerchantSettings
 from chalicelib.domain.validation import as_pydantic_error, invalid_input_from
 from chalicelib.services.ports import AuditLog, MerchantStore
 from chalicelib.services.receivers import MAX_EMAIL_LENGTH, check_email, in_model, public_receivers
-
-_HEX_KEY = re.compile(r"[0-9A-Fa-f]{32}")
-
-
-#: Numbers left in a channel below which the merchant is warned. A channel gets whole booklets (本)
-#: of 50 numbers, often just one: a threshold of 50 or more warned with the first invoice of every
-#: fresh booklet. 10 warns when a fifth of the last booklet is left, early enough to assign another.
-DEFAULT_LOW_STOCK_THRESHOLD = 10
-
-
-#: Where the QR key's format is stated for users (the OpenAPI of the settings and profile routes).
-QR_AES_KEY_FORMAT = (
-    "The QR-code AES key (QR Code 加密金鑰): 32 hexadecimal characters (0-9, A-F, either case), the"
-    " AES-128 key that encrypts the left QR code's verification field (invoice number + random number)."
-    " One is generated at sign-up; replace it with the key the MOF platform derives from your seed"
-    " password (密碼種子) so the MOF can decrypt it. Write-only: answers show only qr_aes_key_set."
-)
-
-
-class NoticeChannels(BaseModel):
-    """Where a kind of notice goes besides the inbox (the inbox always gets it)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: bool = Field(default=True, description="Mail it to the notice address (verified receiver, else contact)")
-    sms: bool = Field(default=False, description="Text it to the verified mobile receiver")
-
-
-#: Until the merchant says otherwise: mail for everything that asks for action, SMS for nothing, and
-#: announcements only in the inbox (they are on every console page already).
-DEFAULT_NOTICE_CHANNELS = {kind: NoticeChannels(email=kind != ANNOUNCEMENT) for kind in NOTICE_KINDS}
-
-
-class MerchantSettings(BaseModel):
-    """What the merchant decides about delivery and alerts."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email_buyer: bool = Field(default=True, description="Email the buyer each invoice (PDF attached)")
-    sms_buyer: bool = Field(default=False, description="Text the buyer the invoice number and a link")
-    low_stock_threshold: int = Field(
-        default=DEFAULT_LOW_STOCK_THRESHOLD, ge=0, le=1_000_000, description="Warn when fewer numbers remain"
-    )
-    qr_aes_key: str | None = Field(
-        default=None,
-        description=QR_AES_KEY_FORMAT,
-        examples=["0123456789ABCDEF0123456789ABCDEF"],
-    )
-    notifications: dict[str, NoticeChannels] = Field(
-        default_factory=dict,
-        description="Per kind of notice (" + ", ".join(NOTICE_KINDS) + "): also by email and/or SMS",
-        examples=[{"low_stock": {"email": True, "sms": True}, "announcement": {"email": False}}],
-    )
-
-    @field_validator("notifications")
-    @classmethod
-    def _kinds(cls, value: dict[str, NoticeChannels]) -> dict[str, NoticeChannels]:
-        for kind in value:
-            if kind not in NOTICE_KINDS:
-                raise as_pydantic_error(
-                    InvalidInput(
-                        "UNKNOWN_NOTICE_KIND",
-                        f"No notice kind {kind[:40]!r}; the kinds are: {', '.join(NOTICE_KINDS)}",
-                        f"無此通知類別 {kind[:40]!r}；可用類別：{'、'.join(NOTICE_KINDS)}",
-                    )
-                )
-        return value
-
-    def channels(self, kind: str) -> NoticeChannels:
-        """Where notices of ``kind`` go: the merchant's choice, else the default."""
-        return self.notifications.get(kind) or DEFAULT_NOTICE_CHANNELS[kind]
-
-    @field_validator("qr_aes_key")
-    @classmethod
-    def _key(cls, value: str | None) -> str | None:
-        if value is not None and not _HEX_KEY.fullmatch(value):
-            raise as_pydantic_error(
-                InvalidInput(
-                    "INVALID_QR_AES_KEY",
-                    f"The QR AES key is 32 hexadecimal characters (0-9, A-F); this one has {len(value)}"
-                    + (" but not all are hexadecimal." if len(value) == 32 else "."),
-                    f"QR Code 加密金鑰須為 32 個十六進位字元（0-9、A-F），此值為 {len(value)} 個字元"
-                    + ("，但含非十六進位字元。" if len(value) == 32 else "。"),
-                )
-            )
-        return value.upper() if value else value
 
 
 def notice_settings(profile: Mapping[str, Any]) -> MerchantSettings:
@@ -174,25 +87,26 @@ class MerchantView(BaseModel):
     created_at: str | None = None
 
 
-def view(profile: dict[str, Any]) -> MerchantView:
-    settings = MerchantSettings.model_validate(profile.get("settings") or {})
+def view(stored: dict[str, Any]) -> MerchantView:
+    profile = MerchantProfile.of(stored)
+    settings = profile.settings
     return MerchantView(
-        ubn=profile["ubn"],
-        name=profile["name"],
-        person_in_charge=profile.get("person_in_charge"),
-        phone=profile.get("phone"),
-        email=profile.get("email"),
-        address=profile.get("address"),
-        status=profile.get("status", "active"),
-        signup_method=profile.get("signup_method", ""),
-        receivers={k: ReceiverView.model_validate(v) for k, v in public_receivers(profile.get("receivers")).items()},
+        ubn=profile.ubn,
+        name=profile.name,
+        person_in_charge=profile.person_in_charge,
+        phone=profile.phone,
+        email=stored.get("email"),
+        address=stored.get("address"),
+        status=profile.status,
+        signup_method=profile.signup_method,
+        receivers={k: ReceiverView.model_validate(v) for k, v in public_receivers(stored.get("receivers")).items()},
         settings=SettingsView(
             email_buyer=settings.email_buyer,
             sms_buyer=settings.sms_buyer,
             low_stock_threshold=settings.low_stock_threshold,
             qr_aes_key_set=settings.qr_aes_key is not None,
         ),
-        created_at=profile.get("created_at"),
+        created_at=profile.created_at,
     )
 
 

@@ -18,11 +18,11 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.delivery import NotSent
 from chalicelib.domain.events import Event
 from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.domain.merchant import MerchantProfile, MerchantSettings
 from chalicelib.domain.outbox_item import DONE, FINISHED, LEASE_PREFIX, PENDING, SKIPPED
 from chalicelib.observability import logger
 from chalicelib.services.events import EventPublisher
 from chalicelib.services.low_stock import LowStockNotices
-from chalicelib.services.merchant_profile import MerchantSettings
 
 if TYPE_CHECKING:
     from chalicelib.documents.pdf.allowance import AllowanceDocument
@@ -162,7 +162,7 @@ class Run:
         return self._profile
 
     def settings(self) -> MerchantSettings:
-        return MerchantSettings.model_validate(self.profile().get("settings") or {})
+        return MerchantProfile.of({"ubn": self.ubn, **self.profile()}).settings
 
     def now(self) -> datetime:
         return self.parts.clock.now()

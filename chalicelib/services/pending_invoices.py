@@ -22,7 +22,6 @@ from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.domain.pending_invoice import DEFAULT_CHANNEL, ISSUED, PENDING, Pending
 from chalicelib.services.idempotency import request_hash
 from chalicelib.services.invoicing import InvoicingService, Issued, ensure_ready_to_issue
-from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.services.ports import IssuingReads, MerchantStore
 
 
@@ -124,10 +123,10 @@ class PendingInvoiceService:
 
     def _check_ready(self, ubn: str) -> None:
         """What ``issue`` would refuse later is refused now, so a paid order cannot fail on it."""
-        profile = self._merchants.get_profile(ubn)
+        profile = self._merchants.profile(ubn)
         if profile is None:
             raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
-        ensure_ready_to_issue(profile, MerchantSettings.model_validate(profile.get("settings") or {}))
+        ensure_ready_to_issue(profile)
 
     def get(self, ubn: str, pending_id: str) -> Pending:
         pending = self._store.get(ubn, pending_id)

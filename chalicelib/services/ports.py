@@ -14,6 +14,7 @@ from chalicelib.domain.accounts import Credential, PendingCode, RefreshPointer, 
 from chalicelib.domain.events import Event
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.issuing_state import CounterKey, IssuingState
+from chalicelib.domain.merchant import MerchantProfile
 from chalicelib.domain.notifications import Notice
 from chalicelib.domain.period_totals import PeriodTotals
 from chalicelib.domain.tax_registry import TaxRegistration
@@ -106,6 +107,9 @@ class MerchantStore(Protocol):
     """A merchant's profile and account, its one-time codes, and sign-up nonces."""
 
     def get_profile(self, ubn: str) -> dict[str, Any] | None: ...
+
+    def profile(self, ubn: str) -> MerchantProfile | None:
+        """The profile with its settings validated (``get_profile`` is the stored mapping)."""
 
     def create_account(
         self, profile: dict[str, Any], *, password_hash: str, must_change_password: bool, at: datetime

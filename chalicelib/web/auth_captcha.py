@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from chalicelib.adapters.dynamo_captchas import DynamoCaptchas
 from chalicelib.adapters.dynamo_throttles import DynamoThrottles
 from chalicelib.adapters.keys import derived_key
 from chalicelib.api import deps
@@ -38,7 +37,6 @@ from chalicelib.domain.errors import RateLimited
 from chalicelib.security import captcha
 from chalicelib.security.sealing import Sealer
 from chalicelib.security.throttling import WINDOW, Limit, source_of
-from chalicelib.services.captcha import CaptchaService
 
 if TYPE_CHECKING:
     from captcha.audio import AudioCaptcha
@@ -76,13 +74,7 @@ def issue(source: dict[str, Any]) -> PictureCode:
         drawn.append(answer)
         return answer
 
-    service = CaptchaService(
-        store=DynamoCaptchas(),
-        throttles=DynamoThrottles(),
-        clock=deps.clock,
-        key=derived_key("captcha"),
-        new_answer=remembered_answer,
-    )
+    service = deps.captcha_service(new_answer=remembered_answer)
     challenge = service.issue(source=source)
     expires_at = int(deps.clock.now().timestamp()) + challenge.expires_in
     token = _sealer().seal(f"{drawn[0]}|{expires_at}".encode(), _owner(challenge.captcha_id))

@@ -18,7 +18,6 @@ from chalicelib.domain.channels import ONLINE
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.ubn import is_valid_ubn
 from chalicelib.services.lookup import UbnLookup, lookup_ubn
-from chalicelib.services.merchant_profile import MerchantSettings
 from chalicelib.web.invoice_forms import (
     CARRIER_KINDS,
     TAX_TYPES,
@@ -43,12 +42,11 @@ _SETUP_PAGES = {
 
 def _readiness(ctx: PageContext) -> list[tuple[str, str]]:
     """What keeps this merchant from issuing at all, with the page that fixes it."""
-    profile = deps.merchants().get_profile(ctx.ubn) or {}
-    settings = MerchantSettings.model_validate(profile.get("settings") or {})
+    profile = deps.merchants().profile(ctx.ubn)
     missing: list[tuple[str, str]] = []
-    if not profile.get("address"):
+    if profile is None or not profile.address:
         missing.append((ctx.t("請先設定營業地址", "Set your business address first"), "/console/settings"))
-    if not settings.qr_aes_key:
+    if profile is None or not profile.settings.qr_aes_key:
         missing.append(
             (ctx.t("請先設定 QR Code 加密金鑰（證明聯需要它）", "Set your QR-code AES key first"), "/console/settings")
         )

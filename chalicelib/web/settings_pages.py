@@ -19,10 +19,11 @@ from chalicelib.api.api_key_auth import api_key_service
 from chalicelib.api.api_keys import CreateApiKeyRequest
 from chalicelib.api.merchant import ReceiverVerification
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
+from chalicelib.domain.merchant import MerchantSettings
 from chalicelib.domain.notifications import NOTICE_KINDS
 from chalicelib.security.api_keys import ApiScope
 from chalicelib.services.api_keys import MAX_ACTIVE_KEYS, ApiKeyView
-from chalicelib.services.merchant_profile import MerchantSettings, MerchantView, ProfileUpdate, view
+from chalicelib.services.merchant_profile import MerchantView, ProfileUpdate, view
 from chalicelib.services.receivers import ReceiversInput
 from chalicelib.web.pages import PageContext, page
 
@@ -335,6 +336,11 @@ def notifications_page(ctx: PageContext) -> Response:
         )
         if not errors:
             return ctx.redirect("/console/settings/notifications?done=saved")
-    current = MerchantSettings.model_validate((deps.merchants().get_profile(ctx.ubn) or {}).get("settings") or {})
+    current = _settings_of(ctx.ubn)
     channels = {kind: current.channels(kind) for kind in NOTICE_KINDS}
     return _section(ctx, "settings/notifications.html", section="notifications", kinds=kinds, channels=channels)
+
+
+def _settings_of(ubn: str) -> MerchantSettings:
+    profile = deps.merchants().profile(ubn)
+    return profile.settings if profile is not None else MerchantSettings()

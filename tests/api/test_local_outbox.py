@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from chalicelib.adapters.delivery import SesRawMail
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
+from chalicelib.domain.merchant import MerchantSettings
 from chalicelib.services.invoice_documents import mail_message
-from chalicelib.services.merchant_profile import MerchantSettings
 from tests.api.conftest import body_of, outbox, post_json
 from tests.api.test_invoice_lifecycle import _deliver, _issue, merchant  # noqa: F401 - the fixture is shared
 from tests.api.test_invoices import B2C_CARRIER, issuer  # noqa: F401 - the fixture is shared
