@@ -16,24 +16,16 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamo_allowances import DynamoAllowances
-from chalicelib.adapters.dynamo_filings import DynamoFilings
-from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
-from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
-from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.adapters.dynamo_merchants import DynamoMerchants
 from chalicelib.adapters.dynamo_tax_registry import DynamoTaxRegistry
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
-from chalicelib.api.deps import working_calendar
+from chalicelib.api import deps
 from chalicelib.domain.invoice_number import TrackRange, range_id
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.tax_registry import RegistrationStatus, TaxRegistration
 from chalicelib.security.passwords import hash_password
-from chalicelib.services.allowances import AllowanceService
-from chalicelib.services.invoicing import InvoicingService
-from chalicelib.services.numbering import NumberingService
 
 SUPPLIER_UBN = "88000005"  # fictitious, with a valid check digit
 SUPPLIER_NAME = "示範供應商 Demo Supplier"
@@ -119,15 +111,8 @@ def _supplier(at: datetime) -> None:
 
 
 def _issue(ubn: str, body: dict[str, Any], at: datetime, key: str) -> str:
-    clock = _PastClock(at)
-    service = InvoicingService(
-        invoices=DynamoInvoices(),
-        reads=DynamoIssuingReads(),
-        ledger=DynamoLedger(),
-        numbering=NumberingService(tracks=DynamoTracks(), clock=clock),
-        clock=clock,
-        notify_outbox=None,  # the worker's sweeper finds the pending documents and mails
-    )
+    # No wake-up: the worker's sweeper finds the pending documents and mails.
+    service = deps.invoicing_service(moment=_PastClock(at), wake=False)
     issued = service.issue(ubn, body, channel="online", actor=ACTOR, idempotency_key=key)
     return str(issued.record.invoice_number)
 
@@ -153,17 +138,7 @@ def seed_previous_period(demo_ubn: str, demo_name: str, now: datetime) -> Iterat
     # The purchase: the supplier's invoice to the demo merchant (進項, on the return's boxes 32/33).
     _issue(SUPPLIER_UBN, _business(demo_ubn, demo_name, "咖啡生豆 20 公斤", "8400"), _moment(period, 20), "seed-prev-4")
     allowance_at = _moment(period, 30)
-    allowances = AllowanceService(
-        invoices=DynamoInvoices(),
-        allowances=DynamoAllowances(),
-        merchants=DynamoMerchants(),
-        ledger=DynamoLedger(),
-        idempotency=DynamoIdempotency(),
-        filed=DynamoFilings(),
-        clock=_PastClock(allowance_at),
-        notify_outbox=None,
-        calendar=working_calendar(),
-    )
+    allowances = deps.allowance_service(moment=_PastClock(allowance_at), wake=False)
     item = {
         "original_invoice_number": b2b,
         "description": "機器故障停用三日折讓",

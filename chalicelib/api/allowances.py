@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
-from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS, S3Artifacts
+from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS
 from chalicelib.api import deps
 from chalicelib.api.errors import json_response, xml_response
 from chalicelib.api.invoices import DownloadLink
@@ -20,9 +20,8 @@ from chalicelib.domain.allowance_record import (
     AllowanceRequest,
     CancelRequest,
 )
-from chalicelib.domain.artifacts import ArtifactKind
 from chalicelib.domain.errors import NotFound
-from chalicelib.services.allowance_documents import g0401, pdf_document
+from chalicelib.services.allowance_documents import g0401
 from chalicelib.services.allowance_query import (
     AllowancePage,
     AllowanceQuery,
@@ -144,24 +143,6 @@ class AllowancePdfQuery(BaseModel):
     download: bool = Field(default=False, description="Ask the browser to save rather than show it")
 
 
-def _allowance_pdf(record: AllowanceRecord, ubn: str) -> None:
-    """Make sure the PDF is in S3: the outbox normally put it there; if it has not yet (or S3 was
-    down then, or the object was lost since), build it now, so a download never waits for the
-    outbox nor links to nothing (like invoices' ``_artifact``)."""
-    store = S3Artifacts()
-    kind = ArtifactKind.ALLOWANCE_PDF
-    # While a cancel's item is pending, S3 may still hold the PDF without the cancelled mark: only
-    # an issued allowance's stored PDF, or one the outbox has finished, is trusted as it is. Either
-    # is checked to be there (a HEAD): the object may have been lost since it was stored.
-    trusted = record.status != "cancelled" or (record.artifacts.get(kind.value) and not record.artifacts_pending)
-    if trusted and store.exists(ubn, record.period, record.allowance_number, kind):
-        return
-    from chalicelib.documents.pdf.allowance import render_allowance
-
-    # The outbox's allowance_pdf step writes the same document to the same key: either may win.
-    store.put(ubn, record.period, record.allowance_number, kind, render_allowance(pdf_document(record)))
-
-
 @operation(
     bp,
     "/v1/allowances/{allowance_number}/pdf",
@@ -176,10 +157,7 @@ def _allowance_pdf(record: AllowanceRecord, ubn: str) -> None:
 )
 def allowance_pdf(allowance_number: str, query: AllowancePdfQuery, principal: Principal) -> Response:
     record = _own(principal, allowance_number)
-    _allowance_pdf(record, principal.ubn)
-    url = S3Artifacts().presign(
-        principal.ubn, record.period, record.allowance_number, ArtifactKind.ALLOWANCE_PDF, download=query.download
-    )
+    url = deps.document_links().allowance_pdf(record, principal.ubn, download=query.download)
     body = DownloadLink(url=url, expires_in=DEFAULT_LINK_SECONDS).model_dump()
     # A redirect works for browsers; the JSON body serves API clients that do not follow it.
     return json_response(body, 302, {"Location": url, "Cache-Control": "no-store"})

@@ -48,10 +48,13 @@ from chalicelib.services.tracks import TrackService
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_filings import DynamoFilings
     from chalicelib.adapters.dynamo_webhook_secrets import WebhookSecrets
+    from chalicelib.documents.pdf.allowance import AllowanceDocument
+    from chalicelib.documents.pdf.model import InvoiceDocument
     from chalicelib.domain.working_days import WorkingCalendar
     from chalicelib.services.announcement_events import AnnouncementEvents
     from chalicelib.services.announcements import AnnouncementService
     from chalicelib.services.api_keys import ApiKeyService
+    from chalicelib.services.document_links import DocumentLinks
     from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.filings import FilingService
     from chalicelib.services.mig_intake import MigIntake
@@ -109,6 +112,29 @@ def announcement_service() -> AnnouncementService:
     from chalicelib.services.announcements import AnnouncementService
 
     return AnnouncementService(store=DynamoAnnouncements(), clock=clock, cursors=cursor_codec(), audit=audit_log())
+
+
+def document_links() -> DocumentLinks:
+    from chalicelib.adapters.s3_artifacts import S3Artifacts
+    from chalicelib.services.document_links import DocumentLinks
+
+    # The renderers import fpdf2 and the fonts on first use only: most downloads find the document.
+    def render_proof(document: InvoiceDocument) -> bytes:
+        from chalicelib.documents.pdf import render_proof
+
+        return render_proof(document)
+
+    def render_a4(document: InvoiceDocument) -> bytes:
+        from chalicelib.documents.pdf import render_a4
+
+        return render_a4(document)
+
+    def render_allowance(document: AllowanceDocument) -> bytes:
+        from chalicelib.documents.pdf.allowance import render_allowance
+
+        return render_allowance(document)
+
+    return DocumentLinks(S3Artifacts(), render_proof, render_a4, render_allowance)
 
 
 def outbox_processor() -> OutboxProcessor:
@@ -234,14 +260,19 @@ def notify_outbox(ubn: str, number: str, event: str) -> None:
     send(ubn, number, event)
 
 
-def invoicing_service(numbering: NumberingService | None = None) -> InvoicingService:
+def invoicing_service(
+    numbering: NumberingService | None = None, *, moment: Clock | None = None, wake: bool = True
+) -> InvoicingService:
+    """``moment``: issue as of another time (the demo seed's past period); ``wake=False`` leaves
+    the outbox items to the sweeper."""
     return InvoicingService(
         invoices=invoices(),
         reads=DynamoIssuingReads(),
         ledger=DynamoLedger(),
-        numbering=numbering or numbering_service(),
-        clock=clock,
-        notify_outbox=notify_outbox,
+        numbering=numbering
+        or (NumberingService(tracks=DynamoTracks(), clock=moment) if moment else numbering_service()),
+        clock=moment or clock,
+        notify_outbox=notify_outbox if wake else None,
     )
 
 
@@ -272,7 +303,7 @@ def lifecycle_service() -> InvoiceLifecycleService:
     )
 
 
-def allowance_service() -> AllowanceService:
+def allowance_service(*, moment: Clock | None = None, wake: bool = True) -> AllowanceService:
     return AllowanceService(
         invoices=invoices(),
         allowances=DynamoAllowances(),
@@ -280,8 +311,8 @@ def allowance_service() -> AllowanceService:
         ledger=DynamoLedger(),
         idempotency=DynamoIdempotency(),
         filed=filings(),
-        clock=clock,
-        notify_outbox=notify_outbox,
+        clock=moment or clock,
+        notify_outbox=notify_outbox if wake else None,
         calendar=working_calendar(),
     )
 

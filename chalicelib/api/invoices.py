@@ -196,30 +196,6 @@ class DownloadLink(BaseModel):
     expires_in: int
 
 
-def _artifact(record: Any, ubn: str, kind: Any) -> None:
-    """Make sure the artifact is in S3: the outbox normally put it there; if it has not yet (or S3
-    was down then, or the object was lost since: a local stack restarted, a bucket restored), build
-    it now from the stored record, so a download never waits for the outbox nor links to nothing."""
-    from chalicelib.adapters.s3_artifacts import S3Artifacts
-    from chalicelib.domain.artifacts import ArtifactKind
-
-    store = S3Artifacts()
-    # A record that says "stored" is checked too (a HEAD): its object may be gone since.
-    if store.exists(ubn, record.period, record.invoice_number, kind):
-        return
-    from chalicelib.documents.mig import build_xml
-    from chalicelib.documents.pdf import render_a4, render_proof
-    from chalicelib.services.invoice_documents import f0401, pdf_document
-
-    if kind is ArtifactKind.XML:
-        body = build_xml(f0401(record))
-    elif kind is ArtifactKind.PROOF_PDF:
-        body = render_proof(pdf_document(record))
-    else:
-        body = render_a4(pdf_document(record))
-    store.put(ubn, record.period, record.invoice_number, kind, body)
-
-
 def _link(principal: Principal, invoice_number: str, kind_name: str, download: bool) -> Response:
     return artifact_link(_own(principal, invoice_number), principal.ubn, kind_name, download)
 
@@ -227,12 +203,9 @@ def _link(principal: Principal, invoice_number: str, kind_name: str, download: b
 def artifact_link(record: Any, ubn: str, kind_name: str, download: bool) -> Response:
     """302 to a short-lived link to ``record``'s artifact under ``ubn`` (the seller's prefix), built
     on demand first. The caller has checked who may see the invoice (received.py: buyer or seller)."""
-    from chalicelib.adapters.s3_artifacts import S3Artifacts
     from chalicelib.domain.artifacts import ArtifactKind
 
-    kind = ArtifactKind(kind_name)
-    _artifact(record, ubn, kind)
-    return link_response(S3Artifacts().presign(ubn, record.period, record.invoice_number, kind, download=download))
+    return link_response(deps.document_links().invoice(record, ubn, ArtifactKind(kind_name), download=download))
 
 
 def link_response(url: str) -> Response:

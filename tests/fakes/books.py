@@ -1,0 +1,222 @@
+"""The write seam and the reads beside it, in memory: what the allowance and invoice-change use
+cases rely on from DynamoDB (services/ports.py), with the same conditions and all-or-nothing
+commits, so those services can be tested without a database. tests/integration/test_books_contract.py
+runs one suite against this and against DynamoDB Local, which keeps the two honest."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chalicelib.domain.allowance_record import AllowanceRecord
+from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.domain.merchant import MerchantProfile
+from chalicelib.domain.writes import (
+    AddToPurchases,
+    AddToTotals,
+    AlreadyRecorded,
+    AppendHistory,
+    CancelAllowance,
+    CancelInvoice,
+    Intent,
+    PutAllowance,
+    PutInvoice,
+    PutOutboxItem,
+    RecordIdempotencyKey,
+    RecordOrderId,
+    ReduceAllowable,
+    Refused,
+    ReplaceInvoice,
+    RequireUnfiled,
+    RestoreAllowable,
+    StateChanged,
+)
+
+
+class MemoryBooks:
+    """Invoices, allowances, totals, outbox items, idempotency records and filed periods."""
+
+    def __init__(self) -> None:
+        self.invoices: dict[tuple[str, str], dict[str, Any]] = {}
+        self.allowances: dict[tuple[str, str], dict[str, Any]] = {}
+        self.totals: dict[tuple[str, str, str], dict[str, int]] = {}
+        self.outbox: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.orders: dict[tuple[str, str], dict[str, Any]] = {}
+        self.idempotency: dict[str, dict[str, Any]] = {}
+        self.filed: set[tuple[str, str]] = set()
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.sequences: dict[tuple[str, str], int] = {}
+        self.commits = 0
+        self._lock = threading.Lock()
+
+    # --- UnitOfWork ---------------------------------------------------------------------------------
+
+    def commit(self, intents: Sequence[Intent]) -> None:
+        if len(intents) > 100:
+            raise ValueError("a transaction holds at most 100 intents")
+        with self._lock:
+            work = copy.deepcopy(self._state())
+            refusals = [refusal for intent in intents if (refusal := self._apply(work, intent)) is not None]
+            if refusals:
+                # The same precedence as the DynamoDB ledger: a refused Idempotency-Key explains the rest.
+                keyed = [r for r in refusals if isinstance(r.intent, RecordIdempotencyKey)]
+                raise (keyed or refusals)[0]
+            self._restore(work)
+            self.commits += 1
+
+    def _state(self) -> dict[str, Any]:
+        names = ("invoices", "allowances", "totals", "outbox", "orders", "idempotency")
+        return {name: getattr(self, name) for name in names}
+
+    def _restore(self, work: Mapping[str, Any]) -> None:
+        for name, value in work.items():
+            setattr(self, name, value)
+
+    def _apply(self, work: dict[str, Any], intent: Intent) -> Refused | None:  # noqa: PLR0911
+        invoices, allowances = work["invoices"], work["allowances"]
+        if isinstance(intent, PutInvoice):
+            key = (intent.ubn, intent.record.invoice_number)
+            if key in invoices:
+                return AlreadyRecorded(intent, invoices[key])
+            invoices[key] = intent.record.model_dump(mode="json")
+        elif isinstance(intent, AddToTotals | AddToPurchases):
+            owner = intent.ubn if isinstance(intent, AddToTotals) else intent.buyer_ubn
+            group = intent.invoice_type if isinstance(intent, AddToTotals) else "purchases"
+            summed = work["totals"].setdefault((owner, intent.period, group), {})
+            for name, value in intent.changes.items():
+                summed[name] = summed.get(name, 0) + value
+        elif isinstance(intent, PutOutboxItem):
+            key = (intent.ubn, intent.subject, intent.event)
+            if key in work["outbox"] and not intent.replace:
+                return AlreadyRecorded(intent, work["outbox"][key])
+            work["outbox"][key] = {"steps": dict(intent.steps), **intent.fields}
+        elif isinstance(intent, RecordIdempotencyKey):
+            stored = work["idempotency"].get(intent.key_id)
+            if stored is not None and stored["expiration"] >= intent.now:
+                return AlreadyRecorded(intent, stored)
+            work["idempotency"][intent.key_id] = {
+                "id": intent.key_id,
+                f"{intent.kind}_number": intent.number,
+                "validation": intent.fingerprint,
+                "status": "COMPLETED",
+                "expiration": intent.expires_at,
+            }
+        elif isinstance(intent, RecordOrderId):
+            key = (intent.ubn, intent.order_id)
+            if key in work["orders"]:
+                return AlreadyRecorded(intent, work["orders"][key])
+            work["orders"][key] = {"invoice_number": intent.invoice_number, "validation": intent.fingerprint}
+        elif isinstance(intent, PutAllowance):
+            key = (intent.ubn, intent.record.allowance_number)
+            if key in allowances:
+                return AlreadyRecorded(intent, allowances[key])
+            allowances[key] = intent.record.model_dump(mode="json")
+        elif isinstance(intent, ReduceAllowable):
+            stored = invoices.get((intent.ubn, intent.invoice_number))
+            left = None if stored is None else stored.get("allowance_remaining")
+            left = intent.invoice_total if left is None else left
+            if stored is None or stored["status"] != "issued" or left < intent.amount:
+                return StateChanged(intent, stored)
+            stored["allowance_remaining"] = left - intent.amount
+            stored["allowance_count"] = int(stored.get("allowance_count") or 0) + 1
+            stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, RestoreAllowable):
+            stored = invoices.get((intent.ubn, intent.invoice_number))
+            if stored is None or stored.get("allowance_remaining") is None or stored.get("allowance_count", 0) < 1:
+                return StateChanged(intent, stored)
+            stored["allowance_remaining"] += intent.amount
+            stored["allowance_count"] -= 1
+            stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, CancelAllowance):
+            stored = allowances.get((intent.ubn, intent.allowance_number))
+            if stored is None or stored.get("status", "issued") != "issued":
+                return StateChanged(intent, stored)
+            stored.update({"status": "cancelled", **intent.fields})
+            stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, CancelInvoice):
+            stored = invoices.get((intent.ubn, intent.invoice_number))
+            if stored is None or stored["status"] != "issued" or stored.get("allowance_count", 0) > 0:
+                return StateChanged(intent, stored)
+            stored.update({"status": "cancelled", "cancellation": dict(intent.cancellation)})
+            stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, ReplaceInvoice):
+            key = (intent.ubn, intent.record.invoice_number)
+            stored = invoices.get(key)
+            if (
+                stored is None
+                or stored["status"] != "issued"
+                or stored["random_number"] != intent.expected_random_number
+                or stored.get("allowance_count", 0) > 0
+            ):
+                return StateChanged(intent, stored)
+            replaced = {**stored, **intent.record.model_dump(mode="json")}
+            if intent.reset_allowable:
+                replaced["allowance_remaining"] = intent.record.amounts.total_amount
+            invoices[key] = replaced
+        elif isinstance(intent, AppendHistory):
+            stored = invoices.get((intent.ubn, intent.invoice_number))
+            if stored is None:
+                return StateChanged(intent, None)
+            stored["history"] = [*stored.get("history", []), intent.entry.model_dump(mode="json")]
+        elif isinstance(intent, RequireUnfiled):
+            if (intent.ubn, intent.period) in self.filed:
+                return StateChanged(intent, None)
+        else:
+            raise NotImplementedError(f"{type(intent).__name__} is not kept in memory")
+        return None
+
+    # --- reads (InvoiceReader, AllowanceStore, IdempotencyStore, FiledPeriods, MerchantStore) -------
+
+    def get(self, ubn: str, number: str) -> InvoiceRecord | None:
+        stored = self.invoices.get((ubn, number))
+        return None if stored is None else InvoiceRecord.model_validate(stored)
+
+    def record(self, ubn: str, number: str) -> AllowanceRecord | None:
+        stored = self.allowances.get((ubn, number))
+        return None if stored is None else AllowanceRecord.model_validate(stored)
+
+    def next_sequence(self, ubn: str, period: str) -> int:
+        with self._lock:
+            self.sequences[(ubn, period)] = self.sequences.get((ubn, period), 0) + 1
+            return self.sequences[(ubn, period)]
+
+    def group(self, ubn: str, period: str, group: str) -> dict[str, int]:
+        return dict(self.totals.get((ubn, period, group), {}))
+
+    def is_filed(self, ubn: str, period: str) -> bool:
+        return (ubn, period) in self.filed
+
+    def idempotency_record(self, key_id: str) -> dict[str, Any] | None:
+        stored = self.idempotency.get(key_id)
+        return None if stored is None else dict(stored)
+
+    def remember(self, key_id: str, expires_at: int, now: int) -> bool:
+        with self._lock:
+            stored = self.idempotency.get(key_id)
+            if stored is not None and stored["expiration"] >= now:
+                return False
+            self.idempotency[key_id] = {"id": key_id, "expiration": expires_at}
+            return True
+
+    def get_profile(self, ubn: str) -> dict[str, Any] | None:
+        stored = self.profiles.get(ubn)
+        return None if stored is None else dict(stored)
+
+    def profile(self, ubn: str) -> MerchantProfile | None:
+        stored = self.profiles.get(ubn)
+        return None if stored is None else MerchantProfile.of(stored)
+
+
+class IdempotencyView:
+    """``IdempotencyStore`` over the books (its ``get`` is not the invoices' ``get``)."""
+
+    def __init__(self, books: MemoryBooks) -> None:
+        self._books = books
+
+    def get(self, key_id: str) -> dict[str, Any] | None:
+        return self._books.idempotency_record(key_id)
+
+    def remember(self, key_id: str, expires_at: int, now: int) -> bool:
+        return self._books.remember(key_id, expires_at, now)
