@@ -34,7 +34,6 @@ from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.domain.invoice_record import InvoiceRecord
-from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.pending_void import PendingVoid
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import ensure_can_void
@@ -42,6 +41,7 @@ from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.domain.validation import parse_model
 from chalicelib.services.invoice_lifecycle import changeable_invoice
 from chalicelib.services.invoicing import InvoicingService, Issued, not_next_number
+from chalicelib.services.mig_mapping import allowance_body, draft_of, mig_allowance_error
 
 SUPPORTED = (MessageType.F0401, MessageType.F0501, MessageType.F0701, MessageType.G0401, MessageType.G0501)
 #: F0701 comes alone and the replacement F0401 (same number) follows: the void waits this long for it.
@@ -167,55 +167,6 @@ def _next_number(counter: Counter) -> str | None:
         track, begin = counter.queue[0].split("#")
         return f"{track}{int(begin):08d}"
     return None
-
-
-def draft_of(invoice: Invoice) -> dict[str, Any]:
-    """The JSON API body of an F0401: the same validation applies to both ways in."""
-    main = invoice.main
-    is_b2b = main.buyer.identifier != CONSUMER_BUYER_ID
-    buyer: dict[str, Any] = {"ubn": main.buyer.identifier if is_b2b else None, "name": main.buyer.name}
-    if is_b2b:
-        buyer |= {
-            "address": main.buyer.address,
-            "person_in_charge": main.buyer.person_in_charge,
-            "telephone": main.buyer.telephone_number,
-            "email": main.buyer.email_address,
-            "customer_number": main.buyer.customer_number,
-        }
-    carrier = None
-    if main.carrier_type and main.carrier_id1:
-        carrier = {"type": main.carrier_type, "id": main.carrier_id1}
-        if main.carrier_id2 and main.carrier_id2 != main.carrier_id1:
-            carrier["hidden_id"] = main.carrier_id2
-    body: dict[str, Any] = {
-        "buyer": {k: v for k, v in buyer.items() if v is not None},
-        "carrier": carrier,
-        "donation_code": main.npoban if main.donate_mark == "1" else None,
-        "print": main.print_mark == "Y",
-        "items": [
-            {
-                "description": item.description,
-                "quantity": str(item.quantity),
-                "unit": item.unit,
-                "unit_price": str(item.unit_price),
-                "tax_type": item.tax_type,
-                "remark": item.remark,
-            }
-            for item in invoice.details
-        ],
-        # MIG convention: B2B lines and SalesAmount are before tax, B2C ones include it.
-        "prices_include_tax": not is_b2b,
-        "invoice_type": main.invoice_type,
-        "customs_clearance_mark": main.customs_clearance_mark,
-        "zero_tax_rate_reason": main.zero_tax_rate_reason,
-        "order_id": main.relate_number,
-        "main_remark": main.main_remark,
-    }
-    if main.invoice_type == InvoiceType.SPECIAL.value and invoice.amount.tax_type == "4":
-        body["special_tax_rate"] = str(invoice.amount.tax_rate)
-    for index, item in enumerate(body["items"]):
-        body["items"][index] = {k: v for k, v in item.items() if v is not None}
-    return {k: v for k, v in body.items() if v is not None}
 
 
 def _same(ours: Any, theirs: Any) -> bool:
@@ -424,7 +375,7 @@ class MigIntake:
         try:
             request = parse_model(AllowanceRequest, body)
         except InvalidInput as error:
-            raise _allowance_error(error) from None
+            raise mig_allowance_error(error) from None
         self._check_originals(ubn, message)
         amounts = compute_allowance_amounts(request.items, prices_include_tax=False)
         for index, (item, line) in enumerate(zip(message.details, amounts.lines, strict=True)):
@@ -443,12 +394,12 @@ class MigIntake:
             allowances.issue(ubn, body, actor=actor)
         except Conflict as error:
             if error.code != "ALLOWANCE_NUMBER_TAKEN":
-                raise _allowance_error(error) from None
+                raise mig_allowance_error(error) from None
             if self._already_issued(ubn, message, allowances):  # the same message, sent twice at once
                 return number, True
-            raise _allowance_error(error) from None
+            raise mig_allowance_error(error) from None
         except DomainError as error:
-            raise _allowance_error(error) from None
+            raise mig_allowance_error(error) from None
         return number, False
 
     def _check_originals(self, ubn: str, message: Allowance) -> None:
@@ -515,32 +466,6 @@ class MigIntake:
                 raise _mismatch(f"Amount.{mig_name}", ours.get(name), getattr(theirs, name))
 
 
-def allowance_body(message: Allowance) -> dict[str, Any]:
-    """The JSON API body of a G0401: tax-exclusive unit prices, as the message carries them."""
-    main = message.main
-    items = []
-    for item in message.details:
-        sequence: Any = item.original_sequence_number
-        if sequence is not None and sequence.isdigit():
-            sequence = int(sequence)
-        line: dict[str, Any] = {
-            "original_invoice_number": item.original_invoice_number,
-            "original_sequence_number": sequence,
-            "description": item.original_description,
-            "quantity": str(item.quantity),
-            "unit": item.unit,
-            "unit_price": str(item.unit_price),
-            "tax_type": item.tax_type,
-        }
-        items.append({k: v for k, v in line.items() if v is not None})
-    return {
-        "allowance_number": main.allowance_number,
-        "allowance_date": main.allowance_date.isoformat(),
-        "items": items,
-        "prices_include_tax": False,
-    }
-
-
 def _allowance_matches(record: Any, message: Allowance) -> bool:
     """An issued allowance is the one this message describes (the ERP re-sent it)."""
     if record.allowance_date != message.main.allowance_date or len(record.items) != len(message.details):
@@ -564,40 +489,6 @@ def _allowance_matches(record: Any, message: Allowance) -> bool:
         ):
             return False
     return True
-
-
-_ALLOWANCE_FIELDS = {
-    "allowance_number": "Main.AllowanceNumber",
-    "allowance_date": "Main.AllowanceDate",
-    "remark": "Main",
-    "items": "Details.ProductItem",
-}
-_ALLOWANCE_ITEM_FIELDS = {
-    "original_invoice_number": "OriginalInvoiceNumber",
-    "original_sequence_number": "OriginalSequenceNumber",
-    "description": "OriginalDescription",
-    "quantity": "Quantity",
-    "unit": "Unit",
-    "unit_price": "UnitPrice",
-    "tax_type": "TaxType",
-}
-
-
-def _allowance_error(error: DomainError) -> DomainError:
-    """The allowance rules name JSON fields (``items[0].unit_price``); the ERP knows MIG names."""
-    field = error.field
-    if not field or field.startswith(("Main", "Details", "Amount")):
-        return error
-    head, _, rest = field.partition(".")
-    name, bracket, index = head.partition("[")
-    mapped = _ALLOWANCE_FIELDS.get(name)
-    if mapped is None:
-        return type(error)(error.code, error.message, error.message_zh, "Details.ProductItem")
-    if bracket:
-        mapped += f"[{index}"
-        if rest:
-            mapped += "." + _ALLOWANCE_ITEM_FIELDS.get(rest.split(".")[0], rest)
-    return type(error)(error.code, error.message, error.message_zh, mapped)
 
 
 _COMPARED_ITEM_FIELDS = (("description", "Description"), ("unit", "Unit"), ("tax_type", "TaxType"))
