@@ -7,7 +7,6 @@ import re
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.dynamo_allowances import DynamoAllowances
 from chalicelib.adapters.s3_artifacts import DEFAULT_LINK_SECONDS
 from chalicelib.api import deps
 from chalicelib.api.errors import json_response, xml_response
@@ -84,7 +83,7 @@ def issue_allowance(body: AllowanceRequest, principal: Principal) -> Response:
     scope="allowances:read",
 )
 def list_allowances(query: AllowanceQuery, principal: Principal) -> AllowancePage:
-    return find_allowances(principal.ubn, query, deps.cursor_codec(), DynamoAllowances())
+    return find_allowances(principal.ubn, query, deps.cursor_codec(), deps.allowances())
 
 
 @operation(

@@ -47,6 +47,7 @@ from chalicelib.services.tracks import TrackService
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_filings import DynamoFilings
+    from chalicelib.adapters.dynamo_pending_invoices import DynamoPendingListing
     from chalicelib.adapters.dynamo_webhook_secrets import WebhookSecrets
     from chalicelib.documents.pdf.allowance import AllowanceDocument
     from chalicelib.documents.pdf.model import InvoiceDocument
@@ -239,6 +240,16 @@ def numbering_service() -> NumberingService:
 
 def invoices() -> DynamoInvoices:
     return DynamoInvoices()
+
+
+def allowances() -> DynamoAllowances:
+    return DynamoAllowances()
+
+
+def pending_listing() -> DynamoPendingListing:
+    from chalicelib.adapters.dynamo_pending_invoices import DynamoPendingListing
+
+    return DynamoPendingListing()
 
 
 def invoice_search() -> DynamoInvoiceSearch:

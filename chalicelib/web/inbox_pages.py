@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
-from chalicelib.adapters.dynamo_pending_invoices import DynamoPendingListing
 from chalicelib.api import deps
 from chalicelib.api.errors import status_for, xml_response
 from chalicelib.api.invoices import artifact_link
@@ -126,7 +125,7 @@ def pending_list(ctx: PageContext) -> Response:
         items = [found.view()] if found else []
         truncated = False
     else:
-        listed = DynamoPendingListing().find(ctx.ubn, status or None)
+        listed = deps.pending_listing().find(ctx.ubn, status or None)
         items, truncated = listed.items, listed.truncated
     return ctx.render(
         "inbox/pending.html",
