@@ -30,8 +30,22 @@ from chalicelib.documents.mig.allowance import (
     AllowanceMain,
     AllowanceProductItem,
     CancelAllowance,
+    VoidAllowance,
 )
 from chalicelib.documents.mig.cancel_void import CancelInvoice, VoidInvoice
+from chalicelib.documents.mig.exchange import (
+    EXCHANGE_MESSAGES,
+    AllowanceConfirm,
+    CancelAllowanceConfirm,
+    CancelInvoiceConfirm,
+    ExchangeAllowance,
+    ExchangeCancelAllowance,
+    ExchangeCancelInvoice,
+    ExchangeInvoice,
+    InvoiceConfirm,
+    RejectInvoice,
+    RejectInvoiceConfirm,
+)
 from chalicelib.documents.mig.invoice import Invoice, InvoiceAmount, InvoiceMain, InvoiceProductItem
 from chalicelib.documents.mig.roles import Buyer, Seller
 from chalicelib.documents.mig.track import (
@@ -50,8 +64,10 @@ MESSAGE_CLASSES: dict[MessageType, type[MigMessage]] = {
     MessageType.F0701: VoidInvoice,
     MessageType.G0401: Allowance,
     MessageType.G0501: CancelAllowance,
+    MessageType.G0701: VoidAllowance,
     MessageType.E0401: BranchTrack,
     MessageType.E0402: BranchTrackBlank,
+    **EXCHANGE_MESSAGES,
 }
 
 
@@ -86,6 +102,7 @@ __all__ = [
     "AllocationRecord",
     "Allowance",
     "AllowanceAmount",
+    "AllowanceConfirm",
     "AllowanceMain",
     "AllowanceProductItem",
     "BranchTrack",
@@ -96,15 +113,25 @@ __all__ = [
     "BranchTrackMain",
     "Buyer",
     "CancelAllowance",
+    "CancelAllowanceConfirm",
     "CancelInvoice",
+    "CancelInvoiceConfirm",
+    "ExchangeAllowance",
+    "ExchangeCancelAllowance",
+    "ExchangeCancelInvoice",
+    "ExchangeInvoice",
     "Invoice",
     "InvoiceAmount",
+    "InvoiceConfirm",
     "InvoiceMain",
     "InvoiceProductItem",
     "MessageType",
     "MigMessage",
     "MigModel",
+    "RejectInvoice",
+    "RejectInvoiceConfirm",
     "Seller",
+    "VoidAllowance",
     "VoidInvoice",
     "build_xml",
     "errors",

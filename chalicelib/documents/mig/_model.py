@@ -36,15 +36,31 @@ class MessageType(StrEnum):
     G0501 = "G0501"
     E0401 = "E0401"
     E0402 = "E0402"
+    G0701 = "G0701"
+    # B2B exchange (交換) between two merchants: issue/confirm, cancel/confirm, reject/confirm.
+    A0101 = "A0101"
+    A0102 = "A0102"
+    A0201 = "A0201"
+    A0202 = "A0202"
+    A0301 = "A0301"
+    A0302 = "A0302"
+    B0101 = "B0101"
+    B0102 = "B0102"
+    B0201 = "B0201"
+    B0202 = "B0202"
 
     @property
     def namespace(self) -> str:
-        """``urn:GEINV:eInvoiceMessage:<CODE>:4.1`` (reference §2.3)."""
-        return namespace_for(self.value)
+        """``urn:GEINV:eInvoiceMessage:<CODE>:4.1`` (reference §2.3); E0504 is still 4.0 in MIG 4.1."""
+        return namespace_for(self.value, SCHEMA_VERSIONS.get(self.value, MIG_VERSION))
 
 
-def namespace_for(code: str) -> str:
-    return f"urn:GEINV:eInvoiceMessage:{code}:{MIG_VERSION}"
+#: Messages whose newest official schema is older than MIG 4.1 (the MOF ships E0504 at 4.0).
+SCHEMA_VERSIONS = {"E0504": "4.0"}
+
+
+def namespace_for(code: str, version: str = MIG_VERSION) -> str:
+    return f"urn:GEINV:eInvoiceMessage:{code}:{version}"
 
 
 class MigModel(BaseModel):

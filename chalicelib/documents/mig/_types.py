@@ -84,6 +84,8 @@ def _not_blank(value: str) -> str:
 
 #: A reason (作廢原因, 註銷原因): 1–20 characters, not only spaces.
 Reason20 = Annotated[str, _text(20), _PRINTABLE, AfterValidator(_not_blank)]
+#: A remark the schema collapses and then needs one character of (A0202's Remark).
+Remark200 = Annotated[str, _text(200), _PRINTABLE, AfterValidator(_not_blank)]
 Text500 = Annotated[str, _text(500), _PRINTABLE]
 
 #: 統一編號 (UBN): 8 digits, digits only in MIG 4.1.

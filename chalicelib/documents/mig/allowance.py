@@ -103,3 +103,21 @@ class CancelAllowance(MigMessage):
     cancel_time: MigTime
     cancel_reason: Reason20
     remark: Opt[Text200] = None
+
+
+class VoidAllowance(MigMessage):
+    """G0701 註銷折讓單: the allowance is withdrawn so that the same number may be issued again
+    with corrected data (as F0701 does for an invoice)."""
+
+    message_type = MessageType.G0701
+    mig_tag = "VoidAllowance"
+
+    void_allowance_number: Text16
+    allowance_type: Literal["1", "2"]
+    allowance_date: MigDate
+    buyer_id: BuyerBan
+    seller_id: Ban
+    void_date: MigDate
+    void_time: MigTime
+    void_reason: Reason20
+    remark: Opt[Text200] = None

@@ -29,8 +29,18 @@ E0501_NAMESPACE = "urn:GEINV:E0501:4.0"
 
 #: The schema file of each message type (paths inside ``xsd/``, the MOF's own folder layout).
 SCHEMA_FILES: dict[str, str] = {
-    **{t: f"v41/{t}.xsd" for t in ("F0401", "F0501", "F0701", "G0401", "G0501", "E0401", "E0402")},
+    **{
+        t: f"v41/{t}.xsd"
+        for t in (
+            *("F0401", "F0501", "F0701", "G0401", "G0501", "G0701", "E0401", "E0402"),
+            *("A0101", "A0102", "A0201", "A0202", "A0301", "A0302"),
+            *("B0101", "B0102", "B0201", "B0202"),
+        )
+    },
     "E0501": "common/v40/E0501.xsd",
+    "E0502": "common/v41/E0502.xsd",
+    "E0503": "common/v41/E0503.xsd",
+    "E0504": "common/v40/E0504.xsd",
 }
 
 # libxml2's structural errors (what is where); every other validity error is about a value.
