@@ -36,6 +36,8 @@ class Settings(BaseModel):
     # The SQS queue (name, not URL) that wakes the outbox processor after an invoice changes.
     outbox_queue: str = "einvoice-local-outbox"
     mail_from: str = DEFAULT_MAIL_FROM
+    # Where buyers open the platform: the invoice mail links to its public look-up page there.
+    public_url: str = "http://127.0.0.1:8000"
     # Root secret for token signatures, one-time code hashes, API-key pepper, cursors and the
     # secrets sealed at rest (each gets its own derived key). Deployed stages name an SSM
     # SecureString (``SECRET_KEY_PARAMETER``, read once per container); `make run` and the tests
@@ -76,6 +78,7 @@ _ENV = {
     "ssm_endpoint": "AWS_ENDPOINT_URL_SSM",
     "outbox_queue": "OUTBOX_QUEUE",
     "mail_from": "MAIL_FROM",
+    "public_url": "PUBLIC_URL",
     "max_body_bytes": "MAX_BODY_BYTES",
     "webhook_timeout_s": "WEBHOOK_TIMEOUT_S",
     "rate_limit_scale": "RATE_LIMIT_SCALE",

@@ -26,7 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from infra.resources import ARTIFACTS, QUEUES, TABLES, create_table_request, queue_attributes, stage_environment
+from infra.resources import ARTIFACTS, QUEUES, TABLES, Table, create_table_request, queue_attributes, stage_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM_DIR = ROOT / ".local" / "npm"
@@ -259,12 +259,30 @@ def create_tables(endpoint: str, stage: str) -> None:
         name = table.name(stage)
         if name not in existing:
             client.create_table(**create_table_request(table, stage))
+        else:
+            _add_missing_indexes(client, table, stage)
         if table.ttl_attribute:
             with contextlib.suppress(ClientError):  # already enabled on a restarted disk database
                 client.update_time_to_live(
                     TableName=name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )
+
+
+def _add_missing_indexes(client: Any, table: Table, stage: str) -> None:
+    """A disk database from before an index was added gets it (DynamoDB fills it from the items)."""
+    request = create_table_request(table, stage)
+    have = {
+        i["IndexName"]
+        for i in client.describe_table(TableName=request["TableName"])["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    for index in request.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] not in have:
+            client.update_table(
+                TableName=request["TableName"],
+                AttributeDefinitions=request["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[{"Create": index}],
+            )
 
 
 def create_bucket(endpoint: str, stage: str) -> None:

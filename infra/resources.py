@@ -21,6 +21,8 @@ class Index:
     sort_key: str
     # Why each index exists, so that nobody adds a Scan "just for now".
     serves: str
+    # ALL copies every attribute; KEYS_ONLY only the keys (the reader then gets the item itself).
+    projection: str = "ALL"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,19 @@ TABLES: tuple[Table, ...] = (
         indexes=(
             Index("gsi1", "gsi1pk", "gsi1sk", "a merchant's invoices by date (period and date-range queries)"),
             Index("gsi2", "gsi2pk", "gsi2sk", "invoices received by a buyer UBN (進項)"),
+            # Numbers are unique across sellers (track ranges never overlap), so the buyer's public
+            # look-up finds an invoice by its number alone. Keyed on the attribute every invoice
+            # item already has (so no backfill); the invoice is the item whose sk is INV#<number>
+            # (order ids, outbox items and pending items carry the number too, and are passed over).
+            # Only the keys: the reader then gets the invoice itself, strongly consistent, so a
+            # void and re-issue (same number) always shows its current version.
+            Index(
+                "gsi_number",
+                "invoice_number",
+                "sk",
+                "one invoice by its number, without its seller (the buyer's public look-up)",
+                projection="KEYS_ONLY",
+            ),
         ),
         # Short-lived helper items (an F0701 waiting for its replacement F0401) expire by TTL;
         # invoices, allowances and totals never carry the attribute.
@@ -170,7 +185,7 @@ def _attribute_names(table: Table) -> list[str]:
         names.append(table.sort_key)
     for index in table.indexes:
         names += [index.partition_key, index.sort_key]
-    return names
+    return list(dict.fromkeys(names))  # an index may reuse the table's own sort key
 
 
 def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]]:
@@ -193,7 +208,7 @@ def create_table_request(table: Table, stage: str) -> dict[str, Any]:
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": index.projection},
             }
             for index in table.indexes
         ]

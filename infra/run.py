@@ -134,6 +134,8 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
         os.environ.update(stack.environment())
         # The root secret is generated once and kept, so tokens survive a restart.
         os.environ.setdefault("SECRET_KEY", remembered_secret(ROOT / ".data" / "secret-key", 32))
+        # The buyer's mail links to the look-up page at this address.
+        os.environ.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
         if stage == "local":  # the demo 工商憑證's CA (infra/demo_cert.py) is trusted on this stage only
             demo = ensure_demo_certificate(ROOT / ".data")
             os.environ["TRUSTED_CA_PEMS"] = trusted_with_demo_ca(demo, os.environ.get("TRUSTED_CA_PEMS"))

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from chalicelib.services.document_links import DocumentLinks
     from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.filings import FilingService
+    from chalicelib.services.invoice_lookup import InvoiceLookupService
     from chalicelib.services.mig_intake import MigIntake
     from chalicelib.services.notifications import Notifier
     from chalicelib.services.outbox import OutboxProcessor
@@ -164,6 +165,7 @@ def outbox_processor() -> OutboxProcessor:
         render_a4=render_a4,
         clock=system_clock,
         mail_from=get_settings().mail_from,
+        public_url=get_settings().public_url,
         allowances=DynamoAllowances(),
         render_allowance=render_allowance,
         low_stock_notices=LowStockNotices(counters=DynamoTracks(), audit=DynamoAuditLog(system_clock)),
@@ -236,6 +238,16 @@ def track_service() -> TrackService:
 def numbering_service() -> NumberingService:
     # No mailer here: the low-stock notice is an outbox item, sent by the outbox worker.
     return NumberingService(tracks=DynamoTracks(), clock=clock)
+
+
+def invoice_lookup_service() -> InvoiceLookupService:
+    """The buyer's public look-up: invoices found by number alone, proof links signed with a key of their own."""
+    from chalicelib.adapters.dynamo_invoice_lookup import DynamoInvoiceLookup
+    from chalicelib.services.invoice_lookup import InvoiceLookupService
+
+    return InvoiceLookupService(
+        finder=DynamoInvoiceLookup(), links=document_links(), clock=clock, key=derived_key("invoice-proof-links")
+    )
 
 
 def invoices() -> DynamoInvoices:

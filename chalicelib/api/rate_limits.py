@@ -27,8 +27,9 @@ from chalicelib.services.rate_limiter import Decision
 from chalicelib.settings import get_settings
 
 #: What a route declares: ``None`` for its auth's default, ``issue`` for the issuing routes,
-#: ``sign-in`` where a password is checked, ``recovery`` where a code or message is sent.
-RateClass = Literal["issue", "sign-in", "recovery"]
+#: ``sign-in`` where a password is checked, ``recovery`` where a code or message is sent,
+#: ``lookup`` for the buyer's public invoice look-up (each answer is a guess at a random number).
+RateClass = Literal["issue", "sign-in", "recovery", "lookup"]
 
 #: The limits at scale 1 (settings.rate_limit_scale multiplies them; the test suite raises it).
 POLICIES: Mapping[str, Policy] = {
@@ -51,6 +52,11 @@ POLICIES: Mapping[str, Policy] = {
         # Forgotten password, reset and sign-up: each one sends a message or checks a code.
         Policy("recovery-ip", burst=5, per_minute=10),
         Policy("recovery-account", burst=3, per_minute=5),
+        # The buyer's public invoice look-up: per client IP, and per invoice number (or seller and
+        # order id) whoever asks, so that the 10,000 random numbers of one invoice cannot be tried
+        # from many addresses either: 5 at once, then one a minute (a week for half of them).
+        Policy("lookup-ip", burst=10, per_minute=10),
+        Policy("lookup-invoice", burst=5, per_minute=1),
     )
 }
 
@@ -122,17 +128,22 @@ def check_credential(principal: Principal, rate: RateClass | None) -> None:
     check(name, subject)
 
 
+# ``issue`` on a public route: payment notices, which a payment provider sends from few addresses.
+_PUBLIC_IP_POLICY = {"sign-in": "sign-in-ip", "recovery": "recovery-ip", "issue": "issue", "lookup": "lookup-ip"}
+_ACCOUNT_POLICY = {"recovery": "recovery-account", "lookup": "lookup-invoice"}
+_ACCOUNT_NAMED = {"lookup": "invoice number, or seller UBN and order id"}
+
+
 def check_public(ip: str, rate: RateClass | None) -> None:
     """The per-IP limit of an unauthenticated route, before anything is read."""
-    # ``issue`` on a public route: payment notices, which a payment provider sends from few addresses.
-    names = {"sign-in": "sign-in-ip", "recovery": "recovery-ip", "issue": "issue"}
-    check(names.get(rate or "", "public"), f"ip:{ip or 'unknown'}")
+    check(_PUBLIC_IP_POLICY.get(rate or "", "public"), f"ip:{ip or 'unknown'}")
 
 
 def check_account(account: str, rate: RateClass | None) -> None:
-    """The per-UBN (or staff username) limit of a sign-in or recovery route; the account need not
-    exist, so the answer never tells a real account from an unknown one."""
-    name = "recovery-account" if rate == "recovery" else "sign-in-account"
+    """The per-UBN (or staff username) limit of a sign-in or recovery route, or the per-invoice limit
+    of the look-up; the account need not exist, so the answer never tells a real account from an
+    unknown one."""
+    name = _ACCOUNT_POLICY.get(rate or "", "sign-in-account")
     check(name, f"account:{account.strip().upper() or '-'}")
 
 
@@ -153,10 +164,10 @@ def headers() -> dict[str, str]:
 def applied(auth: str, rate: RateClass | None, by_account: bool, scoped: bool) -> list[tuple[str, str]]:
     """The limits a route counts against, after the per-IP flood limit: (policy, counted per)."""
     if auth == "public":
-        names = {"sign-in": "sign-in-ip", "recovery": "recovery-ip", "issue": "issue"}
-        limits = [(names.get(rate or "", "public"), "client IP")]
+        limits = [(_PUBLIC_IP_POLICY.get(rate or "", "public"), "client IP")]
         if by_account:
-            limits.append(("recovery-account" if rate == "recovery" else "sign-in-account", "UBN or username"))
+            named = _ACCOUNT_NAMED.get(rate or "", "UBN or username")
+            limits.append((_ACCOUNT_POLICY.get(rate or "", "sign-in-account"), named))
         return limits
     name = "issue" if rate == "issue" else None
     limits = [(name or "session", "signed-in session")]
@@ -184,6 +195,8 @@ _COUNTED_PER = {
     "sign-in-account": "UBN or staff username: sign-in",
     "recovery-ip": "client IP: forgotten password, reset, sign-up",
     "recovery-account": "UBN: forgotten password, reset, account activation",
+    "lookup-ip": "client IP: the buyer's invoice look-up and its proof download",
+    "lookup-invoice": "invoice number (or seller UBN + order id), whoever asks: the buyer's invoice look-up",
 }
 
 

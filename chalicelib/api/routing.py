@@ -75,7 +75,7 @@ class Operation:
     # refuses to read Idempotency-Key on a route that does not declare it, so the document cannot lag.
     headers: tuple[str, ...] = ()
     rate: rate_limits.RateClass | None = None  # which rate limit applies (api/rate_limits.py)
-    rate_account: bool = False  # also limited per the UBN or username the body names
+    rate_account: bool = False  # also limited per the account (or invoice) the body or query names
 
 
 OPERATIONS: list[Operation] = []
@@ -156,8 +156,8 @@ def operation(
     with ``body``/``query`` models it receives ``body``/``query``; path parameters by name.
 
     ``scope`` opens a merchant route to API keys that hold it; without one, keys are refused.
-    ``rate`` picks the route's rate limit; ``rate_account`` names the account in the body that the
-    sign-in and recovery limits also count by."""
+    ``rate`` picks the route's rate limit; ``rate_account`` names the account in the body (or, on
+    a route without one, the query) that the sign-in, recovery and look-up limits also count by."""
     if scope is not None:
         if auth != "merchant":
             raise ValueError(f"{method} {path}: only merchant routes can be opened to API keys")
@@ -204,8 +204,8 @@ def operation(
                 if body is not None:
                     raw = request.raw_body
                     kwargs["body"] = body.model_validate(parse_json(raw.encode() if isinstance(raw, str) else raw))
-                    if rate_account is not None:
-                        rate_limits.check_account(rate_account(kwargs["body"]), rate)
+                if rate_account is not None:
+                    rate_limits.check_account(rate_account(kwargs.get("body", kwargs.get("query"))), rate)
                 return _render(fn(**kwargs), status)
             except ApiError as exc:
                 return exc.response()

@@ -265,10 +265,12 @@ def invoice_email(
     sent_at: datetime,
     reply_to: str | None = None,
     notice: str = "issued",
+    lookup_url: str | None = None,
 ) -> bytes:
     """The buyer's notice as a MIME message (zh-TW first, then English) with the PDF attached.
 
-    ``notice`` is ``issued``, ``reissued`` (after a void, 註銷重開) or ``resent`` (asked for again)."""
+    ``notice`` is ``issued``, ``reissued`` (after a void, 註銷重開) or ``resent`` (asked for again);
+    ``lookup_url`` is the public look-up page for this invoice (no sign-in), linked from the mail."""
     seller = _one_line(str(record.seller["name"]))
     number = shown_number(record)
     total = _money(record.amounts.total_amount)
@@ -303,8 +305,11 @@ def invoice_email(
         zh.append(f"隨機碼：{record.random_number}")
         en.append(f"Random number:  {record.random_number}")
     what_zh, what_en = ("電子發票（A4）", "invoice (A4)") if record.is_b2b else ("電子發票證明聯", "proof of e-invoice")
-    zh += ["", f"{what_zh}已附於本信（PDF）。", "本信由電子發票平台自動寄出。"]
-    en += ["", f"The {what_en} is attached as a PDF.", "This message was sent automatically by the e-invoice platform."]
+    zh += ["", f"{what_zh}已附於本信（PDF）。"]
+    en += ["", f"The {what_en} is attached as a PDF."]
+    _add_lookup_link(zh, en, lookup_url)
+    zh.append("本信由電子發票平台自動寄出。")
+    en.append("This message was sent automatically by the e-invoice platform.")
 
     subject_zh, subject_en = _NOTICE_SUBJECT[notice]
     message = _message(
@@ -339,6 +344,12 @@ _NOTICE_SUBJECT = {
 }
 
 
+def _add_lookup_link(zh: list[str], en: list[str], lookup_url: str | None) -> None:
+    if lookup_url:
+        zh.append(f"線上查詢此發票（免登入）：{lookup_url}")
+        en.append(f"Look this invoice up online (no sign-in): {lookup_url}")
+
+
 def _message(
     subject: str, *, seller: str, to: str, sender: str, sent_at: datetime, reply_to: str | None, text: str
 ) -> EmailMessage:
@@ -359,7 +370,13 @@ one_line = _one_line
 
 
 def cancellation_email(
-    record: InvoiceRecord, *, to: str, sender: str, sent_at: datetime, reply_to: str | None = None
+    record: InvoiceRecord,
+    *,
+    to: str,
+    sender: str,
+    sent_at: datetime,
+    reply_to: str | None = None,
+    lookup_url: str | None = None,
 ) -> bytes:
     """The buyer's notice that an invoice was cancelled (作廢). No attachment: the PDF of a cancelled
     invoice would only be a second copy of something that no longer counts."""
@@ -376,7 +393,6 @@ def cancellation_email(
         f"開立時間：{when}",
         f"總計金額：{total}",
         "",
-        "本信由電子發票平台自動寄出。",
     ]
     en = [
         "Hello,",
@@ -387,8 +403,10 @@ def cancellation_email(
         f"Issued at:      {when} (Taiwan time)",
         f"Total:          {total}",
         "",
-        "This message was sent automatically by the e-invoice platform.",
     ]
+    _add_lookup_link(zh, en, lookup_url)
+    zh.append("本信由電子發票平台自動寄出。")
+    en.append("This message was sent automatically by the e-invoice platform.")
     message = _message(
         f"{seller} 發票已作廢 {number} / E-invoice {number} cancelled",
         seller=seller,
@@ -405,10 +423,9 @@ def cancellation_email(
 def invoice_sms(record: InvoiceRecord) -> str:
     """A short notice: number, date, total, zh-TW then English.
 
-    The platform has no public invoice viewer yet. When it has one, the text ends with a link to it,
-    e.g. ``https://<public host>/i/<signed short token>``, a token that names one invoice and expires,
-    so that a forwarded text exposes that invoice only. Until then the number and date let the buyer
-    find the invoice in the mail or on the MOF platform.
+    The mail links to the public look-up page (``/lookup``); the text does not yet: a link that
+    opens the invoice must carry its random number and still fit two parts. Until then the number
+    and date let the buyer find the invoice in the mail, on the look-up page or on the MOF platform.
     """
     seller = _one_line(str(record.seller["name"]))[:_SMS_SELLER_CHARS]
     number = shown_number(record)

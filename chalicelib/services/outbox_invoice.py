@@ -13,6 +13,7 @@ from chalicelib.domain.artifacts import ArtifactKind, download_name
 from chalicelib.domain.events import Event
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.outbox_item import DONE, FINISHED, SKIPPED, result_attribute
+from chalicelib.domain.public_invoice import lookup_link
 from chalicelib.services.event_sources import invoice_events
 from chalicelib.services.invoice_documents import (
     Attachment,
@@ -137,9 +138,10 @@ class InvoiceRun(Run):
     def _prepare_email(self, to: str) -> Callable[[], str]:
         """Build the whole mail before claiming the lease, so the lease covers the send alone."""
         reply_to = self.profile().get("email") or None
+        link = self._lookup_link()
         if self.event == CANCELLED:
             raw = cancellation_email(
-                self.record, to=to, sender=self.parts.mail_from, sent_at=self.now(), reply_to=reply_to
+                self.record, to=to, sender=self.parts.mail_from, sent_at=self.now(), reply_to=reply_to, lookup_url=link
             )
             return lambda: self.parts.mailer.send(to, raw)
         kind = ArtifactKind.A4_PDF if self.record.is_b2b else ArtifactKind.PROOF_PDF
@@ -153,8 +155,16 @@ class InvoiceRun(Run):
             sent_at=self.now(),
             reply_to=reply_to,
             notice=notice,
+            lookup_url=link,
         )
         return lambda: self.parts.mailer.send(to, raw)
+
+    def _lookup_link(self) -> str | None:
+        """The public look-up page filled in for this invoice (domain/public_invoice.py)."""
+        if not self.parts.public_url:
+            return None
+        record = self.record
+        return lookup_link(self.parts.public_url, record.invoice_number, record.random_number, record.invoice_date)
 
     def _prepare_sms(self, to: str) -> Callable[[], str]:
         text = invoice_sms(self.record)

@@ -116,6 +116,9 @@ class OutboxParts:
     low_stock_notices: LowStockNotices | None = None
     # Optional for the same reason; without it no events are published (tools, older tests).
     events: EventPublisher | None = None
+    # Where the platform is served: the buyer's mail links to its public look-up page there
+    # (empty: no link, e.g. tools without a public address).
+    public_url: str = ""
 
 
 def stamp(moment: datetime) -> str:

@@ -13,6 +13,7 @@ from chalicelib.web import (
     inbox_pages,
     invoice_pages,
     issue_pages,
+    lookup_pages,
     notification_pages,
     settings_pages,
     staff_pages,
@@ -34,6 +35,7 @@ CONSOLE_BLUEPRINTS: list[Blueprint] = [
         filing_pages,
         staff_pages,
         announcement_pages,
+        lookup_pages,
         notification_pages,
         webhook_pages,
     )

@@ -201,7 +201,7 @@ def _language(request: Request, stored: str | None) -> tuple[Lang, bool]:
     return parse_lang(stored) or DEFAULT_LANG, False
 
 
-def _context(request: Request) -> tuple[PageContext, dict[str, str]]:
+def _context(request: Request, *, stateless: bool = False) -> tuple[PageContext, dict[str, str]]:
     jar = parse_cookies(request.headers.get("cookie"))
     prefix = stage_prefix(request)
     policy = CookiePolicy.for_request(
@@ -211,19 +211,19 @@ def _context(request: Request) -> tuple[PageContext, dict[str, str]]:
         prefix=prefix,
     )
     lang, remember = _language(request, policy.read(jar, names.LANG))
-    csrf = policy.read(jar, names.CSRF)
+    csrf = None if stateless else policy.read(jar, names.CSRF)
     ctx = PageContext(
         request=request,
         lang=lang,
         prefix=prefix,
         policy=policy,
-        csrf=csrf or new_csrf_token(),
+        csrf=csrf or ("" if stateless else new_csrf_token()),
         form=Form(),
         query={k: str(v) for k, v in (request.query_params or {}).items()},
     )
     if remember:
         ctx.set_cookies.append(policy.set(names.LANG, lang, max_age=365 * 86400))
-    if not csrf:
+    if not csrf and not stateless:
         ctx.set_cookies.append(policy.set(names.CSRF, ctx.csrf))
     return ctx, jar
 
@@ -344,8 +344,14 @@ def page(
     *,
     auth: PageAuth,
     allow_password_change: bool = False,
+    stateless: bool = False,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Register a console page. Every page states who may see it, as every API route does."""
+    """Register a console page. Every page states who may see it, as every API route does.
+
+    ``stateless``: a public GET page that neither reads a session nor sets a CSRF cookie (the
+    buyer's invoice look-up): nothing on it acts for anyone, so there is nothing to forge."""
+    if stateless and (auth != "public" or tuple(methods) != ("GET",)):
+        raise ValueError(f"{path}: only a public GET page can be stateless")
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
         PAGES.append(PageRoute(path, tuple(methods), auth))
@@ -353,9 +359,9 @@ def page(
         @functools.wraps(fn)
         def view(**path_params: str) -> Response:
             request = bp.current_request
-            ctx, jar = _context(request)
+            ctx, jar = _context(request, stateless=stateless)
             try:
-                refused = _admit(ctx, jar, auth, allow_password_change)
+                refused = None if stateless else _admit(ctx, jar, auth, allow_password_change)
                 return _finish(ctx, refused if refused is not None else fn(ctx, **path_params))
             except Exception as exc:  # every failure becomes a page, never a stack trace
                 return _finish(ctx, _failure_page(ctx, exc))

@@ -63,6 +63,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/announcements/{announcement_id}"): ANYONE,
     ("GET", "/v1/lookup/donation-codes/{code}"): ANYONE,
     ("GET", "/v1/lookup/ubn/{ubn}"): ANYONE,
+    ("GET", "/v1/public/invoices/lookup"): ANYONE,
+    ("GET", "/v1/public/invoices/proof"): ANYONE,
     ("POST", "/v1/auth/captcha"): ANYONE,
     ("POST", "/v1/auth/login"): ANYONE,
     ("POST", "/v1/auth/staff/login"): ANYONE,

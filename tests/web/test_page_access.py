@@ -75,6 +75,7 @@ PAGE_ACCESS: dict[str, str] = {
     "/password/reset": "public",
     "/activate": "public",
     "/signup/certificate": "public",
+    "/lookup": "public",
     "/staff": "staff",
     "/staff/password": "staff",
     "/staff/registry": "staff",
