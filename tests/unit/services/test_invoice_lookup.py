@@ -55,6 +55,11 @@ def _service(*records: InvoiceRecord, **kwargs) -> tuple[InvoiceLookupService, L
     return InvoiceLookupService(finder=Finder(*records, **kwargs), links=links, clock=clock, key=KEY), links, clock
 
 
+def _token(service: InvoiceLookupService, record: InvoiceRecord) -> str:
+    """The proof token a successful look-up of ``record`` links to."""
+    return service.by_number(record.invoice_number, "1234", record.invoice_date).proof_url.split("token=")[1]
+
+
 def _record(**changes) -> InvoiceRecord:
     record = b2b_invoice(SELLER, "22099131")
     return record.model_copy(update=changes)
@@ -102,7 +107,7 @@ def test_every_comparison_is_constant_time_with_or_without_an_invoice(monkeypatc
 def test_a_proof_link_works_for_its_version_for_ten_minutes():
     record = _record()
     service, links, clock = _service(record)
-    token = service.by_number(record.invoice_number, "1234", record.invoice_date).proof_url.split("token=")[1]
+    token = _token(service, record)
     assert service.proof(token) == f"https://s3.example/{SELLER}/{record.invoice_number}.pdf"
     assert links.asked == [(SELLER, record.invoice_number)]
 
@@ -114,7 +119,7 @@ def test_a_proof_link_works_for_its_version_for_ten_minutes():
 def test_a_reissued_version_ends_the_earlier_links():
     record = _record()
     service, _, _ = _service(record)
-    token = service.by_number(record.invoice_number, "1234", record.invoice_date).proof_url.split("token=")[1]
+    token = _token(service, record)
     reissued, _, _ = _service(_record(invoice_number=record.invoice_number, random_number="9876", void_count=1))
     with pytest.raises(NotFound):
         reissued.proof(token)
@@ -123,7 +128,7 @@ def test_a_reissued_version_ends_the_earlier_links():
 def test_a_link_signed_with_another_key_is_refused():
     record = _record()
     service, _, _ = _service(record)
-    token = service.by_number(record.invoice_number, "1234", record.invoice_date).proof_url.split("token=")[1]
+    token = _token(service, record)
     other = InvoiceLookupService(finder=Finder(record), links=Links(), clock=Clock(), key=b"x" * 32)
     with pytest.raises(NotFound):
         other.proof(token)
