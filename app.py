@@ -16,6 +16,7 @@ from chalicelib.api import (
     invoices,
     local_tools,
     lookup,
+    lottery,
     mail_feedback,
     merchant,
     mig,
@@ -72,6 +73,7 @@ for blueprint in (
     received,
     mig,
     filings,
+    lottery,
     webhooks,
 ):
     app.register_blueprint(blueprint.bp)

@@ -22,6 +22,7 @@ from chalicelib.adapters.dynamo_filings import unfiled_check
 from chalicelib.adapters.dynamo_idempotency import record_item
 from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
 from chalicelib.adapters.dynamo_invoices import invoice_item, invoices_table, outbox_item, owner
+from chalicelib.adapters.dynamo_lottery import mark_delivered, put_winner
 from chalicelib.adapters.dynamo_totals import adding
 from chalicelib.adapters.dynamo_tracks import as_counter, take_number_action
 from chalicelib.domain.period_totals import PURCHASES
@@ -34,10 +35,12 @@ from chalicelib.domain.writes import (
     CancelInvoice,
     Contended,
     Intent,
+    MarkPrizeDelivered,
     NumberTaken,
     PutAllowance,
     PutInvoice,
     PutOutboxItem,
+    PutWinner,
     RecordIdempotencyKey,
     RecordOrderId,
     ReduceAllowable,
@@ -147,6 +150,8 @@ _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     RestoreAllowable: _restore_allowable,
     CancelAllowance: _cancel_allowance,
     RequireUnfiled: _require_unfiled,
+    PutWinner: put_winner,
+    MarkPrizeDelivered: mark_delivered,
 }
 
 # Intents whose refusal means the state they required moved on, not that their record exists.
@@ -158,6 +163,7 @@ _REQUIRING = (
     RestoreAllowable,
     CancelAllowance,
     RequireUnfiled,
+    MarkPrizeDelivered,
 )
 
 

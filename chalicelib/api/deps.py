@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.filings import FilingService
     from chalicelib.services.invoice_lookup import InvoiceLookupService
+    from chalicelib.services.lottery import LotteryService
     from chalicelib.services.mig_intake import MigIntake
     from chalicelib.services.notifications import Notifier
     from chalicelib.services.outbox import OutboxProcessor
@@ -337,6 +338,20 @@ def allowance_service(*, moment: Clock | None = None, wake: bool = True) -> Allo
         clock=moment or clock,
         notify_outbox=notify_outbox if wake else None,
         calendar=working_calendar(),
+    )
+
+
+def lottery_service() -> LotteryService:
+    from chalicelib.adapters.dynamo_lottery import DynamoWinners
+    from chalicelib.adapters.dynamo_period_ranges import DynamoPeriodRanges
+    from chalicelib.services.lottery import LotteryService
+
+    return LotteryService(
+        store=DynamoWinners(),
+        ranges=DynamoPeriodRanges(),
+        ledger=DynamoLedger(),
+        clock=clock,
+        notify_outbox=notify_outbox,
     )
 
 

@@ -17,6 +17,8 @@ class ArtifactKind(StrEnum):
     G0401_XML = "g0401_xml"
     G0501_XML = "g0501_xml"  # 作廢折讓 (cancel)
     ALLOWANCE_PDF = "allowance_pdf"
+    # A winning invoice's proof (中獎), printed for the winner of a member-carrier invoice.
+    WINNING_PROOF_PDF = "winning_proof_pdf"
 
 
 ALLOWANCE_KINDS = frozenset({ArtifactKind.G0401_XML, ArtifactKind.G0501_XML, ArtifactKind.ALLOWANCE_PDF})
@@ -38,6 +40,7 @@ FORMATS = {
     ArtifactKind.G0401_XML: Format("G0401.xml", "application/xml"),
     ArtifactKind.G0501_XML: Format("G0501.xml", "application/xml"),
     ArtifactKind.ALLOWANCE_PDF: Format("allowance.pdf", "application/pdf"),
+    ArtifactKind.WINNING_PROOF_PDF: Format("winning-proof.pdf", "application/pdf"),
 }
 
 

@@ -22,6 +22,7 @@ INVOICE_ISSUED = "invoice.issued"
 INVOICE_CANCELLED = "invoice.cancelled"
 INVOICE_VOIDED = "invoice.voided"
 INVOICE_REISSUED = "invoice.reissued"
+INVOICE_WON = "invoice.won"
 ALLOWANCE_ISSUED = "allowance.issued"
 ALLOWANCE_CANCELLED = "allowance.cancelled"
 PENDING_INVOICE_ISSUED = "pending_invoice.issued"
@@ -37,6 +38,7 @@ EVENT_TYPES: tuple[str, ...] = (
     INVOICE_CANCELLED,
     INVOICE_VOIDED,
     INVOICE_REISSUED,
+    INVOICE_WON,
     ALLOWANCE_ISSUED,
     ALLOWANCE_CANCELLED,
     PENDING_INVOICE_ISSUED,
@@ -53,6 +55,7 @@ EVENT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     INVOICE_CANCELLED: ("發票已作廢", "An invoice was cancelled (作廢)"),
     INVOICE_VOIDED: ("發票已註銷", "An invoice was voided (註銷) to be re-issued"),
     INVOICE_REISSUED: ("發票已註銷重開", "A voided invoice was re-issued under its number"),
+    INVOICE_WON: ("發票中獎", "An invoice won a prize of the invoice lottery (統一發票給獎)"),
     ALLOWANCE_ISSUED: ("折讓已開立", "An allowance (折讓) was issued"),
     ALLOWANCE_CANCELLED: ("折讓已作廢", "An allowance was cancelled"),
     PENDING_INVOICE_ISSUED: ("待開發票已開立", "A pending invoice was issued when it was paid"),

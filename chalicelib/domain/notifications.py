@@ -17,6 +17,7 @@ PAYMENT_RECORDED = "payment_recorded"
 DELIVERY_FAILED = "delivery_failed"
 WEBHOOK_DISABLED = "webhook_disabled"
 ANNOUNCEMENT = "announcement"
+LOTTERY_WON = "lottery_won"
 
 #: Every kind, in the order the settings page lists them, with its label (zh-TW, English).
 NOTICE_KINDS: dict[str, tuple[str, str]] = {
@@ -28,6 +29,7 @@ NOTICE_KINDS: dict[str, tuple[str, str]] = {
     DELIVERY_FAILED: ("發票寄送失敗", "Invoice delivery failed"),
     WEBHOOK_DISABLED: ("Webhook 端點已停用", "Webhook endpoint disabled"),
     ANNOUNCEMENT: ("系統公告", "Announcements"),
+    LOTTERY_WON: ("發票中獎", "Winning invoices"),
 }
 
 

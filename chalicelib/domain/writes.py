@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
+from chalicelib.domain.lottery import WinnerRecord
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,25 @@ class RequireUnfiled:
     period: str
 
 
+@dataclass(frozen=True)
+class PutWinner:
+    """A winning invoice of a period (中獎); refused if it is recorded already, so loading the same
+    list or numbers again records and tells nothing twice."""
+
+    record: WinnerRecord
+
+
+@dataclass(frozen=True)
+class MarkPrizeDelivered:
+    """A winner still to deliver becomes delivered (its winning proof handed over); refused unless it
+    is still to deliver."""
+
+    ubn: str
+    period: str
+    invoice_number: str
+    entry: HistoryEntry
+
+
 Intent = (
     TakeNumber
     | PutInvoice
@@ -194,6 +214,8 @@ Intent = (
     | RestoreAllowable
     | CancelAllowance
     | RequireUnfiled
+    | PutWinner
+    | MarkPrizeDelivered
 )
 
 

@@ -45,6 +45,18 @@ class DocumentLinks:
             self.store.put(ubn, record.period, record.invoice_number, kind, self._invoice_body(record, kind))
         return self.store.presign(ubn, record.period, record.invoice_number, kind, download=download)
 
+    def winning_proof(self, record: InvoiceRecord, prize_mark: str, ubn: str, *, download: bool = False) -> str:
+        """A link to the winning proof (中獎發票證明聯) of ``record``: the 5.7 cm proof with the 中獎
+        mark and the prize. Built every time, from the invoice as it is now."""
+        from dataclasses import replace
+
+        from chalicelib.services.invoice_documents import pdf_document
+
+        kind = ArtifactKind.WINNING_PROOF_PDF
+        body = self.render_proof(replace(pdf_document(record), prize_mark=prize_mark))
+        self.store.put(ubn, record.period, record.invoice_number, kind, body)
+        return self.store.presign(ubn, record.period, record.invoice_number, kind, download=download)
+
     def allowance_pdf(self, record: AllowanceRecord, ubn: str, *, download: bool = False) -> str:
         kind = ArtifactKind.ALLOWANCE_PDF
         # While a cancel's item is pending, the bucket may still hold the PDF without the cancelled

@@ -232,11 +232,28 @@ def _announcement(event: Event) -> Notice:
     )
 
 
+def _lottery_won(event: Event) -> Notice:
+    d = event.data
+    number, period = d.get("invoice_number"), d.get("period")
+    return Notice(
+        event.ubn,
+        kinds.LOTTERY_WON,
+        event.id,
+        f"發票 {number} 中獎：{d.get('prize_name_zh')} NT${d.get('prize_amount')}",
+        f"Invoice {number} won: {d.get('prize_name_en')} NT${d.get('prize_amount')}",
+        str(d.get("duty_zh") or ""),
+        str(d.get("duty_en") or ""),
+        f"/console/lottery?period={period}",
+        {"invoice_number": number, "period": period, "prize": d.get("prize"), "duty": d.get("duty")},
+    )
+
+
 _FROM_EVENTS = {
     types.TRACK_LOW_STOCK: (_low_stock, ("sms",)),  # the outbox's own step mails it
     types.DELIVERY_FAILED: (_delivery_failed, ALL_CHANNELS),
     types.PENDING_INVOICE_ISSUED: (_payment_recorded, ALL_CHANNELS),
     types.ANNOUNCEMENT_PUBLISHED: (_announcement, ALL_CHANNELS),
+    types.INVOICE_WON: (_lottery_won, ALL_CHANNELS),
 }
 
 

@@ -54,6 +54,7 @@ from chalicelib.domain.outbox_item import DONE, FINISHED
 from chalicelib.observability import logger
 from chalicelib.services.outbox_allowance import AllowanceKind
 from chalicelib.services.outbox_invoice import InvoiceKind
+from chalicelib.services.outbox_lottery import WinnerKind
 from chalicelib.services.outbox_notices import EventKind, LowStockKind
 from chalicelib.services.outbox_run import OutboxParts, Run, RunKind, stamp
 
@@ -62,7 +63,7 @@ SWEEP_MIN_AGE = timedelta(minutes=1)
 SWEEP_BATCH = 100
 MAX_ERROR_CHARS = 500
 #: Asked in order; the invoice kind takes every event no other kind claims.
-KINDS: tuple[RunKind, ...] = (AllowanceKind(), LowStockKind(), EventKind(), InvoiceKind())
+KINDS: tuple[RunKind, ...] = (AllowanceKind(), LowStockKind(), EventKind(), WinnerKind(), InvoiceKind())
 
 
 class Outcome(StrEnum):

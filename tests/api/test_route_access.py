@@ -91,6 +91,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/v1/admin/announcements/{announcement_id}"): STAFF,
     ("POST", "/v1/admin/announcements/{announcement_id}/withdraw"): STAFF,
     ("POST", "/v1/auth/staff/logout"): STAFF,
+    ("POST", "/v1/admin/lottery/{period}"): STAFF,
+    ("POST", "/v1/admin/lottery/{period}/numbers"): STAFF,
     # account control: people only
     ("POST", "/v1/auth/logout"): PEOPLE_EVEN_INITIAL,
     ("POST", "/v1/auth/password"): PEOPLE_EVEN_INITIAL,
@@ -131,6 +133,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/received-invoices/{seller_ubn}/{invoice_number}/pdf"): key("invoices:read"),
     ("GET", "/v1/received-invoices/{seller_ubn}/{invoice_number}/xml"): key("invoices:read"),
     ("POST", "/v1/allowances"): key("allowances:write"),
+    ("GET", "/v1/lottery/{period}"): key("invoices:read"),
+    ("GET", "/v1/lottery/{period}/{invoice_number}/proof"): key("invoices:read"),
+    ("POST", "/v1/lottery/{period}/{invoice_number}/delivered"): key("invoices:write"),
     ("GET", "/v1/allowances"): key("allowances:read"),
     ("GET", "/v1/allowances/{allowance_number}"): key("allowances:read"),
     ("GET", "/v1/allowances/{allowance_number}/pdf"): key("allowances:read"),

@@ -47,6 +47,7 @@ from chalicelib.documents.mig.exchange import (
     RejectInvoiceConfirm,
 )
 from chalicelib.documents.mig.invoice import Invoice, InvoiceAmount, InvoiceMain, InvoiceProductItem
+from chalicelib.documents.mig.lottery import Award, AwardMain, AwardSeller, PrizeInvoice, parse_e0504
 from chalicelib.documents.mig.roles import Buyer, Seller
 from chalicelib.documents.mig.track import (
     BranchTrack,
@@ -67,6 +68,7 @@ MESSAGE_CLASSES: dict[MessageType, type[MigMessage]] = {
     MessageType.G0701: VoidAllowance,
     MessageType.E0401: BranchTrack,
     MessageType.E0402: BranchTrackBlank,
+    MessageType.E0504: Award,
     **EXCHANGE_MESSAGES,
 }
 
@@ -105,6 +107,9 @@ __all__ = [
     "AllowanceConfirm",
     "AllowanceMain",
     "AllowanceProductItem",
+    "Award",
+    "AwardMain",
+    "AwardSeller",
     "BranchTrack",
     "BranchTrackBlank",
     "BranchTrackBlankItem",
@@ -128,6 +133,7 @@ __all__ = [
     "MessageType",
     "MigMessage",
     "MigModel",
+    "PrizeInvoice",
     "RejectInvoice",
     "RejectInvoiceConfirm",
     "Seller",
@@ -139,6 +145,7 @@ __all__ = [
     "namespace_for",
     "parse_allocation_csv",
     "parse_e0501",
+    "parse_e0504",
     "parse_xml",
     "period_from_range",
     "render_decimal",

@@ -37,6 +37,8 @@ class MessageType(StrEnum):
     E0401 = "E0401"
     E0402 = "E0402"
     G0701 = "G0701"
+    # 中獎清冊 (winning-invoice list), MOF → head office; still MIG 4.0 (SCHEMA_VERSIONS).
+    E0504 = "E0504"
     # B2B exchange (交換) between two merchants: issue/confirm, cancel/confirm, reject/confirm.
     A0101 = "A0101"
     A0102 = "A0102"

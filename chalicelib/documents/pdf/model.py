@@ -53,6 +53,8 @@ class InvoiceDocument:
     print_mark: bool = True
     status: str = "issued"  # "issued", "cancelled" (作廢) or "voided" (註銷)
     reprint: bool = False  # a copy (補印) of a proof printed before
+    # A winning invoice's proof (中獎發票證明聯): the prize, e.g. "六獎 NT$200", printed under a 中獎 mark.
+    prize_mark: str | None = None
     remark: str | None = None
     # Allowances (折讓) in force against the invoice: how many, the tax-inclusive NT$ they took off,
     # and what may still be allowed. Zero/None print nothing.

@@ -81,20 +81,39 @@ def _seller(pdf: FPDF, name: str) -> None:
     pdf.multi_cell(w=PRINT_WIDTH, h=size * 0.3528 * 1.15, text=name, align="C", max_line_height=4, new_x="LMARGIN")
 
 
+def _box(pdf: FPDF, width: float, top: float) -> tuple[float, float]:
+    """A centred box from ``top`` to the page's bottom margin; its left edge and height."""
+    height = PAGE_HEIGHT - top - 1.5
+    x = (PAGE_WIDTH - width) / 2
+    pdf.set_draw_color(0)
+    pdf.set_line_width(0.7)
+    pdf.rect(x, top, width, height)
+    return x, height
+
+
 def _void_stamp(pdf: FPDF, mark: str, top: float) -> None:
     """A boxed 作廢/註銷 in the blank band under the codes.
 
     Not over the text: a stamp across the period and number made both unreadable (tried), and
     the proof must still show which invoice was cancelled. Not over the codes either.
     """
-    width, height = 30.0, PAGE_HEIGHT - top - 1.5
-    x = (PAGE_WIDTH - width) / 2
-    pdf.set_draw_color(0)
-    pdf.set_line_width(0.7)
-    pdf.rect(x, top, width, height)
+    width = 30.0
+    x, height = _box(pdf, width, top)
     pdf.set_font(FAMILY, "B", 20)
     pdf.set_xy(x, top)
     pdf.cell(w=width, h=height, text=mark, align="C")
+
+
+def _prize_stamp(pdf: FPDF, prize: str, top: float) -> None:
+    """A boxed 中獎 with the prize under it, in the band under the codes (as the void stamp)."""
+    width = 40.0
+    x, height = _box(pdf, width, top)
+    pdf.set_font(FAMILY, "B", 14)
+    pdf.set_xy(x, top + 0.3)
+    pdf.cell(w=width, h=height * 0.55, text="中獎", align="C")
+    _fitted_size(pdf, prize, FAMILY, "B", 9, width - 2, floor=6)
+    pdf.set_xy(x, top + height * 0.55)
+    pdf.cell(w=width, h=height * 0.4, text=prize, align="C")
 
 
 def code39_placement(content: str) -> tuple[float, float]:
@@ -150,4 +169,6 @@ def render_proof(doc: InvoiceDocument) -> bytes:
             pdf.multi_cell(w=PRINT_WIDTH, h=2.8, text=note, align="C", new_x="LMARGIN", new_y="NEXT")
     if mark:
         _void_stamp(pdf, mark, max(pdf.get_y() + 0.8, PAGE_HEIGHT - 10.5))
+    elif doc.prize_mark:
+        _prize_stamp(pdf, doc.prize_mark, max(pdf.get_y() + 0.8, PAGE_HEIGHT - 10.5))
     return _common.finish(pdf)

@@ -67,6 +67,12 @@ def test_e0402_roundtrip(message: Any) -> None:
     _roundtrip(message)
 
 
+@ROUNDTRIP_SETTINGS
+@given(MESSAGES["E0504"])
+def test_e0504_roundtrip(message: Any) -> None:
+    _roundtrip(message)
+
+
 @pytest.mark.parametrize("code", list(SAMPLES))
 def test_sample_roundtrip(code: str) -> None:
     cls, sample = SAMPLES[code]
