@@ -329,7 +329,7 @@ def allowance_service(*, moment: Clock | None = None, wake: bool = True) -> Allo
 
 
 def mig_intake() -> MigIntake:
-    from chalicelib.adapters.dynamo_pending_voids import DynamoPendingVoids
+    from chalicelib.adapters.dynamo_pending_voids import ALLOWANCE_VOIDS, DynamoPendingVoids
     from chalicelib.services.mig_intake import MigIntake, Wiring
 
     wiring = Wiring(
@@ -338,6 +338,7 @@ def mig_intake() -> MigIntake:
         tracks=DynamoTracks(),
         pending_voids=DynamoPendingVoids(),
         clock=clock,
+        pending_allowance_voids=DynamoPendingVoids(ALLOWANCE_VOIDS),
     )
     return MigIntake(wiring)
 
