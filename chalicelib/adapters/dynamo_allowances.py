@@ -14,7 +14,7 @@ totals never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters.dynamo import dynamodb, from_item, get, key, to_item
@@ -114,6 +114,47 @@ def restore_invoice(ubn: str, number: str, amount: int, history: Mapping[str, An
             "ExpressionAttributeValues": to_item(
                 {":amount": amount, ":minus": -1, ":one": 1, ":history": [dict(history)], ":empty": []}
             ),
+        }
+    }
+
+
+def adjust_invoice(
+    ubn: str, number: str, restore: int, take: int, history: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Transaction action: give back ``restore`` and take ``take`` on one reduced, issued invoice
+    (an allowance voided and re-issued); refused if less than ``take - restore`` remains."""
+    net = take - restore
+    return {
+        "Update": {
+            "TableName": invoices_table(),
+            "Key": key(owner(ubn), invoice_sort_key(number)),
+            "UpdateExpression": (
+                "SET allowance_remaining = allowance_remaining - :net, "
+                "history = list_append(if_not_exists(history, :empty), :history)"
+            ),
+            "ConditionExpression": ("#status = :issued AND allowance_count >= :one AND allowance_remaining >= :net"),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item(
+                {":net": net, ":one": 1, ":issued": "issued", ":history": [dict(h) for h in history], ":empty": []}
+            ),
+        }
+    }
+
+
+def replace_allowance(ubn: str, record: Mapping[str, Any], expected_void_count: int) -> dict[str, Any]:
+    """Transaction action: the corrected allowance replaces the stored one, only if that is still
+    issued and the version it was made from (its ``void_count``; absent on older items means 0)."""
+    same_version = "void_count = :expected"
+    if expected_void_count == 0:
+        same_version = f"(attribute_not_exists(void_count) OR {same_version})"
+    return {
+        "Put": {
+            "TableName": invoices_table(),
+            "Item": to_item(allowance_item(ubn, record)),
+            "ConditionExpression": f"attribute_exists(pk) AND #status = :issued AND {same_version}",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item({":issued": "issued", ":expected": expected_void_count}),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
 

@@ -17,7 +17,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, from_item, to_item
-from chalicelib.adapters.dynamo_allowances import allowance_item, mark_cancelled, reduce_invoice, restore_invoice
+from chalicelib.adapters.dynamo_allowances import (
+    adjust_invoice,
+    allowance_item,
+    mark_cancelled,
+    reduce_invoice,
+    replace_allowance,
+    restore_invoice,
+)
 from chalicelib.adapters.dynamo_filings import unfiled_check
 from chalicelib.adapters.dynamo_idempotency import record_item
 from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
@@ -29,6 +36,7 @@ from chalicelib.domain.period_totals import PURCHASES
 from chalicelib.domain.writes import (
     AddToPurchases,
     AddToTotals,
+    AdjustAllowable,
     AlreadyRecorded,
     AppendHistory,
     CancelAllowance,
@@ -45,6 +53,7 @@ from chalicelib.domain.writes import (
     RecordOrderId,
     ReduceAllowable,
     Refused,
+    ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
     RestoreAllowable,
@@ -125,6 +134,15 @@ def _restore_allowable(intent: RestoreAllowable) -> dict[str, Any]:
     return restore_invoice(intent.ubn, intent.invoice_number, intent.amount, history)
 
 
+def _adjust_allowable(intent: AdjustAllowable) -> dict[str, Any]:
+    history = [entry.model_dump(mode="json") for entry in intent.history]
+    return adjust_invoice(intent.ubn, intent.invoice_number, intent.restore, intent.take, history)
+
+
+def _replace_allowance(intent: ReplaceAllowance) -> dict[str, Any]:
+    return replace_allowance(intent.ubn, intent.record.model_dump(mode="json"), intent.expected_void_count)
+
+
 def _cancel_allowance(intent: CancelAllowance) -> dict[str, Any]:
     history = intent.history.model_dump(mode="json")
     return mark_cancelled(intent.ubn, intent.allowance_number, intent.fields, history)
@@ -148,6 +166,8 @@ _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     PutAllowance: _put_allowance,
     ReduceAllowable: _reduce_allowable,
     RestoreAllowable: _restore_allowable,
+    AdjustAllowable: _adjust_allowable,
+    ReplaceAllowance: _replace_allowance,
     CancelAllowance: _cancel_allowance,
     RequireUnfiled: _require_unfiled,
     PutWinner: put_winner,
@@ -161,6 +181,8 @@ _REQUIRING = (
     AppendHistory,
     ReduceAllowable,
     RestoreAllowable,
+    AdjustAllowable,
+    ReplaceAllowance,
     CancelAllowance,
     RequireUnfiled,
     MarkPrizeDelivered,

@@ -1,4 +1,6 @@
-"""Pending MIG voids (``pk=MERCHANT#<ubn>, sk=MIGVOID#<number>``) in the invoices table, TTL'd."""
+"""Pending MIG voids (``pk=MERCHANT#<ubn>, sk=MIGVOID#<number>``; an allowance's G0701 under
+``MIGVOIDALW#<number>``, apart, since an allowance number may look like an invoice number) in the
+invoices table, TTL'd."""
 
 from __future__ import annotations
 
@@ -8,19 +10,23 @@ from chalicelib.adapters.dynamo import dynamodb, get, key, to_item
 from chalicelib.adapters.dynamo_invoices import invoices_table, owner
 from chalicelib.domain.pending_void import PendingVoid
 
-
-def _sort_key(number: str) -> str:
-    return f"MIGVOID#{number}"
+INVOICE_VOIDS, ALLOWANCE_VOIDS = "MIGVOID#", "MIGVOIDALW#"
 
 
 class DynamoPendingVoids:
+    def __init__(self, prefix: str = INVOICE_VOIDS) -> None:
+        self._prefix = prefix
+
+    def _sort_key(self, number: str) -> str:
+        return f"{self._prefix}{number}"
+
     def put(self, ubn: str, pending: PendingVoid) -> None:
         fields = {k: v for k, v in asdict(pending).items() if v is not None}
-        item = {"pk": owner(ubn), "sk": _sort_key(pending.invoice_number), **fields, "ttl": pending.expires_at}
+        item = {"pk": owner(ubn), "sk": self._sort_key(pending.invoice_number), **fields, "ttl": pending.expires_at}
         dynamodb().put_item(TableName=invoices_table(), Item=to_item(item))
 
     def get(self, ubn: str, number: str) -> PendingVoid | None:
-        item = get(invoices_table(), owner(ubn), _sort_key(number))
+        item = get(invoices_table(), owner(ubn), self._sort_key(number))
         if item is None:
             return None
         return PendingVoid(
@@ -33,4 +39,4 @@ class DynamoPendingVoids:
         )
 
     def delete(self, ubn: str, number: str) -> None:
-        dynamodb().delete_item(TableName=invoices_table(), Key=key(owner(ubn), _sort_key(number)))
+        dynamodb().delete_item(TableName=invoices_table(), Key=key(owner(ubn), self._sort_key(number)))

@@ -1,4 +1,5 @@
-"""Allowance routes (折讓, G0401) and their cancellation (作廢折讓, G0501)."""
+"""Allowance routes (折讓, G0401), their cancellation (作廢折讓, G0501) and void and re-issue
+(註銷重開, G0701 then the corrected G0401)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from chalicelib.domain.allowance_record import (
     ALLOWANCE_NUMBER_PATTERN,
     AllowanceRecord,
     AllowanceRequest,
+    AllowanceVoidRequest,
     CancelRequest,
 )
 from chalicelib.domain.errors import NotFound
@@ -133,6 +135,33 @@ def allowance_xml(allowance_number: str, principal: Principal) -> Response:
 def cancel_allowance(allowance_number: str, body: CancelRequest, principal: Principal) -> AllowanceView:
     _own(principal, allowance_number)
     record = deps.allowance_service().cancel(principal.ubn, allowance_number, body, actor=principal.actor)
+    return allowance_view(record, with_history=True)
+
+
+@operation(
+    bp,
+    "/v1/allowances/{allowance_number}/void",
+    "POST",
+    rate="issue",
+    summary="Void (註銷, G0701) and re-issue the allowance under the same number and date with corrected lines",
+    description=(
+        "Within 48 hours of the allowance's first issue and in the period it was issued in (the invoice void's "
+        "rule; no MOF text gives G0701 a time limit), while it is issued and its period's return is not filed. "
+        "In one transaction what it took goes back to its invoices and the correction's amounts are taken, "
+        "and the period totals and the buyer's purchases move by the difference. The correction must reduce "
+        "invoices of the same buyer and invoice type. Then the G0701, the new G0401 and PDF are written and the "
+        "buyer is mailed; webhooks allowance.voided and allowance.reissued."
+    ),
+    tag=TAG,
+    body=AllowanceVoidRequest,
+    response=AllowanceView,
+    auth="merchant",
+    scope="allowances:write",
+    errors=(400, 404, 409, 422),
+)
+def void_allowance(allowance_number: str, body: AllowanceVoidRequest, principal: Principal) -> AllowanceView:
+    _own(principal, allowance_number)
+    record = deps.allowance_service().void(principal.ubn, allowance_number, body, actor=principal.actor)
     return allowance_view(record, with_history=True)
 
 

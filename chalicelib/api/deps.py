@@ -356,7 +356,7 @@ def lottery_service() -> LotteryService:
 
 
 def mig_intake() -> MigIntake:
-    from chalicelib.adapters.dynamo_pending_voids import DynamoPendingVoids
+    from chalicelib.adapters.dynamo_pending_voids import ALLOWANCE_VOIDS, DynamoPendingVoids
     from chalicelib.services.mig_intake import MigIntake, Wiring
 
     wiring = Wiring(
@@ -365,6 +365,7 @@ def mig_intake() -> MigIntake:
         tracks=DynamoTracks(),
         pending_voids=DynamoPendingVoids(),
         clock=clock,
+        pending_allowance_voids=DynamoPendingVoids(ALLOWANCE_VOIDS),
     )
     return MigIntake(wiring)
 

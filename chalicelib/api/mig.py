@@ -68,7 +68,7 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     "/v1/mig/{message_type}",
     "POST",
     rate="issue",
-    summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501",
+    summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501, G0701 (then its G0401)",
     description=(
         "Parsed with a hardened parser (no DTDs, no entities) and validated against the MOF's official MIG 4.1 "
         "XSD: a failure answers 400 naming the element (field) and its line, with mof_code E0304 (structure) "
@@ -78,7 +78,10 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
         "status awaiting_replacement; the F0401 that follows with the same InvoiceNumber (same date and time, "
         "items and amounts; new RandomNumber; corrected buyer/carrier/donation/print) re-issues the invoice. "
         "A G0401's line taxes and Amount block must match the platform's computation; the identical message "
-        "again answers the same allowance. Answers a result per message."
+        "again answers the same allowance. A G0701 (void an allowance) is checked as POST "
+        "/v1/allowances/{allowance_number}/void is (issued, within 48 h of its issue and in that period), kept "
+        "for 48 h and answers awaiting_replacement; the G0401 that follows with the same AllowanceNumber and "
+        "AllowanceDate re-issues it with its lines in one transaction. Answers a result per message."
     ),
     tag=TAG,
     response=MigResponse,
@@ -90,15 +93,15 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     errors=(400, 404, 409, 413, 422),
 )
 def mig_message(message_type: str, principal: Principal) -> Response:
-    from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice
+    from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidAllowance, VoidInvoice
     from chalicelib.services.mig_intake import SUPPORTED, MessageResult, rejected
 
     if message_type not in SUPPORTED:
         raise ApiError(
             404,
             "UNKNOWN_MESSAGE_TYPE",
-            "Known message types: F0401, F0501, F0701, G0401, G0501",
-            "可用的訊息類型：F0401、F0501、F0701、G0401、G0501",
+            "Known message types: " + ", ".join(SUPPORTED),
+            "可用的訊息類型：" + "、".join(SUPPORTED),
             "message_type",
         )
     intake = mig_intake()
@@ -112,6 +115,9 @@ def mig_message(message_type: str, principal: Principal) -> Response:
         if isinstance(message, VoidInvoice):
             voided = intake.void_invoice(principal.ubn, message, clock=deps.rules_clock())
             return _answer(message_type, MessageResult(invoice_number=voided, status="awaiting_replacement"), 202)
+        if isinstance(message, VoidAllowance):
+            voided = intake.void_allowance(principal.ubn, message, deps.allowance_service(), clock=deps.rules_clock())
+            return _answer(message_type, MessageResult(invoice_number=voided, status="awaiting_replacement"), 202)
         if isinstance(message, Allowance):
             number, replayed = intake.g0401(principal.ubn, message, deps.allowance_service(), actor=principal.actor)
             return _answer(
@@ -120,7 +126,7 @@ def mig_message(message_type: str, principal: Principal) -> Response:
         if isinstance(message, CancelInvoice):
             done = intake.cancel_invoice(principal.ubn, message, deps.lifecycle_service(), actor=principal.actor)
         else:
-            assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has five types
+            assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has six types
             done = intake.cancel_allowance(principal.ubn, message, cancel_allowance, actor=principal.actor)
     except DomainError as error:
         # A refused message is still answered per message, as Turnkey answers: its field and reason.
@@ -129,18 +135,15 @@ def mig_message(message_type: str, principal: Principal) -> Response:
 
 
 def number_of(message: MigMessage) -> str | None:
-    from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidInvoice
+    """The invoice or allowance number a message is about, for its result."""
+    from chalicelib.documents.mig import Allowance, Invoice
 
-    if isinstance(message, Invoice):
-        return message.main.invoice_number
-    if isinstance(message, CancelInvoice):
-        return message.cancel_invoice_number
-    if isinstance(message, CancelAllowance):
-        return message.cancel_allowance_number
-    if isinstance(message, VoidInvoice):
-        return message.void_invoice_number
-    if isinstance(message, Allowance):
-        return message.main.allowance_number
+    if isinstance(message, Invoice | Allowance):
+        return message.main.invoice_number if isinstance(message, Invoice) else message.main.allowance_number
+    for name in ("cancel_invoice_number", "cancel_allowance_number", "void_invoice_number", "void_allowance_number"):
+        number = getattr(message, name, None)
+        if isinstance(number, str):
+            return number
     return None
 
 

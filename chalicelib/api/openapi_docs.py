@@ -49,6 +49,20 @@ REQUEST_EXAMPLES: Mapping[str, Any] = {
             }
         ]
     },
+    "AllowanceVoidRequest": {
+        "reason": "折讓金額開錯",
+        "replacement": {
+            "items": [
+                {
+                    "original_invoice_number": "AB12345600",
+                    "description": "拿鐵咖啡",
+                    "quantity": "1",
+                    "unit_price": "50",
+                    "tax_type": "1",
+                }
+            ]
+        },
+    },
     "ProfileUpdate": {
         "address": "臺北市中正區重慶南路一段 2 號",
         "settings": {"qr_aes_key": "0123456789ABCDEF0123456789ABCDEF"},

@@ -24,7 +24,11 @@ MAX_RECORD_BYTES = 300_000
 ALLOWANCE_NUMBER_PATTERN = r"^[0-9A-Za-z_-]{1,16}$"
 #: Outbox events of allowances; the ``allowance_`` prefix is what the outbox processor dispatches on.
 ISSUED_EVENT, CANCELLED_EVENT = "allowance_issued", "allowance_cancelled"
+#: A void (註銷, G0701) and the re-issue under the same number are one change (one transaction).
+VOIDED_EVENT = "allowance_voided"
 ISSUE_STEPS = ("g0401_xml", "allowance_pdf", "email")
+#: The G0701 first, then the corrected allowance's G0401 and PDF (as F0701 comes before the new F0401).
+VOID_STEPS = ("g0701_xml", "g0401_xml", "allowance_pdf", "email")
 #: The PDF again, marked cancelled, so a download never shows a cancelled allowance as valid.
 CANCEL_STEPS = ("g0501_xml", "allowance_pdf", "email")
 
@@ -43,6 +47,17 @@ class CancelRequest(BaseModel):
 
     reason: Annotated[str, Field(min_length=1, max_length=20), AfterValidator(check_text)]
     remark: Annotated[str, Field(max_length=200), AfterValidator(check_text)] | None = None
+
+
+class AllowanceVoidRequest(BaseModel):
+    """``POST /v1/allowances/{number}/void``: why (G0701 VoidReason, Remark) and the corrected
+    allowance under the same number and date (its lines, price basis and remark)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=20), AfterValidator(check_text)]
+    remark: Annotated[str, Field(max_length=200), AfterValidator(check_text)] | None = None
+    replacement: AllowanceDraft
 
 
 class AllowanceItemRecord(BaseModel):
@@ -86,6 +101,12 @@ class AllowanceRecord(BaseModel):
     status: str = "issued"
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    # 註銷重開: how many times this number was voided and re-issued (the version a void is made
+    # from), and the last void (G0701 VoidDate/VoidTime, VoidReason, Remark).
+    void_count: int = 0
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+    void_remark: str | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     # True from each transaction until its outbox item is finished (services/outbox.py clears it).
     artifacts_pending: bool = False

@@ -5,7 +5,7 @@ date it may carry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,9 +13,10 @@ from typing import Any
 from chalicelib.domain.allowance import AllowanceAmounts, AllowanceLine, ensure_within_invoice
 from chalicelib.domain.allowance_record import MAX_RECORD_BYTES, AllowanceRecord
 from chalicelib.domain.amounts import round_half_up
-from chalicelib.domain.errors import RuleViolation
+from chalicelib.domain.errors import Conflict, RuleViolation
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
+from chalicelib.domain.status import ensure_can_void
 from chalicelib.domain.tax import TaxType
 from chalicelib.domain.working_days import WorkingCalendar, filing_deadline
 
@@ -212,3 +213,41 @@ def ensure_storable(record: AllowanceRecord) -> None:
             f"折讓單內容過大（{size} 位元組），請分成數張折讓單",
             "items",
         )
+
+
+def ensure_can_void_allowance(record: AllowanceRecord, now: datetime) -> None:
+    """Void and re-issue (註銷重開, G0701 + G0401) an allowance only while it is issued, within 48 h
+    of its first issue and in the period it was issued in.
+
+    No MOF text gives G0701 a time limit (reference §1.6 ⚠️ says the same of F0701); we apply the
+    invoice void's own safe reading (``domain/status.ensure_can_void``: 48 h, same period) to the
+    allowance's first issue time, which a re-issue keeps, so voiding again never extends the window.
+    Whether the allowance's own period is filed is checked apart (a back-dated allowance's period is
+    the previous one, which may be filed meanwhile)."""
+    if record.status != "issued":
+        raise Conflict(
+            "ALLOWANCE_NOT_ISSUED",
+            f"Only an issued allowance can be voided and re-issued; this one is {record.status}.",
+            f"僅已開立的折讓單可註銷重開；此折讓單狀態為「{_ALLOWANCE_STATUS_ZH.get(record.status, record.status)}」。",
+            "allowance_number",
+        )
+    try:
+        ensure_can_void(record.issued_at, now)
+    except RuleViolation:
+        raise RuleViolation(
+            "VOID_WINDOW_PASSED",
+            "An allowance can be voided and re-issued only within 48 hours of its issue and in the period it "
+            "was issued in; cancel it (G0501) and issue a new one instead.",
+            "折讓單僅能於開立後 48 小時內且於開立當期註銷重開；請改為作廢折讓單（G0501）後重新開立。",
+            "allowance_number",
+        ) from None
+
+
+_ALLOWANCE_STATUS_ZH = {"issued": "已開立", "cancelled": "已作廢", "voided": "已註銷"}
+
+
+def allowable_moves(old: Mapping[str, int], new: Mapping[str, int]) -> list[tuple[str, int, int]]:
+    """Per original invoice, what a void gives back (``old``) and the re-issue takes (``new``):
+    ``(invoice number, restore, take)``, the voided allowance's invoices first, in its order."""
+    numbers = [*old, *(n for n in new if n not in old)]
+    return [(number, old.get(number, 0), new.get(number, 0)) for number in numbers]

@@ -16,12 +16,15 @@ class ArtifactKind(StrEnum):
     # Allowances (折讓): under merchants/<ubn>/allowances/..., see artifact_key.
     G0401_XML = "g0401_xml"
     G0501_XML = "g0501_xml"  # 作廢折讓 (cancel)
+    G0701_XML = "g0701_xml"  # 註銷折讓 (void), before the re-issued G0401
     ALLOWANCE_PDF = "allowance_pdf"
     # A winning invoice's proof (中獎), printed for the winner of a member-carrier invoice.
     WINNING_PROOF_PDF = "winning_proof_pdf"
 
 
-ALLOWANCE_KINDS = frozenset({ArtifactKind.G0401_XML, ArtifactKind.G0501_XML, ArtifactKind.ALLOWANCE_PDF})
+ALLOWANCE_KINDS = frozenset(
+    {ArtifactKind.G0401_XML, ArtifactKind.G0501_XML, ArtifactKind.G0701_XML, ArtifactKind.ALLOWANCE_PDF}
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ FORMATS = {
     # The names the allowances' best-effort writer used, so objects stored before the outbox stay valid.
     ArtifactKind.G0401_XML: Format("G0401.xml", "application/xml"),
     ArtifactKind.G0501_XML: Format("G0501.xml", "application/xml"),
+    ArtifactKind.G0701_XML: Format("G0701.xml", "application/xml"),
     ArtifactKind.ALLOWANCE_PDF: Format("allowance.pdf", "application/pdf"),
     ArtifactKind.WINNING_PROOF_PDF: Format("winning-proof.pdf", "application/pdf"),
 }

@@ -25,6 +25,8 @@ INVOICE_REISSUED = "invoice.reissued"
 INVOICE_WON = "invoice.won"
 ALLOWANCE_ISSUED = "allowance.issued"
 ALLOWANCE_CANCELLED = "allowance.cancelled"
+ALLOWANCE_VOIDED = "allowance.voided"
+ALLOWANCE_REISSUED = "allowance.reissued"
 PENDING_INVOICE_ISSUED = "pending_invoice.issued"
 DELIVERY_FAILED = "delivery.failed"
 FILING_READY = "filing.ready"
@@ -41,6 +43,8 @@ EVENT_TYPES: tuple[str, ...] = (
     INVOICE_WON,
     ALLOWANCE_ISSUED,
     ALLOWANCE_CANCELLED,
+    ALLOWANCE_VOIDED,
+    ALLOWANCE_REISSUED,
     PENDING_INVOICE_ISSUED,
     DELIVERY_FAILED,
     FILING_READY,
@@ -58,6 +62,8 @@ EVENT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     INVOICE_WON: ("發票中獎", "An invoice won a prize of the invoice lottery (統一發票給獎)"),
     ALLOWANCE_ISSUED: ("折讓已開立", "An allowance (折讓) was issued"),
     ALLOWANCE_CANCELLED: ("折讓已作廢", "An allowance was cancelled"),
+    ALLOWANCE_VOIDED: ("折讓已註銷", "An allowance was voided (註銷, G0701) to be re-issued"),
+    ALLOWANCE_REISSUED: ("折讓已註銷重開", "A voided allowance was re-issued under its number"),
     PENDING_INVOICE_ISSUED: ("待開發票已開立", "A pending invoice was issued when it was paid"),
     DELIVERY_FAILED: ("發票通知寄送失敗", "An invoice's mail to its buyer failed for good"),
     FILING_READY: ("申報資料已備妥", "A period's return and blank-number report are ready"),

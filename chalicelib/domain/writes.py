@@ -161,6 +161,30 @@ class RestoreAllowable:
 
 
 @dataclass(frozen=True)
+class AdjustAllowable:
+    """On one invoice, give back ``restore`` (what a voided allowance took) and take ``take`` (what
+    its re-issue takes) in one step: the two cannot be separate actions on the same item of one
+    transaction. Refused unless the invoice is issued and reduced, and ``take - restore`` remains."""
+
+    ubn: str
+    invoice_number: str
+    restore: int
+    take: int
+    history: tuple[HistoryEntry, ...]
+
+
+@dataclass(frozen=True)
+class ReplaceAllowance:
+    """The corrected allowance under its own number (void and re-issue, 註銷重開, G0701 + G0401);
+    refused unless the stored one is still issued and was voided ``expected_void_count`` times, so
+    of two concurrent changes only one wins."""
+
+    ubn: str
+    record: AllowanceRecord
+    expected_void_count: int
+
+
+@dataclass(frozen=True)
 class CancelAllowance:
     """An issued allowance becomes cancelled with ``fields`` set; refused if it is not issued."""
 
@@ -212,6 +236,8 @@ Intent = (
     | PutAllowance
     | ReduceAllowable
     | RestoreAllowable
+    | AdjustAllowable
+    | ReplaceAllowance
     | CancelAllowance
     | RequireUnfiled
     | PutWinner

@@ -1,4 +1,4 @@
-"""An allowance's documents: the G0401 and G0501 messages, the A4 PDF and the buyer's e-mail."""
+"""An allowance's documents: the G0401, G0501 and G0701 messages, the A4 PDF and the buyer's e-mail."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from chalicelib.services.invoice_documents import Attachment, mail_message, one_
 
 if TYPE_CHECKING:
     # The MIG and PDF models are imported where a document is built, not at every cold start.
-    from chalicelib.documents.mig import Allowance, CancelAllowance
+    from chalicelib.documents.mig import Allowance, CancelAllowance, VoidAllowance
     from chalicelib.documents.pdf.allowance import AllowanceDocument
 
 #: Same placeholder as the F0401 of a consumer invoice, so both documents name the buyer alike.
@@ -96,23 +96,35 @@ def pdf_document(record: AllowanceRecord) -> AllowanceDocument:
     )
 
 
+def _withdrawal(record: AllowanceRecord, at: datetime | None, kind: str, reason: str | None) -> dict[str, object]:
+    """What G0501 (``kind`` cancel) and G0701 (void) say of the allowance they withdraw, flat."""
+    moment = (at or datetime.now(TAIWAN_TZ)).astimezone(TAIWAN_TZ)
+    return {
+        f"{kind}_allowance_number": record.allowance_number,
+        "allowance_type": "2",
+        "allowance_date": record.allowance_date,
+        "buyer_id": record.buyer.get("ubn") or CONSUMER_BUYER_ID,
+        "seller_id": record.seller["ubn"],
+        f"{kind}_date": moment.date(),
+        f"{kind}_time": moment.strftime("%H:%M:%S"),
+        f"{kind}_reason": reason or "",
+    }
+
+
 def g0501(record: AllowanceRecord, remark: str | None = None) -> CancelAllowance:
     from chalicelib.documents.mig import CancelAllowance
 
-    cancelled = (record.cancelled_at or datetime.now(TAIWAN_TZ)).astimezone(TAIWAN_TZ)
-    return CancelAllowance.from_data(
-        {
-            "cancel_allowance_number": record.allowance_number,
-            "allowance_type": "2",
-            "allowance_date": record.allowance_date,
-            "buyer_id": record.buyer.get("ubn") or CONSUMER_BUYER_ID,
-            "seller_id": record.seller["ubn"],
-            "cancel_date": cancelled.date(),
-            "cancel_time": cancelled.strftime("%H:%M:%S"),
-            "cancel_reason": record.cancel_reason or "",
-            "remark": remark,
-        }
-    )
+    data = _withdrawal(record, record.cancelled_at, "cancel", record.cancel_reason)
+    return CancelAllowance.from_data({**data, "remark": remark})
+
+
+def g0701(record: AllowanceRecord) -> VoidAllowance:
+    """The G0701 (註銷折讓) of the allowance's last void: it withdraws the version before the re-issue,
+    whose number, date and buyer the re-issue keeps."""
+    from chalicelib.documents.mig import VoidAllowance
+
+    data = _withdrawal(record, record.voided_at, "void", record.void_reason)
+    return VoidAllowance.from_data({**data, "remark": record.void_remark})
 
 
 def allowance_email(
@@ -124,6 +136,7 @@ def allowance_email(
     reply_to: str | None = None,
     attachment: Attachment | None = None,
     cancelled: bool = False,
+    corrected: bool = False,
 ) -> bytes:
     """The buyer's notice of an allowance (with its PDF attached) or, ``cancelled``, of its
     cancellation (none attached, like an invoice's cancellation mail). Chosen by the outbox event,
@@ -140,6 +153,10 @@ def allowance_email(
         subject = f"{seller} 折讓證明單已作廢 {number} / Allowance {number} cancelled"
         zh = f"{seller} 已作廢折讓證明單 {number}（{record.allowance_date.isoformat()}），此折讓單不再有效。"
         en = f"{seller} cancelled allowance {number} against invoice(s) {numbers} ({amounts_en}); it no longer counts."
+    elif corrected:
+        subject = f"{seller} 折讓證明單已更正 {number} / Allowance {number} corrected"
+        zh = f"{seller} 已註銷並更正折讓證明單 {number}（{record.allowance_date.isoformat()}），以附件為準。"
+        en = f"{seller} voided and corrected allowance {number} against invoice(s) {numbers}: {amounts_en}."
     else:
         subject = f"{seller} 折讓證明單 {number} / Allowance notice {number}"
         zh = f"{seller} 已開立折讓證明單 {number}（{record.allowance_date.isoformat()}）。"

@@ -39,6 +39,9 @@ class AllowanceView(BaseModel):
     status: str
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    void_count: int = Field(default=0, description="How many times this number was voided and re-issued (註銷重開)")
+    voided_at: datetime | None = None
+    void_reason: str | None = None
     remark: str | None = None
     links: dict[str, str]
     history: list[HistoryEntry] | None = None
@@ -61,12 +64,16 @@ def allowance_view(record: AllowanceRecord, *, with_history: bool = False) -> Al
         status=record.status,
         cancelled_at=record.cancelled_at,
         cancel_reason=record.cancel_reason,
+        void_count=record.void_count,
+        voided_at=record.voided_at,
+        void_reason=record.void_reason,
         remark=record.remark,
         links={
             "self": f"/v1/allowances/{number}",
             "xml": f"/v1/allowances/{number}/xml",
             "pdf": f"/v1/allowances/{number}/pdf",
             "cancel": f"/v1/allowances/{number}/cancel",
+            "void": f"/v1/allowances/{number}/void",
         },
         history=record.history if with_history else None,
         artifacts_pending=record.artifacts_pending if with_history else None,

@@ -29,16 +29,22 @@ from chalicelib.domain.allowance_record import (
     ISSUE_STEPS,
     ISSUED_EVENT,
     MAX_ORIGINAL_INVOICES,
+    VOID_STEPS,
+    VOIDED_EVENT,
     AllowanceItemRecord,
     AllowanceRecord,
     AllowanceRequest,
+    AllowanceVoidRequest,
     CancelRequest,
     OriginalInvoice,
 )
 from chalicelib.domain.allowance_rules import (
+    allowable_moves,
     allowance_date,
     amounts_of,
+    buyer_identity,
     default_prices_include_tax,
+    ensure_can_void_allowance,
     ensure_item_exists,
     ensure_same_buyer,
     ensure_storable,
@@ -49,7 +55,7 @@ from chalicelib.domain.allowance_rules import (
     totals_changes,
 )
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import Conflict, NotFound, RuleViolation
+from chalicelib.domain.errors import Conflict, DomainError, NotFound, RuleViolation
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.domain.merchant import MerchantProfile
 from chalicelib.domain.period import TAIWAN_TZ, Period
@@ -58,6 +64,7 @@ from chalicelib.domain.working_days import WEEKDAYS, WorkingCalendar
 from chalicelib.domain.writes import (
     AddToPurchases,
     AddToTotals,
+    AdjustAllowable,
     AlreadyRecorded,
     CancelAllowance,
     Contended,
@@ -66,16 +73,20 @@ from chalicelib.domain.writes import (
     PutOutboxItem,
     RecordIdempotencyKey,
     ReduceAllowable,
+    ReplaceAllowance,
     RequireUnfiled,
     RestoreAllowable,
     StateChanged,
 )
 from chalicelib.services.allowance_query import allowance_view
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
+from chalicelib.services.invoice_building import difference
 from chalicelib.services.ports import FiledPeriods, IdempotencyStore, InvoiceReader, MerchantStore, UnitOfWork
 
 #: Concurrent transactions on the same invoice are cancelled with TransactionConflict; try again.
 _CONFLICT_RETRIES = 5
+#: A DynamoDB transaction holds at most 100 actions.
+_MAX_INTENTS = 100
 
 
 class AllowanceStore(Protocol):
@@ -199,7 +210,10 @@ class AllowanceService:
             self._sleep(0.05 * (attempt + 1))
         raise _busy()
 
-    def _prepare(self, ubn: str, request: AllowanceRequest) -> _Prepared:
+    def _prepare(self, ubn: str, request: AllowanceRequest, given_back: Mapping[str, int] | None = None) -> _Prepared:
+        """The originals and amounts of ``request``; ``given_back`` is what a voided allowance took
+        from each invoice, which its re-issue may take again."""
+        back = given_back or {}
         originals: dict[str, InvoiceRecord] = {}
         left: dict[str, int] = {}
         for index, item in enumerate(request.items):
@@ -218,7 +232,7 @@ class AllowanceService:
                     raise NotFound("INVOICE_NOT_FOUND", f"No such invoice {number}", f"查無此發票 {number}", field)
                 ensure_allowance_allowed(InvoiceStatus(record.status), field)
                 originals[number] = record
-                left[number] = remaining(record)
+                left[number] = remaining(record) + back.get(number, 0)
             ensure_item_exists(originals[number], item.original_sequence_number, index)
         ensure_same_buyer(list(originals.values()))
         include_tax = (
@@ -352,10 +366,168 @@ class AllowanceService:
             AddToTotals(ubn, record.period, record.invoice_type, totals_changes(amounts, -1)),
             *_purchases(record, amounts, -1),
         ]
-        for original in record.originals:
+        for original in record.originals:  # what it took, exactly (a re-issue's amounts included)
             detail = {"allowance_number": number, "amount": original.amount}
             history = _history(now, "allowance_cancelled", actor, detail)
             intents.append(RestoreAllowable(ubn, original.invoice_number, original.amount, history))
+        return intents
+
+    # --- void and re-issue (註銷重開, G0701 + G0401) ----------------------------------------------------
+
+    def void(
+        self, ubn: str, number: str, request: AllowanceVoidRequest, *, actor: str, version: int | None = None
+    ) -> AllowanceRecord:
+        """Withdraw the allowance (G0701) and issue the corrected one under the same number and date
+        (G0401), in one unit of work: what it took goes back to its invoices and the correction's
+        amounts are taken, and the period totals and the buyer's purchases move by the difference.
+
+        ``version``: the ``void_count`` a G0701 received as MIG XML was checked against (the number
+        re-issued since then makes it spent)."""
+        for attempt in range(_CONFLICT_RETRIES):
+            record = self.get(ubn, number)
+            if version is not None and record.void_count != version:
+                raise _changed("allowance_number")
+            now = self._clock.now()
+            ensure_can_void_allowance(record, now)
+            if self._filed.is_filed(ubn, record.period):
+                raise RuleViolation(
+                    "ALLOWANCE_PERIOD_FILED",
+                    f"The return of period {record.period} is filed; the allowance can no longer be voided. "
+                    "Cancel it and issue a new one dated today instead.",
+                    f"{record.period} 期已申報營業稅，折讓單不可再註銷重開；請作廢後以今天為日期重新開立。",
+                    "allowance_number",
+                )
+            given_back = given_back_of(record)
+            replacement = AllowanceRequest.model_validate(
+                {
+                    **request.replacement.model_dump(mode="json"),
+                    "allowance_number": number,
+                    "allowance_date": record.allowance_date,
+                }
+            )
+            try:
+                prepared = self._prepare(ubn, replacement, given_back)
+                reissued = self._reissued(record, prepared, request, now, actor)
+            except DomainError as error:
+                raise _in_replacement(error) from None
+            self._ensure_same_parties(ubn, record, prepared)
+            ensure_storable(reissued)
+            intents = self._void_intents(ubn, record, reissued, prepared, now, actor)
+            try:
+                self._ledger.commit(intents)
+            except (StateChanged, AlreadyRecorded, Contended):
+                pass  # changed meanwhile (the next pass says how) or a transaction conflict
+            else:
+                self._wake(ubn, number, VOIDED_EVENT)
+                return reissued
+            self._sleep(0.05 * (attempt + 1))
+        raise _busy()
+
+    def _ensure_same_parties(self, ubn: str, record: AllowanceRecord, prepared: _Prepared) -> None:
+        """A correction keeps the seller, the buyer and the invoice type: an allowance to someone else
+        is a different allowance (cancel this one and issue that)."""
+        first = next(iter(prepared.originals.values()))
+        before = self._invoices.get(ubn, record.originals[0].invoice_number) if record.originals else None
+        if first.invoice_type != record.invoice_type or (
+            before is not None and buyer_identity(before) != buyer_identity(first)
+        ):
+            raise RuleViolation(
+                "DIFFERENT_BUYERS",
+                "The corrected allowance must reduce invoices of the same buyer and invoice type as the one it "
+                "replaces; cancel it and issue a new allowance instead.",
+                "註銷重開的折讓單須折讓同一買方、同一發票類別的發票；請改為作廢後重新開立。",
+                "replacement.items",
+            )
+
+    def _reissued(
+        self, record: AllowanceRecord, prepared: _Prepared, request: AllowanceVoidRequest, now: datetime, actor: str
+    ) -> AllowanceRecord:
+        """The corrected allowance: same number, date, period and first issue time; new lines."""
+        new = self._record(record.seller["ubn"], _seller_profile(record), prepared, now, actor)
+        voided = _history(
+            now,
+            "voided",
+            actor,
+            {
+                k: v
+                for k, v in {
+                    "reason": request.reason,
+                    "remark": request.remark,
+                    # The version the G0701 withdraws: its amounts and what it took from each invoice.
+                    "sales_amount": record.total_amount,
+                    "tax_amount": record.tax_amount,
+                    "original_invoices": [o.model_dump(mode="json") for o in record.originals],
+                }.items()
+                if v is not None
+            },
+        )
+        return new.model_copy(
+            update={
+                "issued_at": record.issued_at,
+                "seller": record.seller,
+                "void_count": record.void_count + 1,
+                "voided_at": now,
+                "void_reason": request.reason,
+                "void_remark": request.remark,
+                "history": [*record.history, voided, _history(now, "reissued", actor, {})],
+                "artifacts": record.artifacts,
+                "delivery": record.delivery,
+            }
+        )
+
+    @staticmethod
+    def _void_intents(
+        ubn: str,
+        record: AllowanceRecord,
+        reissued: AllowanceRecord,
+        prepared: _Prepared,
+        now: datetime,
+        actor: str,
+    ) -> list[Intent]:
+        number = record.allowance_number
+        old, new = amounts_of(record), prepared.amounts
+        intents: list[Intent] = [
+            ReplaceAllowance(ubn, reissued, record.void_count),
+            # A second void of the same number replaces the first one's finished item; the
+            # allowance's own condition guarantees it is the only change in flight.
+            _outbox(
+                ubn,
+                number,
+                VOIDED_EVENT,
+                VOID_STEPS,
+                now,
+                replace=True,
+                previous_originals=[o.invoice_number for o in record.originals],
+            ),
+            # The voided period is the allowance's own (its date is kept), so the moves net out here.
+            RequireUnfiled(ubn, record.period),
+        ]
+        changes = difference(totals_changes(new, +1), totals_changes(old, +1))
+        if changes:
+            intents.append(AddToTotals(ubn, record.period, record.invoice_type, changes))
+        before, after = purchase_changes(record, old, +1), purchase_changes(reissued, new, +1)
+        if before is not None and after is not None:
+            moved = difference(after[1], before[1])
+            if moved:
+                intents.append(AddToPurchases(after[0], record.period, moved))
+        totals = {n: r.amounts.total_amount for n, r in prepared.originals.items()}
+        for invoice, restore, take in allowable_moves(given_back_of(record), prepared.taken):
+            back = _history(now, "allowance_voided", actor, {"allowance_number": number, "amount": restore})
+            taken = _history(now, "allowance", actor, {"allowance_number": number, "amount": take})
+            if restore and take:
+                intents.append(AdjustAllowable(ubn, invoice, restore, take, (back, taken)))
+            elif restore:
+                intents.append(RestoreAllowable(ubn, invoice, restore, back))
+            else:
+                intents.append(ReduceAllowable(ubn, invoice, take, totals[invoice], taken))
+        if len(intents) > _MAX_INTENTS:
+            raise RuleViolation(
+                "TOO_MANY_ORIGINAL_INVOICES",
+                "The allowance and its correction reduce too many invoices together to change in one step; "
+                "cancel it and issue a new one instead",
+                "原折讓單與更正後的折讓單合計折讓的發票過多，無法一次註銷重開；請改為作廢後重新開立",
+                "replacement.items",
+            )
         return intents
 
     # --- reading ---------------------------------------------------------------------------------
@@ -385,15 +557,49 @@ class AllowanceService:
             self._notify_outbox(ubn, number, event)
 
 
+def _in_replacement(error: DomainError) -> DomainError:
+    """The rules of the corrected allowance name its fields (``items[0]``); the request nests them."""
+    if error.field and error.field.startswith(("items", "remark", "prices_include_tax")):
+        clone = type(error)(error.code, error.message, error.message_zh, f"replacement.{error.field}")
+        clone.mof_code = error.mof_code
+        return clone
+    return error
+
+
+def _changed(field: str) -> Conflict:
+    return Conflict(
+        "ALLOWANCE_CHANGED",
+        "The allowance changed since the void was received; send the void again.",
+        "收到註銷後折讓單已被變更，請重新傳送註銷。",
+        field,
+    )
+
+
+def given_back_of(record: AllowanceRecord) -> dict[str, int]:
+    """What an allowance in force took from each of its invoices (what a void or cancel gives back)."""
+    return {o.invoice_number: o.amount for o in record.originals}
+
+
+def _seller_profile(record: AllowanceRecord) -> MerchantProfile:
+    """The seller as the allowance names it: a re-issue keeps it as first issued."""
+    return MerchantProfile.of(
+        {"ubn": record.seller["ubn"], "name": record.seller["name"], "address": record.seller.get("address")}
+    )
+
+
 def _current_period(now: datetime) -> str:
     return Period.from_date(now.astimezone(TAIWAN_TZ).date()).code
 
 
-def _outbox(ubn: str, number: str, event: str, steps: tuple[str, ...], now: datetime, **extra: Any) -> PutOutboxItem:
+def _outbox(
+    ubn: str, number: str, event: str, steps: tuple[str, ...], now: datetime, *, replace: bool = False, **extra: Any
+) -> PutOutboxItem:
     """The outbox item of an allowance event (issue, cancel: each happens once, which the
-    allowance's own condition guarantees, so the item cannot exist yet)."""
+    allowance's own condition guarantees, so the item cannot exist yet; a void may happen again and
+    ``replace``s the last one's item)."""
     fields = {"subject": "allowance", **extra}
-    return PutOutboxItem(ubn, number, event, dict.fromkeys(steps, "pending"), now.isoformat(), fields)
+    steps_pending = dict.fromkeys(steps, "pending")
+    return PutOutboxItem(ubn, number, event, steps_pending, now.isoformat(), fields, replace=replace)
 
 
 def _purchases(record: AllowanceRecord, amounts: AllowanceAmounts, sign: int) -> list[Intent]:

@@ -25,8 +25,10 @@ _INVOICE_EVENTS = {
     "voided": (types.INVOICE_VOIDED, types.INVOICE_REISSUED),
 }
 _ALLOWANCE_EVENTS = {
-    "allowance_issued": types.ALLOWANCE_ISSUED,
-    "allowance_cancelled": types.ALLOWANCE_CANCELLED,
+    "allowance_issued": (types.ALLOWANCE_ISSUED,),
+    "allowance_cancelled": (types.ALLOWANCE_CANCELLED,),
+    # As an invoice's: the void (G0701) and the re-issue under the same number are one transaction.
+    "allowance_voided": (types.ALLOWANCE_VOIDED, types.ALLOWANCE_REISSUED),
 }
 
 
@@ -57,11 +59,9 @@ def invoice_events(item: Mapping[str, Any], invoice: Mapping[str, Any]) -> list[
 
 
 def allowance_events(item: Mapping[str, Any], allowance: Mapping[str, Any]) -> list[Event]:
-    event_type = _ALLOWANCE_EVENTS.get(str(item["event"]))
-    if event_type is None:
-        return []
     return [
         Event(str(item["ubn"]), event_type, _source(item, "allowance", event_type), _created(item), dict(allowance))
+        for event_type in _ALLOWANCE_EVENTS.get(str(item["event"]), ())
     ]
 
 

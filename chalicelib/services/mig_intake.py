@@ -22,13 +22,15 @@ from chalicelib.documents.mig import (
     Invoice,
     MessageType,
     MigMessage,
+    VoidAllowance,
     VoidInvoice,
     message_class,
     parse_xml,
 )
 from chalicelib.documents.mig.schema import check_message
 from chalicelib.domain.allowance import compute_allowance_amounts
-from chalicelib.domain.allowance_record import AllowanceRequest
+from chalicelib.domain.allowance_record import AllowanceRequest, AllowanceVoidRequest
+from chalicelib.domain.allowance_rules import ensure_can_void_allowance
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
@@ -43,8 +45,16 @@ from chalicelib.services.invoice_lifecycle import changeable_invoice
 from chalicelib.services.invoicing import InvoicingService, Issued, not_next_number
 from chalicelib.services.mig_mapping import allowance_body, draft_of, mig_allowance_error
 
-SUPPORTED = (MessageType.F0401, MessageType.F0501, MessageType.F0701, MessageType.G0401, MessageType.G0501)
-#: F0701 comes alone and the replacement F0401 (same number) follows: the void waits this long for it.
+SUPPORTED = (
+    MessageType.F0401,
+    MessageType.F0501,
+    MessageType.F0701,
+    MessageType.G0401,
+    MessageType.G0501,
+    MessageType.G0701,
+)
+#: F0701 (G0701) comes alone and the replacement F0401 (G0401) with the same number follows: the
+#: void waits this long for it.
 PENDING_VOID_SECONDS = 48 * 3600
 
 
@@ -86,9 +96,13 @@ class InvoiceVoider(Protocol):
 
 
 class AllowanceIssuer(Protocol):
-    """The JSON API's allowance (折讓) use case: issue, and read one by number."""
+    """The JSON API's allowance (折讓) use case: issue, void and re-issue, and read one by number."""
 
     def issue(self, ubn: str, body: Mapping[str, Any], *, actor: str, idempotency_key: str | None = None) -> Any: ...
+
+    def void(
+        self, ubn: str, number: str, request: AllowanceVoidRequest, *, actor: str, version: int | None = None
+    ) -> Any: ...
 
     def get(self, ubn: str, number: str) -> Any: ...
 
@@ -158,6 +172,9 @@ class Wiring:
     tracks: MigTracks
     pending_voids: PendingVoids
     clock: Clock
+    #: G0701s waiting for their G0401 (a ``PendingVoid`` whose ``random_number`` holds the version,
+    #: ``v<void_count>``, of the allowance it withdraws).
+    pending_allowance_voids: PendingVoids | None = None
 
 
 def _next_number(counter: Counter) -> str | None:
@@ -388,6 +405,9 @@ class MigIntake:
             raise _mismatch("Amount.TaxAmount", amounts.tax_amount, message.amount.tax_amount)
         if not _same(amounts.total_amount, message.amount.total_amount):
             raise _mismatch("Amount.TotalAmount", amounts.total_amount, message.amount.total_amount)
+        pending = self._pending_allowance_void(ubn, number)
+        if pending is not None:
+            return self._reissue_allowance(ubn, message, body, pending, allowances, actor=actor), False
         if self._already_issued(ubn, message, allowances):
             return number, True
         try:
@@ -401,6 +421,81 @@ class MigIntake:
         except DomainError as error:
             raise mig_allowance_error(error) from None
         return number, False
+
+    # --- G0701 then G0401: void and re-issue an allowance (註銷重開) under the same number ----------------
+
+    def void_allowance(self, ubn: str, message: VoidAllowance, allowances: AllowanceIssuer, *, clock: Clock) -> str:
+        """G0701: checked as the JSON void is, then kept until the G0401 with the same number arrives
+        (48 h); that G0401 re-issues the allowance with its lines, in one transaction."""
+        number = message.void_allowance_number
+        _own_seller(message.seller_id, ubn, "SellerId")
+        try:
+            record = allowances.get(ubn, number)
+        except NotFound as error:
+            raise NotFound(error.code, error.message, error.message_zh, "VoidAllowanceNumber") from None
+        if message.buyer_id != (record.buyer.get("ubn") or CONSUMER_BUYER_ID):
+            raise _differs("BuyerId", "buyer", "買方", "allowance")
+        if message.allowance_date != record.allowance_date:
+            raise _differs("AllowanceDate", "allowance date", "折讓單日期", "allowance")
+        now = clock.now()
+        try:
+            ensure_can_void_allowance(record, now)
+        except DomainError as error:
+            raise type(error)(error.code, error.message, error.message_zh, "VoidAllowanceNumber") from None
+        pending = PendingVoid(
+            invoice_number=number,
+            reason=message.void_reason,
+            remark=message.remark,
+            random_number=f"v{record.void_count}",
+            received_at=now.isoformat(),
+            expires_at=int(now.timestamp()) + PENDING_VOID_SECONDS,
+        )
+        self._allowance_voids().put(ubn, pending)
+        return number
+
+    def _allowance_voids(self) -> PendingVoids:
+        if self._wiring.pending_allowance_voids is None:
+            raise RuntimeError("this intake is not wired for G0701")
+        return self._wiring.pending_allowance_voids
+
+    def _pending_allowance_void(self, ubn: str, number: str) -> PendingVoid | None:
+        if self._wiring.pending_allowance_voids is None:
+            return None
+        pending = self._wiring.pending_allowance_voids.get(ubn, number)
+        if pending is None or not pending.is_live(int(self._clock.now().timestamp())):
+            return None
+        return pending
+
+    def _reissue_allowance(
+        self,
+        ubn: str,
+        message: Allowance,
+        body: Mapping[str, Any],
+        pending: PendingVoid,
+        allowances: AllowanceIssuer,
+        *,
+        actor: str,
+    ) -> str:
+        """The G0401 after a G0701: the same number and date, the corrected lines."""
+        number = message.main.allowance_number
+        record = allowances.get(ubn, number)
+        if message.main.allowance_date != record.allowance_date:
+            raise _differs("Main.AllowanceDate", "allowance date", "折讓單日期", "allowance")
+        request = AllowanceVoidRequest(
+            reason=pending.reason,
+            remark=pending.remark,
+            replacement={"items": body["items"], "prices_include_tax": False},
+        )
+        try:
+            allowances.void(ubn, number, request, actor=actor, version=int(pending.random_number.removeprefix("v")))
+        except Conflict as error:
+            if error.code == "ALLOWANCE_CHANGED":  # re-issued since the G0701 (by the JSON API): spent
+                self._allowance_voids().delete(ubn, number)
+            raise mig_allowance_error(error) from None
+        except DomainError as error:
+            raise mig_allowance_error(error) from None
+        self._allowance_voids().delete(ubn, number)
+        return number
 
     def _check_originals(self, ubn: str, message: Allowance) -> None:
         buyer = message.main.buyer.identifier
@@ -554,11 +649,12 @@ def _own_seller(seller: str, ubn: str, field: str) -> None:
         )
 
 
-def _differs(field: str, what: str, what_zh: str) -> RuleViolation:
+def _differs(field: str, what: str, what_zh: str, of: str = "invoice") -> RuleViolation:
+    whose, whose_zh = ("the allowance", "原折讓單") if of == "allowance" else ("the invoice", "原發票")
     return RuleViolation(
         "MESSAGE_DOES_NOT_MATCH",
-        f"{field} is not the {what} of the invoice",
-        f"{field} 與原發票的{what_zh}不符",
+        f"{field} is not the {what} of {whose}",
+        f"{field} 與{whose_zh}的{what_zh}不符",
         field,
     )
 

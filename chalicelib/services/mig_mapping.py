@@ -106,6 +106,9 @@ _ALLOWANCE_ITEM_FIELDS = {
 def mig_allowance_error(error: DomainError) -> DomainError:
     """The allowance rules name JSON fields (``items[0].unit_price``); the ERP knows MIG names."""
     field = error.field
+    if field and field.startswith("replacement."):  # a re-issue's rules name its replacement's fields
+        field = field.removeprefix("replacement.")
+        error = type(error)(error.code, error.message, error.message_zh, field)
     if not field or field.startswith(("Main", "Details", "Amount")):
         return error
     head, _, rest = field.partition(".")

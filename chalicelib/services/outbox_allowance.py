@@ -1,6 +1,7 @@
-"""An allowance's outbox item (折讓, services/allowances.py): ``allowance_issued`` or
-``allowance_cancelled``, naming the allowance number in the item's ``invoice_number`` field. Its
-own documents (the G0501 first, like an invoice's F0501; the G0401; the A4 PDF) come before the
+"""An allowance's outbox item (折讓, services/allowances.py): ``allowance_issued``,
+``allowance_cancelled`` or ``allowance_voided`` (G0701, then the re-issue's G0401), naming the
+allowance number in the item's ``invoice_number`` field. Its own documents (the G0501 or G0701
+first, like an invoice's F0501 or F0701; the G0401; the A4 PDF) come before the
 same leased ``email``; once done, the original invoices' PDFs are rendered again, since they print
 the allowances in force."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.allowance_record import CANCELLED_EVENT, ISSUED_EVENT, AllowanceRecord
+from chalicelib.domain.allowance_record import CANCELLED_EVENT, ISSUED_EVENT, VOIDED_EVENT, AllowanceRecord
 from chalicelib.domain.artifacts import ArtifactKind, download_name
 from chalicelib.domain.events import Event
 from chalicelib.domain.invoice_record import InvoiceRecord
@@ -22,6 +23,7 @@ from chalicelib.services.outbox_run import MAX_RENDERS, AllowanceRenderer, Allow
 
 ALLOWANCE_PREFIX = "allowance_"
 ALLOWANCE_DOCUMENT_STEPS: dict[str, ArtifactKind] = {
+    "g0701_xml": ArtifactKind.G0701_XML,
     "g0501_xml": ArtifactKind.G0501_XML,
     "g0401_xml": ArtifactKind.G0401_XML,
     "allowance_pdf": ArtifactKind.ALLOWANCE_PDF,
@@ -100,6 +102,8 @@ class AllowanceRun(Run):
             return
         if kind is ArtifactKind.G0401_XML:
             body = build_xml(allowance_documents.g0401(self.record))
+        elif kind is ArtifactKind.G0701_XML:
+            body = build_xml(allowance_documents.g0701(self.record))
         else:
             # The remark is not on the allowance: the cancel request left it on the item.
             body = build_xml(allowance_documents.g0501(self.record, self.item.get("remark")))
@@ -130,6 +134,7 @@ class AllowanceRun(Run):
             reply_to=self.profile().get("email") or None,
             attachment=attachment,
             cancelled=cancelled,
+            corrected=self.event == VOIDED_EVENT,
         )
         return self.send_mail(step, str(to), raw)
 
@@ -141,9 +146,10 @@ class AllowanceRun(Run):
     def _render_pdf(self) -> str:
         """Render and store the allowance's PDF from its current state; its S3 key.
 
-        The allowance only moves issued → cancelled, so a render that finds the status unchanged
-        after its own upload is never older than what any other worker stored: an issue's worker
-        that raced a cancel sees the cancel afterwards and stores the cancelled PDF again."""
+        The allowance only moves forward (issued → cancelled, or re-issued with one more void), so a
+        render that finds that version unchanged after its own upload is never older than what any
+        other worker stored: an issue's worker that raced a cancel or a void sees it afterwards and
+        stores the newer PDF again."""
         store = _store(self.parts)
         key = ""
         for _ in range(MAX_RENDERS):
@@ -155,7 +161,7 @@ class AllowanceRun(Run):
             self.pdf = body
             key = self.parts.artifacts.put(self.ubn, self.record.period, self.number, ArtifactKind.ALLOWANCE_PDF, body)
             latest = store.get(self.ubn, self.number) or raw
-            if latest.get("status") == self.record.status:
+            if _version(latest) == _version(raw):
                 break
         return key
 
@@ -167,8 +173,9 @@ class AllowanceRun(Run):
         message only writes the same bytes again; a change that lands during the render is caught
         by comparing the allowance fields after the upload and rendering once more."""
         invoices = self.parts.invoices
-        for original in self.record.originals:
-            number = original.invoice_number
+        # A void's item also names the invoices the voided version reduced and the re-issue no longer does.
+        numbers = [o.invoice_number for o in self.record.originals] + list(self.item.get("previous_originals") or [])
+        for number in dict.fromkeys(numbers):
             for _ in range(MAX_RENDERS):
                 record = invoices.get(self.ubn, number)
                 if record is None:
@@ -183,6 +190,10 @@ class AllowanceRun(Run):
                 latest = invoices.get(self.ubn, number)
                 if latest is None or _allowance_state(latest) == _allowance_state(record):
                     break
+
+
+def _version(raw: dict[str, Any]) -> tuple[str, int]:
+    return str(raw.get("status") or "issued"), int(raw.get("void_count") or 0)
 
 
 def _allowance_state(record: InvoiceRecord) -> tuple[int, int | None, str]:

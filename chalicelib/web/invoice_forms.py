@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.allowance import AllowanceAmounts, compute_allowance_amounts
-from chalicelib.domain.allowance_record import AllowanceRequest
+from chalicelib.domain.allowance_record import AllowanceRecord, AllowanceRequest
 from chalicelib.domain.amounts import AmountBlock, item_amount
 from chalicelib.domain.carriers import CITIZEN_CERTIFICATE, MOBILE_BARCODE, CarrierKind, carrier_kind
 from chalicelib.domain.errors import DomainError, InvalidInput
@@ -419,6 +419,24 @@ class AllowanceForm:
         ]
         include = record.prices_include_tax if record.prices_include_tax is not None else True
         return cls(record.invoice_number, rows, include)
+
+    @classmethod
+    def of_allowance(cls, record: InvoiceRecord, allowance: AllowanceRecord) -> AllowanceForm:
+        """The form filled with what ``allowance`` allows on ``record``'s lines (tax-exclusive, as
+        stored), to correct it (void and re-issue, 註銷重開)."""
+        filled = cls.blank(record)
+        by_sequence = {
+            item.original_sequence_number: item
+            for item in allowance.items
+            if item.original_invoice_number == record.invoice_number
+        }
+        for row in filled.rows:
+            item = by_sequence.get(row.sequence)
+            if item is not None:
+                row.description, row.quantity, row.unit_price = item.description, item.quantity, item.unit_price
+        filled.prices_include_tax = False
+        filled.remark = allowance.remark or ""
+        return filled
 
     @classmethod
     def from_form(cls, record: InvoiceRecord, form: Form) -> AllowanceForm:

@@ -25,7 +25,12 @@ from chalicelib.api import deps
 from chalicelib.api.errors import xml_response
 from chalicelib.api.invoice_lifecycle import InvoiceCancelRequest, InvoiceNotifyRequest, InvoiceVoidRequest
 from chalicelib.api.invoices import PdfQuery, artifact_link
-from chalicelib.domain.allowance_record import ALLOWANCE_NUMBER_PATTERN, AllowanceRecord, CancelRequest
+from chalicelib.domain.allowance_record import (
+    ALLOWANCE_NUMBER_PATTERN,
+    AllowanceRecord,
+    AllowanceVoidRequest,
+    CancelRequest,
+)
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ, Period
@@ -72,6 +77,10 @@ DONE = {
     "voided": ("發票已註銷並以相同號碼重新開立。", "The invoice was voided and re-issued under the same number."),
     "allowance": ("折讓單已開立。", "The allowance was issued."),
     "allowance_cancelled": ("折讓單已作廢。", "The allowance was cancelled."),
+    "allowance_voided": (
+        "折讓單已註銷並以相同號碼重新開立。",
+        "The allowance was voided and re-issued under the same number.",
+    ),
     "notified": ("已排入重新寄送。", "Sending again is queued."),
 }
 HISTORY_EVENTS = {
@@ -82,6 +91,7 @@ HISTORY_EVENTS = {
     "notified": ("重新寄送", "Sent again"),
     "allowance": ("開立折讓", "Allowance"),
     "allowance_cancelled": ("折讓作廢", "Allowance cancelled"),
+    "allowance_voided": ("折讓註銷", "Allowance voided"),
 }
 _ACTORS = {"merchant": ("網頁", "Console"), "api_key": ("API 金鑰", "API key"), "staff": ("稽徵機關", "Tax office")}
 _HISTORY_DETAILS = ("reason", "return_tax_document_number", "allowance_number", "amount", "channels", "channel")
@@ -483,6 +493,57 @@ def cancel_allowance(ctx: PageContext, number: str, allowance_number: str) -> Re
         except (ValidationError, DomainError) as exc:
             errors = _refusal(ctx, exc)
     return _action_page(ctx, "invoices/allowance_cancel.html", record, values, errors, allowance=found)
+
+
+@page(bp, "/console/invoices/{number}/allowances/{allowance_number}/void", ("GET", "POST"), auth="merchant")
+def void_allowance(ctx: PageContext, number: str, allowance_number: str) -> Response:
+    """註銷重開: the allowance's lines on this invoice, to correct; the same number and date."""
+    record = own_invoice(ctx, number)
+    found = _own_allowance(ctx, record, allowance_number)
+    single = {o.invoice_number for o in found.originals} == {record.invoice_number}
+    terms = terms_of(ctx, record)
+    values = {name: ctx.form.get(name).strip() for name in ("reason", "void_remark")}
+    errors: dict[str, str] = {}
+    if ctx.request.method == "GET":
+        form = AllowanceForm.of_allowance(record, found)
+    else:
+        form = AllowanceForm.from_form(record, ctx.form)
+        try:
+            replacement = form.body()
+            form.amounts()  # no line given is said as the issue form says it
+            body = AllowanceVoidRequest.model_validate(
+                {"reason": values["reason"], "remark": _optional(values["void_remark"]), "replacement": replacement}
+            )
+            deps.allowance_service().void(ctx.ubn, found.allowance_number, body, actor=ctx.actor)
+            return _done(ctx, record, "allowance_voided")
+        except (ValidationError, DomainError) as exc:
+            errors = _void_allowance_errors(ctx, form, exc)
+    return _allowance_page(
+        ctx,
+        "invoices/allowance_void.html",
+        record,
+        terms,
+        form,
+        "",
+        422 if errors else 200,
+        errors=errors,
+        allowance=found,
+        values=values,
+        single=single,
+        void_until=when(found.issued_at + VOID_WINDOW),
+    )
+
+
+def _void_allowance_errors(ctx: PageContext, form: AllowanceForm, exc: Exception) -> dict[str, str]:
+    """The form's fields: the request nests the lines under ``replacement``."""
+    if isinstance(exc, NotFound) or not isinstance(exc, (ValidationError, DomainError)):
+        raise exc
+    error = invalid_input_from(exc) if isinstance(exc, ValidationError) else exc
+    if error.field and error.field.startswith("replacement."):
+        error = type(error)(error.code, error.message, error.message_zh, error.field.removeprefix("replacement."))
+    elif error.field == "remark":
+        error = type(error)(error.code, error.message, error.message_zh, "void_remark")
+    return ctx.field_errors(remap_items(error, form.used))
 
 
 # --- send again -----------------------------------------------------------------------------------

@@ -389,7 +389,7 @@ def test_a_number_taken_by_a_race_is_refused_not_moved(client, issuer, monkeypat
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    message_type=st.sampled_from(["F0401", "F0501", "F0701", "G0401", "G0501", "X"]),
+    message_type=st.sampled_from(["F0401", "F0501", "F0701", "G0401", "G0501", "G0701", "X"]),
     body=st.binary(max_size=300) | st.text(max_size=300).map(str.encode),
 )
 def test_any_body_is_answered_without_a_server_error(client, fuzz_merchant, message_type, body):

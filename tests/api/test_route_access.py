@@ -141,6 +141,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/allowances/{allowance_number}/pdf"): key("allowances:read"),
     ("GET", "/v1/allowances/{allowance_number}/xml"): key("allowances:read"),
     ("POST", "/v1/allowances/{allowance_number}/cancel"): key("allowances:write"),
+    ("POST", "/v1/allowances/{allowance_number}/void"): key("allowances:write"),
     ("GET", "/v1/filings"): key("filings:read"),
     ("GET", "/v1/filings/{period}"): key("filings:read"),
     ("POST", "/v1/filings/{period}/reconcile"): key("filings:read"),

@@ -16,6 +16,7 @@ from chalicelib.domain.merchant import MerchantProfile
 from chalicelib.domain.writes import (
     AddToPurchases,
     AddToTotals,
+    AdjustAllowable,
     AlreadyRecorded,
     AppendHistory,
     CancelAllowance,
@@ -28,6 +29,7 @@ from chalicelib.domain.writes import (
     RecordOrderId,
     ReduceAllowable,
     Refused,
+    ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
     RestoreAllowable,
@@ -129,6 +131,30 @@ class MemoryBooks:
             stored["allowance_remaining"] += intent.amount
             stored["allowance_count"] -= 1
             stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, AdjustAllowable):
+            stored = invoices.get((intent.ubn, intent.invoice_number))
+            left = None if stored is None else stored.get("allowance_remaining")
+            if (
+                stored is None
+                or stored["status"] != "issued"
+                or left is None
+                or stored.get("allowance_count", 0) < 1
+                or left < intent.take - intent.restore
+            ):
+                return StateChanged(intent, stored)
+            stored["allowance_remaining"] = left - (intent.take - intent.restore)
+            entries = [entry.model_dump(mode="json") for entry in intent.history]
+            stored["history"] = [*stored.get("history", []), *entries]
+        elif isinstance(intent, ReplaceAllowance):
+            key = (intent.ubn, intent.record.allowance_number)
+            stored = allowances.get(key)
+            if (
+                stored is None
+                or stored.get("status", "issued") != "issued"
+                or int(stored.get("void_count") or 0) != intent.expected_void_count
+            ):
+                return StateChanged(intent, stored)
+            allowances[key] = intent.record.model_dump(mode="json")
         elif isinstance(intent, CancelAllowance):
             stored = allowances.get((intent.ubn, intent.allowance_number))
             if stored is None or stored.get("status", "issued") != "issued":

@@ -20,6 +20,7 @@ from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.domain.writes import (
     AddToTotals,
+    AdjustAllowable,
     AlreadyRecorded,
     AppendHistory,
     CancelAllowance,
@@ -29,6 +30,7 @@ from chalicelib.domain.writes import (
     PutOutboxItem,
     RecordIdempotencyKey,
     ReduceAllowable,
+    ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
     RestoreAllowable,
@@ -246,3 +248,43 @@ def test_totals_add_up_across_commits(books):
     books.commit([AddToTotals(seller, invoice.period, "07", {"allowance_count": -1, "allowance_total": -105})])
     totals = books.totals(seller, invoice.period, "07")
     assert (totals["allowance_count"], totals["allowance_total"]) == (2, 210)
+
+
+def test_an_adjustment_gives_back_and_takes_in_one_step_and_never_beyond_what_remains(books):
+    seller, invoice = _issued(books, sales=1000, tax=50)
+    books.commit([ReduceAllowable(seller, invoice.invoice_number, 1000, 1050, ENTRY)])  # 50 left
+    # Giving back 1000 and taking 1051 needs 51 more than remains: refused, nothing moves.
+    with pytest.raises(StateChanged):
+        books.commit([AdjustAllowable(seller, invoice.invoice_number, 1000, 1051, (ENTRY,))])
+    assert books.invoices.get(seller, invoice.invoice_number).allowance_remaining == 50
+    books.commit([AdjustAllowable(seller, invoice.invoice_number, 1000, 1050, (ENTRY, ENTRY))])
+    stored = books.invoices.get(seller, invoice.invoice_number)
+    # 50 + 1000 - 1050 = 0; still one allowance in force; both history entries kept.
+    assert (stored.allowance_remaining, stored.allowance_count, len(stored.history)) == (0, 1, 3)
+    books.commit([AdjustAllowable(seller, invoice.invoice_number, 1050, 105, (ENTRY,))])
+    assert books.invoices.get(seller, invoice.invoice_number).allowance_remaining == 945
+
+
+def test_an_adjustment_needs_a_reduced_invoice(books):
+    seller, invoice = _issued(books)
+    with pytest.raises(StateChanged):
+        books.commit([AdjustAllowable(seller, invoice.invoice_number, 0, 100, (ENTRY,))])
+
+
+def test_an_allowance_is_replaced_only_from_the_version_it_was_made_from_and_only_while_issued(books):
+    seller, invoice = _issued(books)
+    books.commit([PutAllowance(seller, _allowance(seller, invoice, "ALV1", 100))])
+    corrected = _allowance(seller, invoice, "ALV1", 80).model_copy(update={"void_count": 1})
+    with pytest.raises(StateChanged):
+        books.commit([ReplaceAllowance(seller, corrected, expected_void_count=1)])
+    books.commit([ReplaceAllowance(seller, corrected, expected_void_count=0)])
+    stored = books.allowances.record(seller, "ALV1")
+    assert (stored.total_amount, stored.void_count) == (80, 1)
+    with pytest.raises(StateChanged):  # the version it replaced is gone: a second replacement loses
+        books.commit([ReplaceAllowance(seller, corrected, expected_void_count=0)])
+    books.commit([CancelAllowance(seller, "ALV1", {"cancel_reason": "x"}, ENTRY)])
+    again = corrected.model_copy(update={"void_count": 2})
+    with pytest.raises(StateChanged):
+        books.commit([ReplaceAllowance(seller, again, expected_void_count=1)])
+    with pytest.raises(StateChanged):  # no allowance under that number at all
+        books.commit([ReplaceAllowance(seller, _allowance(seller, invoice, "ALV-none", 1), expected_void_count=0)])

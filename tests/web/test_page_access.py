@@ -35,6 +35,7 @@ PAGE_ACCESS: dict[str, str] = {
     "/console/invoices/{number}/allowance": "merchant",
     "/console/invoices/{number}/notify": "merchant",
     "/console/invoices/{number}/allowances/{allowance_number}/cancel": "merchant",
+    "/console/invoices/{number}/allowances/{allowance_number}/void": "merchant",
     "/console/received": "merchant",
     "/console/received/{seller_ubn}/{invoice_number}": "merchant",
     "/console/received/{seller_ubn}/{invoice_number}/xml": "merchant",
