@@ -37,7 +37,9 @@ class Settings(BaseModel):
     outbox_queue: str = "einvoice-local-outbox"
     mail_from: str = DEFAULT_MAIL_FROM
     # Where buyers open the platform: the invoice mail links to its public look-up page there.
-    public_url: str = "http://127.0.0.1:8000"
+    # Empty means no link: a deployed stage's address (its custom domain) is known only once it is
+    # deployed, and a mail linking to a wrong host is worse than none. `make run` sets its own.
+    public_url: str = ""
     # Root secret for token signatures, one-time code hashes, API-key pepper, cursors and the
     # secrets sealed at rest (each gets its own derived key). Deployed stages name an SSM
     # SecureString (``SECRET_KEY_PARAMETER``, read once per container); `make run` and the tests

@@ -23,6 +23,8 @@ os.environ.update(
         # Thousands of requests from one address and one session: the limits at 1,000× their size,
         # so that only the rate-limit tests (which lower it) meet them.
         "RATE_LIMIT_SCALE": "1000",
+        # Where the invoice mail's look-up link points (deployed stages set their own domain).
+        "PUBLIC_URL": "http://127.0.0.1:8000",
     }
 )
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):

@@ -1,6 +1,6 @@
 """發票查詢 in Chromium on a 375-px phone: the merchant issues a consumer and a business invoice in
 the form, finds each with the filters, downloads the 5.7 cm proof and its QR codes decode, cancels
-one (作廢) and gives an allowance (折讓) on the other."""
+one (作廢) and gives an allowance (折讓) on the other, then voids and re-issues it (註銷重開)."""
 
 from __future__ import annotations
 
@@ -130,6 +130,23 @@ def test_find_download_cancel_and_allow_on_a_phone(
     expect(allowances).to_contain_text("有效")
     status, after = api(base_url, "GET", f"/v1/invoices/{business}", headers=issuer.headers)
     assert (after["allowance_count"], after["allowance_remaining"]) == (1, 210)
+
+    # The allowance was for one item; it should have been two: void and re-issue it (註銷重開)
+    # under the same number, and the invoice gives back 105 and takes 210, leaving 105.
+    status, listed = api(base_url, "GET", "/v1/allowances", headers=issuer.headers)
+    allowance_number = listed["items"][0]["allowance_number"]
+    phone.get_by_role("link", name=f"註銷重開 {allowance_number}").click()
+    expect(phone.get_by_role("heading", name="註銷重開會發生什麼")).to_be_visible()
+    phone.get_by_label("註銷原因").fill("數量誤植")
+    phone.get_by_label("折讓數量").fill("2")
+    fits_a_phone(phone)
+    screenshot(phone, "invoices-allowance-void-375")
+    phone.get_by_role("button", name=f"確認註銷重開折讓單 {allowance_number}").click()
+    expect(phone.get_by_role("status").filter(has_text="折讓單已註銷並以相同號碼重新開立")).to_be_visible()
+    status, voided = api(base_url, "GET", f"/v1/invoices/{business}", headers=issuer.headers)
+    assert (voided["allowance_count"], voided["allowance_remaining"]) == (1, 105)
+    status, reissued = api(base_url, "GET", f"/v1/allowances/{allowance_number}", headers=issuer.headers)
+    assert (reissued["sales_amount"], reissued["tax_amount"], reissued["total_amount"]) == (200, 10, 210)
 
     # Found again by the filter for invoices with allowances.
     phone.goto("/console/invoices")
