@@ -277,18 +277,8 @@ def received_invoices() -> ReceivedInvoices:
     return ReceivedInvoices(invoices=invoices(), search=invoice_search(), cursors=cursor_codec())
 
 
-def notify_outbox(ubn: str, number: str, event: str) -> None:
-    """Wake the outbox worker for a committed change; never fails the request (the sweeper catches up)."""
-    from chalicelib.adapters.sqs_outbox import notify_outbox as send
-
-    send(ubn, number, event)
-
-
-def invoicing_service(
-    numbering: NumberingService | None = None, *, moment: Clock | None = None, wake: bool = True
-) -> InvoicingService:
-    """``moment``: issue as of another time (the demo seed's past period); ``wake=False`` leaves
-    the outbox items to the sweeper."""
+def invoicing_service(numbering: NumberingService | None = None, *, moment: Clock | None = None) -> InvoicingService:
+    """``moment``: issue as of another time (the demo seed's past period)."""
     return InvoicingService(
         invoices=invoices(),
         reads=DynamoIssuingReads(),
@@ -296,7 +286,6 @@ def invoicing_service(
         numbering=numbering
         or (NumberingService(tracks=DynamoTracks(), clock=moment) if moment else numbering_service()),
         clock=moment or clock,
-        notify_outbox=notify_outbox if wake else None,
     )
 
 
@@ -322,12 +311,11 @@ def lifecycle_service() -> InvoiceLifecycleService:
         ledger=DynamoLedger(),
         filed=filings(),
         clock=rules_clock(),
-        notify_outbox=notify_outbox,
         calendar=working_calendar(),
     )
 
 
-def allowance_service(*, moment: Clock | None = None, wake: bool = True) -> AllowanceService:
+def allowance_service(*, moment: Clock | None = None) -> AllowanceService:
     return AllowanceService(
         invoices=invoices(),
         allowances=DynamoAllowances(),
@@ -336,7 +324,6 @@ def allowance_service(*, moment: Clock | None = None, wake: bool = True) -> Allo
         idempotency=DynamoIdempotency(),
         filed=filings(),
         clock=moment or clock,
-        notify_outbox=notify_outbox if wake else None,
         calendar=working_calendar(),
     )
 
@@ -351,7 +338,6 @@ def lottery_service() -> LotteryService:
         ranges=DynamoPeriodRanges(),
         ledger=DynamoLedger(),
         clock=clock,
-        notify_outbox=notify_outbox,
     )
 
 
@@ -422,7 +408,6 @@ def filing_service() -> FilingService:
         audit=audit_log(),
         first_period=first_period,
         calendar=working_calendar(),
-        notify_outbox=notify_outbox,
     )
 
 

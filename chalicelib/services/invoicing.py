@@ -9,7 +9,7 @@ invoice instead of making a second one; and nothing after the commit can fail th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -34,7 +34,6 @@ from chalicelib.domain.writes import (
     RecordIdempotencyKey,
     RecordOrderId,
 )
-from chalicelib.services import low_stock
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
 from chalicelib.services.invoice_view import view
@@ -81,14 +80,12 @@ class InvoicingService:
         ledger: UnitOfWork,
         numbering: NumberingService,
         clock: Clock,
-        notify_outbox: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self._invoices = invoices
         self._reads = reads
         self._ledger = ledger
         self._numbering = numbering
         self._clock = clock
-        self._notify_outbox = notify_outbox
 
     def issue(
         self,
@@ -146,12 +143,7 @@ class InvoicingService:
         )
         if isinstance(outcome, Issued):
             return outcome
-        record, taken = outcome
-        if self._notify_outbox is not None:
-            self._notify_outbox(ubn, record.invoice_number, "issued")
-            if taken.low_stock_crossed:
-                self._notify_outbox(ubn, record.invoice_number, low_stock.EVENT)
-        return Issued(record, replayed=False)
+        return Issued(outcome, replayed=False)
 
     def _commit(
         self,
@@ -169,7 +161,7 @@ class InvoicingService:
         fingerprint: str,
         origin: str | None,
         number: str | None,
-    ) -> tuple[InvoiceRecord, NextNumber] | Issued:
+    ) -> InvoiceRecord | Issued:
         """Take the channel's next number and commit the invoice with it, top-down: choose the
         number, build the record, hand the unit of work every intent. A number another writer took
         first is chosen again (``seen``: the counter as the lost race handed it back); a replay
@@ -198,7 +190,7 @@ class InvoicingService:
                 continue
             except AlreadyRecorded as refused:
                 return self._replay_refused(ubn, refused, idem_id, fingerprint, draft.order_id)
-            return record, taken
+            return record
         raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
 
     def _parse(self, ubn: str, body: Mapping[str, Any], idem_id: str | None, fingerprint: str) -> InvoiceDraft | Issued:
