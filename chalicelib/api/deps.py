@@ -35,6 +35,7 @@ from chalicelib.services.auth import AuthService
 from chalicelib.services.captcha import CaptchaService
 from chalicelib.services.invoice_lifecycle import InvoiceLifecycleService
 from chalicelib.services.invoicing import InvoicingService
+from chalicelib.services.issuing_cache import IssuingCache
 from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
@@ -277,8 +278,12 @@ def received_invoices() -> ReceivedInvoices:
     return ReceivedInvoices(invoices=invoices(), search=invoice_search(), cursors=cursor_codec())
 
 
+# One per container: what issuing remembers between requests (services/issuing_cache.py).
+_ISSUING_CACHE = IssuingCache()
+
+
 def invoicing_service(numbering: NumberingService | None = None, *, moment: Clock | None = None) -> InvoicingService:
-    """``moment``: issue as of another time (the demo seed's past period)."""
+    """``moment``: issue as of another time (the demo seed's past period; it reads everything)."""
     return InvoicingService(
         invoices=invoices(),
         reads=DynamoIssuingReads(),
@@ -286,6 +291,7 @@ def invoicing_service(numbering: NumberingService | None = None, *, moment: Cloc
         numbering=numbering
         or (NumberingService(tracks=DynamoTracks(), clock=moment) if moment else numbering_service()),
         clock=moment or clock,
+        cache=None if moment else _ISSUING_CACHE,
     )
 
 
