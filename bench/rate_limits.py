@@ -21,7 +21,6 @@ from typing import Any
 from bench.fixtures import B2C_BODY, ready_merchant
 from bench.harness import Figure
 from bench.issuing import _aws_calls
-from bench.throughput import _outbox_consumed
 
 BLOCKS = 15
 PER_BLOCK = 20  # requests per block; on and off alternate block by block
@@ -73,7 +72,6 @@ def _request_figures() -> list[Figure]:
     updates = {"on": 0, "off": 0}
     with (
         Client(app, stage_name="local") as client,
-        _outbox_consumed(),
         _aws_calls() as calls,
         _transaction_sizes() as sizes,
     ):

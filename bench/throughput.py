@@ -4,7 +4,8 @@ read back and the duplicates and gaps counted (both must be 0).
 
 Each channel has one writer thread (a till, or a Lambda serving it) calling the real use case,
 ``InvoicingService.issue`` wired as ``chalicelib/api/deps.py`` wires it, against DynamoDB Local
-and moto's SQS. The service is called directly: the Chalice test client is not thread-safe.
+alone (the outbox is woken by the table's stream, off the request path). The service is called
+directly: the Chalice test client is not thread-safe.
 An extra row puts eight writers on one channel, where they race for the same counter
 (optimistic concurrency: the loser reads again and retries).
 
@@ -28,7 +29,6 @@ from typing import Any
 
 from bench.fixtures import B2C_BODY, Fleet, bare_issue, issuing_merchant
 from bench.harness import Figure, timed
-from chalicelib.adapters.aws import client
 from chalicelib.adapters.dynamo import dynamodb, get
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.adapters.dynamo_tracks import counter_sk
@@ -81,42 +81,6 @@ def _counting_races() -> Iterator[_Races]:
         yield races
     finally:
         DynamoLedger.commit = original  # type: ignore[method-assign]
-
-
-@contextlib.contextmanager
-def _outbox_consumed() -> Iterator[None]:
-    """Consume the outbox wake-ups while invoices are issued, as the outbox worker does (here they
-    are only deleted). moto's SendMessage reads every message in the queue (``Queue.attributes``
-    counts them), so its cost grows with the queue's depth: ~7 ms per send on an empty queue, ~30 ms
-    after 1,200 messages. Left to pile up, the later configurations would measure moto's backlog,
-    and so would the benchmarks that run after this one."""
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=get_settings().outbox_queue)["QueueUrl"]
-    stop = threading.Event()
-
-    def drain_once() -> int:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if messages:
-            sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
-        return len(messages)
-
-    def consume() -> None:
-        while not stop.is_set():
-            if not drain_once():
-                stop.wait(0.05)
-
-    thread = threading.Thread(target=consume, name="outbox-consumer", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        while drain_once():
-            pass
 
 
 def _issue(fleet: Fleet, channel: str, count: int, sink: list[str]) -> None:
@@ -264,8 +228,7 @@ def _races_note(races: _Races, invoices: int) -> str:
 
 
 def run() -> list[Figure]:
-    with _outbox_consumed():
-        return _run()
+    return _run()
 
 
 def _run() -> list[Figure]:
@@ -289,7 +252,7 @@ def _run() -> list[Figure]:
             name = "1 channel, 1 writer"
             notes = (
                 "InvoicingService.issue called from threads, wired as the API wires it (profile and counter "
-                "reads, validation, amounts, QR codes, one 4-item transaction, SQS wake-up); the writers, "
+                "reads, validation, amounts, QR codes, one 4-item transaction); the writers, "
                 "DynamoDB Local and moto share 2 cores. "
             )
         elif writers == channels:

@@ -33,8 +33,6 @@ class Settings(BaseModel):
     sns_endpoint: str | None = None
     sqs_endpoint: str | None = None
     ssm_endpoint: str | None = None
-    # The SQS queue (name, not URL) that wakes the outbox processor after an invoice changes.
-    outbox_queue: str = "einvoice-local-outbox"
     mail_from: str = DEFAULT_MAIL_FROM
     # Where buyers open the platform: the invoice mail links to its public look-up page there.
     # Empty means no link: a deployed stage's address (its custom domain) is known only once it is
@@ -78,7 +76,6 @@ _ENV = {
     "sns_endpoint": "AWS_ENDPOINT_URL_SNS",
     "sqs_endpoint": "AWS_ENDPOINT_URL_SQS",
     "ssm_endpoint": "AWS_ENDPOINT_URL_SSM",
-    "outbox_queue": "OUTBOX_QUEUE",
     "mail_from": "MAIL_FROM",
     "public_url": "PUBLIC_URL",
     "max_body_bytes": "MAX_BODY_BYTES",

@@ -26,7 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from infra.resources import ARTIFACTS, QUEUES, TABLES, Table, create_table_request, queue_attributes, stage_environment
+from infra.resources import ARTIFACTS, TABLES, Table, create_table_request, stage_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM_DIR = ROOT / ".local" / "npm"
@@ -243,12 +243,11 @@ class LocalStack:
         return env
 
     def create_resources(self) -> None:
-        """Create every table, the bucket and the queues if missing (idempotent, so a restart keeps data)."""
+        """Create every table and the bucket if missing (idempotent, so a restart keeps data)."""
         create_tables(self.dynamodb.endpoint, self.stage)
         create_bucket(self.moto.endpoint, self.stage)
         if self.s3_dir is not None:
             load_bucket(self.moto.endpoint, self.stage, self.s3_dir)
-        create_queues(self.moto.endpoint, self.stage)
         verify_sender(self.moto.endpoint)
 
 
@@ -368,16 +367,6 @@ def load_bucket(endpoint: str, stage: str, directory: Path) -> int:
             **extra,
         )
     return len(manifest)
-
-
-def create_queues(endpoint: str, stage: str) -> None:
-    """Each queue with its dead-letter queue. create_queue with the same attributes is a no-op."""
-    sqs = _client("sqs", endpoint)
-    for queue in QUEUES:
-        dead_letter_url = sqs.create_queue(QueueName=queue.dead_letter_name(stage))["QueueUrl"]
-        attributes = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])["Attributes"]
-        dead_letter_arn = attributes["QueueArn"]
-        sqs.create_queue(QueueName=queue.name(stage), Attributes=queue_attributes(queue, dead_letter_arn))
 
 
 def verify_sender(endpoint: str) -> None:

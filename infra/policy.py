@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.resources import ARTIFACTS, QUEUES, TABLES
+from infra.resources import ARTIFACTS, TABLES
 
 CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 
@@ -38,7 +38,6 @@ def policy_document(stage: str) -> dict[str, Any]:
     index_arns = [f"{arn}/index/*" for arn in table_arns]
     stream_arns = [f"arn:aws:dynamodb:*:*:table/{t.name(stage)}/stream/*" for t in TABLES if t.stream]
     bucket = ARTIFACTS.name(stage)
-    queue_arns = [f"arn:aws:sqs:*:*:{queue.name(stage)}" for queue in QUEUES]
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -101,20 +100,6 @@ def policy_document(stage: str) -> dict[str, Any]:
             },
             # SMS to a phone number has no ARN to name; SNS requires "*" for direct publishes.
             {"Sid": "Sms", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*"},
-            {
-                # The API sends outbox wake-ups; Lambda's SQS poller receives and deletes them with the
-                # outbox function's role (GetQueueAttributes is what the event source mapping checks).
-                "Sid": "OutboxQueue",
-                "Effect": "Allow",
-                "Action": [
-                    "sqs:SendMessage",
-                    "sqs:GetQueueUrl",
-                    "sqs:ReceiveMessage",
-                    "sqs:DeleteMessage",
-                    "sqs:GetQueueAttributes",
-                ],
-                "Resource": queue_arns,
-            },
             {
                 # Read once per container (chalicelib/adapters/keys.py). No kms:Decrypt: the parameter
                 # is a SecureString under the AWS managed key aws/ssm, whose key policy lets the

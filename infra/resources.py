@@ -1,4 +1,4 @@
-"""The platform's tables, bucket and queue, defined once.
+"""The platform's tables, bucket, topic and stream consumer, defined once.
 
 The same definitions create the resources on DynamoDB Local and moto for `make run` and the
 tests, and become CloudFormation resources merged into `chalice package`'s template, so the
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from chalicelib.adapters.dynamo_outbox_stream import STREAM_FILTER
 
 PROJECT = "einvoice"
 
@@ -118,51 +120,40 @@ ARTIFACTS = Bucket(logical_id="ArtifactsBucket", env_var="ARTIFACTS_BUCKET", suf
 
 
 @dataclass(frozen=True)
-class Queue:
-    """An SQS queue with a dead-letter queue.
+class StreamConsumer:
+    """A function fed by a table's stream (Chalice's ``on_dynamodb_record``).
 
-    The visibility timeout is AWS's advice for Lambda event sources: six times the consuming
-    function's timeout, so a message is never handed to a second invocation while the first one
-    (with its own retries) may still be working on it.
+    Chalice needs the stream's ARN when the decorator runs, but a deployed stream has one only once
+    CloudFormation made its table: the packaged template points the event source at the table's
+    ``StreamArn`` instead, and adds the filter and retry settings Chalice has no arguments for.
     """
 
-    logical_id: str
-    env_var: str
-    suffix: str
-    # The CloudFormation id chalice package gives the consuming function (CamelCase of its name).
-    consumer_logical_id: str
-    function_timeout_s: int
-    max_receive_count: int
+    table_logical_id: str
+    # The CloudFormation ids chalice package gives the function and its event (CamelCase of its name).
+    function_logical_id: str
+    event_logical_id: str
+    # Lambda's filter on the event source mapping (JSON pattern): records that match nothing are
+    # not even delivered.
+    filter_pattern: dict[str, Any]
+    max_retry_attempts: int
     serves: str = ""
 
-    def name(self, stage: str) -> str:
-        return f"{PROJECT}-{stage}-{self.suffix}"
 
-    def dead_letter_name(self, stage: str) -> str:
-        return f"{self.name(stage)}-dlq"
+def _outbox_stream() -> StreamConsumer:
+    # The filter is the adapter's own, which the handler checks again.
+    return StreamConsumer(
+        table_logical_id="InvoicesTable",
+        function_logical_id="HandleOutboxStream",  # chalicelib/api/outbox_events.py, handle_outbox_stream
+        event_logical_id="HandleOutboxStreamDynamodbEventSource",
+        filter_pattern=STREAM_FILTER,
+        # The handler never raises for an item (the sweeper retries those); what is left is a crash
+        # of the whole invocation, retried twice, then passed over, never blocking the shard.
+        max_retry_attempts=2,
+        serves="wakes the outbox processor when an outbox item is written (documents, mail, SMS, events)",
+    )
 
-    @property
-    def visibility_timeout_s(self) -> int:
-        return 6 * self.function_timeout_s
 
-
-# SQS's maximum (14 days): a message outlives any outage we would wait out.
-RETENTION_S = 14 * 24 * 3600
-
-OUTBOX_QUEUE = Queue(
-    logical_id="OutboxQueue",
-    env_var="OUTBOX_QUEUE",
-    suffix="outbox",  # chalicelib.adapters.sqs_outbox.queue_name must agree (tested)
-    consumer_logical_id="HandleOutboxMessage",  # chalicelib/api/outbox_events.py, handle_outbox_message
-    # Must equal lambda_functions.handle_outbox_message.lambda_timeout in .chalice/config.json
-    # (a test checks it): rendering two PDFs with an embedded CJK font takes seconds, not ms.
-    function_timeout_s=60,
-    # After 5 failed deliveries a message parks in the DLQ (an alarm, not a loss): the outbox item
-    # stays in the pending index and the sweeper keeps retrying it.
-    max_receive_count=5,
-    serves="wake-ups for the outbox processor (documents, email, SMS after an invoice changed)",
-)
-QUEUES: tuple[Queue, ...] = (OUTBOX_QUEUE,)
+OUTBOX_STREAM = _outbox_stream()
 
 
 def mail_feedback_topic(stage: str) -> str:
@@ -174,8 +165,6 @@ def stage_environment(stage: str) -> dict[str, str]:
     """Environment variables naming every resource of a stage (what the functions read)."""
     env = {table.env_var: table.name(stage) for table in TABLES}
     env[ARTIFACTS.env_var] = ARTIFACTS.name(stage)
-    for queue in QUEUES:
-        env[queue.env_var] = queue.name(stage)
     return env
 
 
@@ -217,46 +206,29 @@ def create_table_request(table: Table, stage: str) -> dict[str, Any]:
     return request
 
 
-def queue_attributes(queue: Queue, dead_letter_arn: str) -> dict[str, str]:
-    """SQS attributes of ``queue`` for boto3 `create_queue` (the same values as the template's)."""
+def _stream_consumer_resources(consumer: StreamConsumer) -> dict[str, Any]:
+    """Merged into the function chalice generates: its event source reads the table's real stream."""
     return {
-        "VisibilityTimeout": str(queue.visibility_timeout_s),
-        "MessageRetentionPeriod": str(RETENTION_S),
-        "RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(queue.max_receive_count)}
-        ),
-    }
-
-
-def _queue_resources(queue: Queue, stage: str) -> dict[str, Any]:
-    dlq_id = f"{queue.logical_id}DeadLetter"
-    return {
-        dlq_id: {
-            "Type": "AWS::SQS::Queue",
+        consumer.function_logical_id: {
             "Properties": {
-                "QueueName": queue.dead_letter_name(stage),
-                "MessageRetentionPeriod": RETENTION_S,
-                "SqsManagedSseEnabled": True,
-            },
-        },
-        queue.logical_id: {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "QueueName": queue.name(stage),
-                "VisibilityTimeout": queue.visibility_timeout_s,
-                "MessageRetentionPeriod": RETENTION_S,
-                "SqsManagedSseEnabled": True,
-                "RedrivePolicy": {
-                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-                    "maxReceiveCount": queue.max_receive_count,
-                },
-            },
-        },
+                "Events": {
+                    consumer.event_logical_id: {
+                        "Properties": {
+                            "Stream": {"Fn::GetAtt": [consumer.table_logical_id, "StreamArn"]},
+                            "FilterCriteria": {"Filters": [{"Pattern": json.dumps(consumer.filter_pattern)}]},
+                            "MaximumRetryAttempts": consumer.max_retry_attempts,
+                            "BisectBatchOnFunctionError": True,
+                        }
+                    }
+                }
+            }
+        }
     }
 
 
 def cloudformation_resources(stage: str) -> dict[str, Any]:
-    """Tables, bucket and queues as CloudFormation resources for `chalice package --merge-template`."""
+    """Tables, bucket, topic and the stream consumer as CloudFormation resources for
+    `chalice package --merge-template`."""
     resources: dict[str, Any] = {}
     for table in TABLES:
         props = create_table_request(table, stage)
@@ -300,10 +272,5 @@ def cloudformation_resources(stage: str) -> dict[str, Any]:
         "Type": "AWS::SNS::Topic",
         "Properties": {"TopicName": mail_feedback_topic(stage)},
     }
-    for queue in QUEUES:
-        resources.update(_queue_resources(queue, stage))
-        # Chalice names the queue by ARN only, so CloudFormation sees no dependency and may create the
-        # event source mapping before the queue on a first deploy (which fails). Merged into the
-        # function chalice generates; its mapping references the function, so it comes after both.
-        resources[queue.consumer_logical_id] = {"DependsOn": [queue.logical_id]}
+    resources.update(_stream_consumer_resources(OUTBOX_STREAM))
     return resources

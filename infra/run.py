@@ -1,8 +1,8 @@
 """`make run`: the whole platform on this machine, at http://127.0.0.1:PORT.
 
 Starts DynamoDB Local (data kept under .data/) and moto's server, creates every table, the
-bucket and the queues, serves the Chalice app with the same routing and error answers as API
-Gateway, and runs the outbox worker (what the SQS and scheduled functions do when deployed).
+bucket, serves the Chalice app with the same routing and error answers as API Gateway, and runs
+the outbox worker (what the stream and scheduled functions do when deployed).
 Ctrl-C stops everything this started.
 """
 
@@ -26,9 +26,9 @@ from chalicelib.api.errors import JSON_CONTENT_TYPE, error_body
 from infra.demo_cert import ensure_demo_certificate, trusted_with_demo_ca
 from infra.gateway import GatewayResponsesLocalGateway
 from infra.local import ROOT, LocalStack
-from infra.outbox_worker import OutboxWorker
 from infra.scheduler import PeriodScheduler
 from infra.seed import remembered_secret, seed_demo
+from infra.stream_worker import StreamWorker
 from infra.webhook_worker import WebhookWorker
 
 DATA_DIR = ROOT / ".data" / "dynamodb"
@@ -125,7 +125,7 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
     started = time.monotonic()
     stack = LocalStack(stage=stage, data_dir=data_dir, s3_dir=s3_dir)
     print(f"Starting DynamoDB Local (data in {data_dir}) and moto server (S3 kept in {s3_dir})…", flush=True)
-    worker: OutboxWorker | None = None
+    worker: StreamWorker | None = None
     scheduler: PeriodScheduler | None = None
     webhook_worker: WebhookWorker | None = None
     try:
@@ -144,8 +144,9 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
             print(line, flush=True)
         if sealed := DynamoMerchants().seal_plain_qr_keys():
             print(f"Sealed {sealed} QR-code keys kept in plain by an earlier version", flush=True)
-        # What the outbox Lambdas do when deployed: documents, mail and SMS after each invoice.
-        worker = OutboxWorker().start()
+        # What the outbox Lambdas do when deployed: the invoices table's stream wakes them for
+        # documents, mail and SMS after each change.
+        worker = StreamWorker().start()
         # What the hourly period_jobs Lambda does: close periods, remind, mark overdue.
         scheduler = PeriodScheduler().start()
         # What the webhook_dispatch schedule does: send signed events to merchants' endpoints.
@@ -157,7 +158,7 @@ def serve(port: int, stage: str = "local", data_dir: Path | None = DATA_DIR, s3_
             f"  Health     http://127.0.0.1:{port}/health\n"
             f"  API docs   http://127.0.0.1:{port}/docs\n"
             f"  Outbox     http://127.0.0.1:{port}/local/outbox   (mail and SMS sent)\n"
-            f"  DynamoDB   {stack.dynamodb.endpoint}   moto (S3/SES/SNS/SQS) {stack.moto.endpoint}\n"
+            f"  DynamoDB   {stack.dynamodb.endpoint}   moto (S3/SES/SNS) {stack.moto.endpoint}\n"
             "Demo accounts are listed above.\n"
             "Ctrl-C stops everything.",
             flush=True,

@@ -111,8 +111,7 @@ def _supplier(at: datetime) -> None:
 
 
 def _issue(ubn: str, body: dict[str, Any], at: datetime, key: str) -> str:
-    # No wake-up: the worker's sweeper finds the pending documents and mails.
-    service = deps.invoicing_service(moment=_PastClock(at), wake=False)
+    service = deps.invoicing_service(moment=_PastClock(at))
     issued = service.issue(ubn, body, channel="online", actor=ACTOR, idempotency_key=key)
     return str(issued.record.invoice_number)
 
@@ -138,7 +137,7 @@ def seed_previous_period(demo_ubn: str, demo_name: str, now: datetime) -> Iterat
     # The purchase: the supplier's invoice to the demo merchant (進項, on the return's boxes 32/33).
     _issue(SUPPLIER_UBN, _business(demo_ubn, demo_name, "咖啡生豆 20 公斤", "8400"), _moment(period, 20), "seed-prev-4")
     allowance_at = _moment(period, 30)
-    allowances = deps.allowance_service(moment=_PastClock(allowance_at), wake=False)
+    allowances = deps.allowance_service(moment=_PastClock(allowance_at))
     item = {
         "original_invoice_number": b2b,
         "description": "機器故障停用三日折讓",

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import cancellation_reasons, dynamodb, key, to_item
 from chalicelib.adapters.dynamo_invoices import event_outbox_put, invoice_sort_key, invoices_table, owner
-from chalicelib.domain.events import DELIVERY_FAILED, outbox_event_name
+from chalicelib.domain.events import DELIVERY_FAILED
 from chalicelib.domain.mail_feedback import Bounce
 
 
@@ -27,8 +27,8 @@ def bounce_subject(bounce: Bounce) -> str:
 
 
 class DynamoBounces:
-    def record(self, bounce: Bounce, payload: dict[str, Any]) -> tuple[bool, str, str]:
-        """True when this call recorded the bounce; with the outbox (subject, event) to wake."""
+    def record(self, bounce: Bounce, payload: dict[str, Any]) -> bool:
+        """True when this call recorded the bounce (with its event's outbox item)."""
         at = bounce.at.isoformat()
         detail = {
             "recipients": list(bounce.recipients),
@@ -60,6 +60,6 @@ class DynamoBounces:
             dynamodb().transact_write_items(TransactItems=actions)
         except ClientError as error:
             if cancellation_reasons(error):
-                return False, subject, outbox_event_name(DELIVERY_FAILED)
+                return False
             raise
-        return True, subject, outbox_event_name(DELIVERY_FAILED)
+        return True

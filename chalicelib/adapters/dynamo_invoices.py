@@ -23,6 +23,7 @@ from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.settings import get_settings
 
 OUTBOX_PENDING = "OUTBOX#PENDING"
+OUTBOX_PREFIX = "OUTBOX#"
 
 
 def invoices_table() -> str:
@@ -38,7 +39,7 @@ def invoice_sort_key(number: str) -> str:
 
 
 def outbox_sort_key(number: str, event: str) -> str:
-    return f"OUTBOX#{number}#{event}"
+    return f"{OUTBOX_PREFIX}{number}#{event}"
 
 
 def invoice_item(record: InvoiceRecord, seller_ubn: str) -> dict[str, Any]:

@@ -34,6 +34,24 @@ SEALED_QR_KEY = "qr_aes_key_sealed"
 _log = logging.getLogger(__name__)
 
 
+_NEXT_REVISION = "revision = if_not_exists(revision, :zero_revision) + :one_revision"
+_REVISION_VALUES = {":zero_revision": 0, ":one_revision": 1}
+
+
+def profile_check(ubn: str, revision: int) -> dict[str, Any]:
+    """Transaction action: holds only while the profile is at ``revision`` (0: one from before
+    revisions, never changed since)."""
+    condition = "revision = :r" if revision else "attribute_exists(pk) AND attribute_not_exists(revision)"
+    check: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": key(merchant_owner(ubn), PROFILE),
+        "ConditionExpression": condition,
+    }
+    if revision:
+        check["ExpressionAttributeValues"] = to_item({":r": revision})
+    return {"ConditionCheck": check}
+
+
 def _table() -> str:
     return get_settings().merchants_table
 
@@ -98,7 +116,7 @@ class DynamoMerchants:
     ) -> None:
         """Profile and credential together, or neither: a sign-up never leaves half an account."""
         owner = merchant_owner(profile["ubn"])
-        profile_item = {"pk": owner, "sk": PROFILE, **_sealed(profile["ubn"], profile)}
+        profile_item = {"pk": owner, "sk": PROFILE, **_sealed(profile["ubn"], profile), "revision": 1}
         credential_item = {
             "pk": owner,
             "sk": "CREDENTIAL",
@@ -134,8 +152,10 @@ class DynamoMerchants:
         """Set top-level attributes of the profile; returns the profile after the change."""
         changes = _sealed(ubn, changes)
         names = {f"#a{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(changes)))
+        values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(changes.values())}
+        # Every change moves the revision: issuing checks a remembered profile against it.
+        assignments = ", ".join([*(f"#a{i} = :v{i}" for i in range(len(changes))), _NEXT_REVISION])
+        values |= _REVISION_VALUES
         response = dynamodb().update_item(
             TableName=_table(),
             Key=key(merchant_owner(ubn), PROFILE),
@@ -170,11 +190,15 @@ class DynamoMerchants:
                     dynamodb().update_item(
                         TableName=_table(),
                         Key=key(merchant_owner(ubn), PROFILE),
-                        UpdateExpression="SET settings = :sealed",
+                        UpdateExpression=f"SET settings = :sealed, {_NEXT_REVISION}",
                         ConditionExpression="settings.#plain = :plain",
                         ExpressionAttributeNames={"#plain": QR_KEY},
                         ExpressionAttributeValues=to_item(
-                            {":sealed": _sealed(ubn, {"settings": settings})["settings"], ":plain": plain}
+                            {
+                                ":sealed": _sealed(ubn, {"settings": settings})["settings"],
+                                ":plain": plain,
+                                **_REVISION_VALUES,
+                            }
                         ),
                     )
                 except ClientError as exc:

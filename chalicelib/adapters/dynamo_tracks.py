@@ -401,8 +401,13 @@ def take_number_action(ubn: str, counter: Counter, issued_at: str, low_stock_not
         "SET next_no = :after, last_issued_at = :at, remaining = remaining - :one, "
         "issued = if_not_exists(issued, :zero) + :one"
     )
-    condition = "next_no = :n AND cur_begin = :b AND :n <= cur_end"
+    # The version moves whenever booklets are assigned or the channel moves to its next one: a
+    # counter remembered between requests (services/issuing_cache.py) that missed such a change is
+    # refused here and read again, rather than issuing from a booklet list that is out of date.
+    condition = "next_no = :n AND cur_begin = :b AND :n <= cur_end AND "
+    condition += "(version = :v OR attribute_not_exists(version))" if counter.version == 0 else "version = :v"
     values: dict[str, Any] = {
+        ":v": counter.version,
         ":after": counter.next_no + 1,
         ":at": issued_at,
         ":one": 1,

@@ -35,6 +35,7 @@ from chalicelib.services.auth import AuthService
 from chalicelib.services.captcha import CaptchaService
 from chalicelib.services.invoice_lifecycle import InvoiceLifecycleService
 from chalicelib.services.invoicing import InvoicingService
+from chalicelib.services.issuing_cache import IssuingCache
 from chalicelib.services.merchant_profile import MerchantProfileService
 from chalicelib.services.numbering import NumberingService
 from chalicelib.services.password_reset import PasswordResetService
@@ -277,18 +278,12 @@ def received_invoices() -> ReceivedInvoices:
     return ReceivedInvoices(invoices=invoices(), search=invoice_search(), cursors=cursor_codec())
 
 
-def notify_outbox(ubn: str, number: str, event: str) -> None:
-    """Wake the outbox worker for a committed change; never fails the request (the sweeper catches up)."""
-    from chalicelib.adapters.sqs_outbox import notify_outbox as send
-
-    send(ubn, number, event)
+# One per container: what issuing remembers between requests (services/issuing_cache.py).
+_ISSUING_CACHE = IssuingCache()
 
 
-def invoicing_service(
-    numbering: NumberingService | None = None, *, moment: Clock | None = None, wake: bool = True
-) -> InvoicingService:
-    """``moment``: issue as of another time (the demo seed's past period); ``wake=False`` leaves
-    the outbox items to the sweeper."""
+def invoicing_service(numbering: NumberingService | None = None, *, moment: Clock | None = None) -> InvoicingService:
+    """``moment``: issue as of another time (the demo seed's past period; it reads everything)."""
     return InvoicingService(
         invoices=invoices(),
         reads=DynamoIssuingReads(),
@@ -296,7 +291,7 @@ def invoicing_service(
         numbering=numbering
         or (NumberingService(tracks=DynamoTracks(), clock=moment) if moment else numbering_service()),
         clock=moment or clock,
-        notify_outbox=notify_outbox if wake else None,
+        cache=None if moment else _ISSUING_CACHE,
     )
 
 
@@ -322,12 +317,11 @@ def lifecycle_service() -> InvoiceLifecycleService:
         ledger=DynamoLedger(),
         filed=filings(),
         clock=rules_clock(),
-        notify_outbox=notify_outbox,
         calendar=working_calendar(),
     )
 
 
-def allowance_service(*, moment: Clock | None = None, wake: bool = True) -> AllowanceService:
+def allowance_service(*, moment: Clock | None = None) -> AllowanceService:
     return AllowanceService(
         invoices=invoices(),
         allowances=DynamoAllowances(),
@@ -336,7 +330,6 @@ def allowance_service(*, moment: Clock | None = None, wake: bool = True) -> Allo
         idempotency=DynamoIdempotency(),
         filed=filings(),
         clock=moment or clock,
-        notify_outbox=notify_outbox if wake else None,
         calendar=working_calendar(),
     )
 
@@ -351,7 +344,6 @@ def lottery_service() -> LotteryService:
         ranges=DynamoPeriodRanges(),
         ledger=DynamoLedger(),
         clock=clock,
-        notify_outbox=notify_outbox,
     )
 
 
@@ -422,7 +414,6 @@ def filing_service() -> FilingService:
         audit=audit_log(),
         first_period=first_period,
         calendar=working_calendar(),
-        notify_outbox=notify_outbox,
     )
 
 

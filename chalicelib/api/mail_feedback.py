@@ -21,10 +21,9 @@ MAIL_FEEDBACK_TOPIC = f"einvoice-{os.environ.get('STAGE') or 'local'}-mail-feedb
 def handle_feedback_message(message: str) -> bool:
     """What the function does with one SNS message; True when it recorded a new bounce."""
     from chalicelib.adapters.dynamo_bounces import DynamoBounces
-    from chalicelib.api.deps import notify_outbox
     from chalicelib.services.delivery_failures import DeliveryFailures
 
-    recorded = DeliveryFailures(store=DynamoBounces(), notify_outbox=notify_outbox).handle(message)
+    recorded = DeliveryFailures(store=DynamoBounces()).handle(message)
     if recorded:
         logger.info("permanent bounce recorded")
     return recorded

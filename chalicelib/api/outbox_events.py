@@ -1,32 +1,40 @@
-"""The outbox's Lambda functions: the SQS handler (one message at a time) and the 5-minute sweeper.
+"""The outbox's Lambda functions: the invoices table's stream handler and the 5-minute sweeper.
 
 Both are thin: they build an :class:`OutboxProcessor` from the current settings and hand it the
-work. ``handle_message_body`` and ``run_sweep`` are what the decorated handlers call, so
-``make run``'s worker thread (infra/outbox_worker.py) runs exactly the same code locally.
+work. ``handle_stream_records`` and ``run_sweep`` are what the decorated handlers call, so
+``make run``'s stream poller (infra/stream_worker.py) runs exactly the same code locally.
+
+The stream, not a queue message sent by the request, wakes the outbox: the outbox item is
+committed with the change it follows, and its write is the wake-up (adapters/dynamo_outbox_stream.py),
+so the request returns as soon as its transaction does.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
+from chalice.app import Blueprint, CloudWatchEvent, DynamoDBEvent, Rate
 
-from chalicelib.adapters.sqs_outbox import OutboxMessage, queue_name
+from chalicelib.adapters.dynamo_outbox_stream import wake_ups
 from chalicelib.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from chalicelib.services.outbox import OutboxProcessor, Outcome
+    from chalicelib.services.outbox import OutboxProcessor
 
 bp = Blueprint(__name__)
 
-# The one place the environment is read at import: Chalice needs the queue name when the decorator
-# runs, to write the event source into the deployment (`chalice package`/`deploy` load app.py with
-# the stage's environment variables set, and Lambda sets them before the import). Everything else
-# reads settings lazily. "local" covers the test client and `make run`, which never deploy it.
-OUTBOX_QUEUE_NAME = queue_name(os.environ.get("STAGE") or "local")
+# Chalice needs a stream ARN when the decorator runs. The deployed one exists only once
+# CloudFormation made the table, so the packaged template replaces this stand-in with the table's
+# StreamArn (infra/template.py); the test client and `make run` never deploy it.
+INVOICES_STREAM_ARN = os.environ.get("INVOICES_STREAM_ARN") or (
+    "arn:aws:dynamodb:ap-northeast-1:000000000000:table/einvoice-local-invoices/stream/local"
+)
+# One invocation takes up to this many records; each outbox item in them is processed in turn.
+STREAM_BATCH_SIZE = 10
 # Stop taking new items this long before the sweeper's Lambda timeout, so none is cut off mid-step.
 SWEEP_MARGIN_S = 30.0
 LOCAL_SWEEP_BUDGET_S = 25.0
@@ -38,24 +46,33 @@ def processor() -> OutboxProcessor:
     return outbox_processor()
 
 
-def handle_message_body(body: str) -> Outcome:
-    """Process the outbox item one SQS message names; raises (so SQS redelivers) if a step failed."""
-    from chalicelib.services.outbox import Outcome
+def handle_stream_records(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Process every outbox item a batch of stream records starts.
 
-    try:
-        message = OutboxMessage.from_body(body)
-    except (ValueError, KeyError, TypeError):
-        # No retry can fix a malformed message; any real work it stood for is in the outbox index.
-        logger.error("malformed outbox message dropped", extra={"body": body[:200]})
-        return Outcome.MISSING
-    outcome = processor().process(message.ubn, message.invoice_number, message.event)
-    metrics.add_metric(name="OutboxMessages", unit=MetricUnit.Count, value=1)
-    # `extra`, not append_keys: the local worker shares the logger with the API's threads.
-    logger.info(
-        "outbox message handled",
-        extra={"ubn": message.ubn, "invoice_number": message.invoice_number, "outcome": outcome.value},
-    )
-    return outcome
+    Never raises: a failed step leaves its item pending, with its error, for the sweeper, rather
+    than holding the shard (a stream handler that raises is retried on the whole batch, blocking
+    every later change of the table's partition behind it). The outcome of each item, in order:
+    an ``Outcome`` value, or ``"failed"``."""
+    outcomes: list[str] = []
+    for wake in wake_ups(records):
+        try:
+            outcome = processor().process(wake.ubn, wake.number, wake.event).value
+        except Exception:
+            logger.warning(
+                "outbox item failed; the sweeper retries it",
+                extra={"ubn": wake.ubn, "invoice_number": wake.number, "event": wake.event},
+                exc_info=True,
+            )
+            outcome = "failed"
+        outcomes.append(outcome)
+        # `extra`, not append_keys: the local poller shares the logger with the API's threads.
+        logger.info(
+            "outbox item handled",
+            extra={"ubn": wake.ubn, "invoice_number": wake.number, "outcome": outcome},
+        )
+    if outcomes:
+        metrics.add_metric(name="OutboxWakeUps", unit=MetricUnit.Count, value=len(outcomes))
+    return outcomes
 
 
 def run_sweep(budget_s: float = LOCAL_SWEEP_BUDGET_S) -> dict[str, int]:
@@ -68,11 +85,14 @@ def run_sweep(budget_s: float = LOCAL_SWEEP_BUDGET_S) -> dict[str, int]:
     return report
 
 
-@bp.on_sqs_message(queue=OUTBOX_QUEUE_NAME, batch_size=1, name="handle_outbox_message")
-def handle_outbox_message(event: SQSEvent) -> None:
-    # batch_size=1: a failure redelivers only the message that failed, never a finished neighbour.
-    for record in event:
-        handle_message_body(record.body)
+@bp.on_dynamodb_record(
+    stream_arn=INVOICES_STREAM_ARN,
+    batch_size=STREAM_BATCH_SIZE,
+    starting_position="TRIM_HORIZON",  # from the oldest record kept: a first deployment loses none
+    name="handle_outbox_stream",
+)
+def handle_outbox_stream(event: DynamoDBEvent) -> None:
+    handle_stream_records(record.to_dict() for record in event)
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_outbox", description="Retry pending outbox items")

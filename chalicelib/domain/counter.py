@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib.domain.errors import Conflict
 
@@ -28,6 +28,19 @@ class Counter:
     @property
     def current_exhausted(self) -> bool:
         return self.next_no is None or self.end is None or self.next_no > self.end
+
+    def after_taking(self, issued_at: str, low_stock_notice: str | None = None) -> Counter:
+        """The counter as taking its next number leaves it (what the ledger's ``TakeNumber`` writes),
+        so the writer can issue its next invoice without reading the counter again."""
+        if self.next_no is None:
+            raise ValueError("the counter's booklet is used up")
+        return replace(
+            self,
+            next_no=self.next_no + 1,
+            remaining=self.remaining - 1,
+            last_issued_at=issued_at,
+            low_stock_notice=low_stock_notice or self.low_stock_notice,
+        )
 
 
 class NoNumbersLeft(Conflict):

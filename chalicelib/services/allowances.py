@@ -147,7 +147,6 @@ class AllowanceService:
         idempotency: IdempotencyStore,
         filed: FiledPeriods,
         clock: Clock,
-        notify_outbox: Callable[[str, str, str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         calendar: WorkingCalendar = WEEKDAYS,
     ) -> None:
@@ -159,7 +158,6 @@ class AllowanceService:
         self._idempotency = idempotency
         self._filed = filed
         self._clock = clock
-        self._notify_outbox = notify_outbox
         self._sleep = sleep
 
     # --- issue -----------------------------------------------------------------------------------
@@ -205,7 +203,6 @@ class AllowanceService:
                 # the real reason if there is one.
                 pass
             else:
-                self._wake(ubn, record.allowance_number, ISSUED_EVENT)
                 return IssuedAllowance(record, replayed=False)
             self._sleep(0.05 * (attempt + 1))
         raise _busy()
@@ -346,7 +343,6 @@ class AllowanceService:
             except (StateChanged, AlreadyRecorded, Contended):
                 pass  # cancelled concurrently (the next read says so) or a transaction conflict
             else:
-                self._wake(ubn, number, CANCELLED_EVENT)
                 return self.get(ubn, number)
             self._sleep(0.05 * (attempt + 1))
         raise Conflict("ALLOWANCE_BUSY", "The allowance is being changed; try again", "折讓單正在處理中，請稍後再試")
@@ -418,7 +414,6 @@ class AllowanceService:
             except (StateChanged, AlreadyRecorded, Contended):
                 pass  # changed meanwhile (the next pass says how) or a transaction conflict
             else:
-                self._wake(ubn, number, VOIDED_EVENT)
                 return reissued
             self._sleep(0.05 * (attempt + 1))
         raise _busy()
@@ -550,11 +545,6 @@ class AllowanceService:
                 "Idempotency-Key",
             )
         return IssuedAllowance(self.get(ubn, str(item["allowance_number"])), replayed=True)
-
-    def _wake(self, ubn: str, number: str, event: str) -> None:
-        # After the commit; never raises (notify_outbox swallows SQS errors), the sweeper catches up.
-        if self._notify_outbox is not None:
-            self._notify_outbox(ubn, number, event)
 
 
 def _in_replacement(error: DomainError) -> DomainError:

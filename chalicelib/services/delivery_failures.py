@@ -7,7 +7,6 @@ inbox hear of exactly the bounces the invoice shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalicelib.domain.mail_feedback import Bounce, permanent_bounce
@@ -15,7 +14,7 @@ from chalicelib.observability import logger
 
 
 class BounceStore(Protocol):
-    def record(self, bounce: Bounce, payload: dict[str, Any]) -> tuple[bool, str, str]: ...
+    def record(self, bounce: Bounce, payload: dict[str, Any]) -> bool: ...
 
 
 def payload(bounce: Bounce) -> dict[str, Any]:
@@ -33,18 +32,16 @@ def payload(bounce: Bounce) -> dict[str, Any]:
 
 
 class DeliveryFailures:
-    def __init__(self, *, store: BounceStore, notify_outbox: Callable[[str, str, str], None]) -> None:
+    def __init__(self, *, store: BounceStore) -> None:
         self._store = store
-        self._notify_outbox = notify_outbox
 
     def handle(self, message: str) -> bool:
         """Record the permanent bounce in SES notification ``message``; True if it was a new one."""
         bounce = permanent_bounce(message)
         if bounce is None:
             return False
-        recorded, subject, event = self._store.record(bounce, payload(bounce))
-        if recorded:
-            self._notify_outbox(bounce.ubn, subject, event)
-        else:
+        # The event's outbox item is written with the bounce: the table's stream wakes the outbox.
+        recorded = self._store.record(bounce, payload(bounce))
+        if not recorded:
             logger.info("bounce already recorded or not ours", extra={"invoice_number": bounce.invoice_number})
         return recorded

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from chalicelib.domain.events import FILING_SUBMITTED, outbox_event_name
+from chalicelib.domain.events import FILING_SUBMITTED
 from chalicelib.domain.filing import (
     OtherPurchases,
     PurchaseTotals,
@@ -129,12 +129,10 @@ class FilingService:
         audit: AuditLog,
         first_period: Callable[[str], Period | None] | None = None,
         calendar: WorkingCalendar = WEEKDAYS,
-        notify_outbox: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self._filings = filings
         self._documents = documents
         # Wakes the outbox worker for the filing.submitted event item (the sweeper catches up without).
-        self._notify_outbox = notify_outbox
         self._clock = clock
         self._audit = audit
         # The merchant's first period here (merchant_start.first_period): earlier ones are not due.
@@ -386,8 +384,6 @@ class FilingService:
                 },
             ),
         )
-        if self._notify_outbox is not None:
-            self._notify_outbox(ubn, f"{period.code}v{version:03d}", outbox_event_name(FILING_SUBMITTED))
         self._audit.record(
             merchant_owner(ubn),
             "return_filed" if version == 1 else "return_corrected",

@@ -17,7 +17,7 @@ Rules (reference §1.6, domain/status.py):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -69,7 +69,6 @@ class InvoiceLifecycleService:
         ledger: UnitOfWork,
         filed: FiledPeriods,
         clock: Clock,
-        notify_outbox: Callable[[str, str, str], None] | None = None,
         calendar: WorkingCalendar = WEEKDAYS,
     ) -> None:
         self._calendar = calendar  # the cancel deadline moves off a day off with the filing deadline
@@ -78,7 +77,6 @@ class InvoiceLifecycleService:
         self._ledger = ledger
         self._filed = filed
         self._clock = clock
-        self._notify_outbox = notify_outbox
 
     # --- cancel (作廢) ------------------------------------------------------------------------------
 
@@ -127,7 +125,6 @@ class InvoiceLifecycleService:
             PutOutboxItem(ubn, number, "cancelled", steps, created),
         ]
         self._commit(intents)
-        self._wake(ubn, number, "cancelled")
         return record.model_copy(
             update={
                 "status": InvoiceStatus.CANCELLED.value,
@@ -201,7 +198,6 @@ class InvoiceLifecycleService:
             PutOutboxItem(ubn, number, "voided", steps, now.isoformat(), replace=True),
         ]
         self._commit(intents)
-        self._wake(ubn, number, "voided")
         return reissued
 
     # --- re-send ------------------------------------------------------------------------------------
@@ -233,7 +229,6 @@ class InvoiceLifecycleService:
                 PutOutboxItem(ubn, number, event, steps, now.isoformat(), {"recipients": recipients_item}),
             ]
         )
-        self._wake(ubn, number, event)
         return event
 
     # --- helpers ------------------------------------------------------------------------------------
@@ -259,10 +254,6 @@ class InvoiceLifecycleService:
                 "處理期間發票已被變更，請重新讀取後再試。",
                 "invoice_number",
             ) from None
-
-    def _wake(self, ubn: str, number: str, event: str) -> None:
-        if self._notify_outbox is not None:
-            self._notify_outbox(ubn, number, event)
 
 
 _STATUS_ZH = {"issued": "已開立", "cancelled": "已作廢", "voided": "已註銷"}

@@ -9,7 +9,7 @@ invoice instead of making a second one; and nothing after the commit can fail th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,15 +33,21 @@ from chalicelib.domain.writes import (
     PutOutboxItem,
     RecordIdempotencyKey,
     RecordOrderId,
+    RequireProfile,
+    StateChanged,
 )
-from chalicelib.services import low_stock
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
 from chalicelib.services.invoice_view import view
+from chalicelib.services.issuing_cache import IssuingCache
 from chalicelib.services.numbering import MAX_ATTEMPTS, NextNumber, NumberingService, backoff
 from chalicelib.services.ports import InvoiceReader, IssuingReads, UnitOfWork
 
 MAX_IDEMPOTENCY_KEY = 255
+
+
+class _ProfileChanged(Exception):
+    """The remembered profile is out of date: issue again from the stored one."""
 
 
 @dataclass(frozen=True)
@@ -81,14 +87,14 @@ class InvoicingService:
         ledger: UnitOfWork,
         numbering: NumberingService,
         clock: Clock,
-        notify_outbox: Callable[[str, str, str], None] | None = None,
+        cache: IssuingCache | None = None,
     ) -> None:
         self._invoices = invoices
         self._reads = reads
         self._ledger = ledger
         self._numbering = numbering
         self._clock = clock
-        self._notify_outbox = notify_outbox
+        self._cache = cache
 
     def issue(
         self,
@@ -116,42 +122,58 @@ class InvoicingService:
             draft = parsed
         now = self._clock.now().astimezone(TAIWAN_TZ)
         where = CounterKey(Period.from_date(now.date()).code, draft.invoice_type.value, channel)
-        state = self._reads.read(ubn, where, idem_id, draft.order_id)
-        replay = self._replay_by_key(ubn, idem_id, fingerprint, state.idempotency) if idem_id else None
-        if replay is None and draft.order_id:
-            replay = self._replay_by_order(ubn, draft.order_id, fingerprint, state.order)
-        if replay is not None:
-            return replay
-        stored = state.profile
-        if stored is None:
-            raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
-        profile = MerchantProfile.of(stored)
-        settings = profile.settings
+        # A number the caller fixed is checked against the counter as it is: never a remembered one.
+        remembered = self._cache.get(ubn, where) if self._cache is not None and number is None else None
+        counter: Counter | None
+        if remembered is not None:
+            profile, counter = remembered
+        else:
+            state = self._reads.read(ubn, where, idem_id, draft.order_id)
+            replay = self._replay_by_key(ubn, idem_id, fingerprint, state.idempotency) if idem_id else None
+            if replay is None and draft.order_id:
+                replay = self._replay_by_order(ubn, draft.order_id, fingerprint, state.order)
+            if replay is not None:
+                return replay
+            if state.profile is None:
+                raise NotFound("MERCHANT_NOT_FOUND", "No such merchant", "查無此營業人")
+            profile, counter = MerchantProfile.of(state.profile), state.counter
         ensure_ready_to_issue(profile)
         validated = validate_draft(draft, seller_ubn=ubn)
-        outcome = self._commit(
-            ubn,
-            draft,
-            validated,
-            profile,
-            settings,
-            state.counter,
-            random_number or new_random_number(),
-            channel=channel,
-            actor=actor,
-            idem_id=idem_id,
-            fingerprint=fingerprint,
-            origin=origin,
-            number=number,
-        )
+        try:
+            outcome = self._commit(
+                ubn,
+                draft,
+                validated,
+                profile,
+                profile.settings,
+                counter,
+                random_number or new_random_number(),
+                channel=channel,
+                actor=actor,
+                idem_id=idem_id,
+                fingerprint=fingerprint,
+                origin=origin,
+                number=number,
+                remembered=remembered is not None,
+            )
+        except _ProfileChanged:
+            if self._cache is not None:
+                self._cache.forget(ubn)
+            # Once more from what is stored (the cache no longer has the merchant).
+            return self.issue(
+                ubn,
+                body,
+                channel=channel,
+                actor=actor,
+                idempotency_key=idempotency_key,
+                draft=draft,
+                origin=origin,
+                number=number,
+                random_number=random_number,
+            )
         if isinstance(outcome, Issued):
             return outcome
-        record, taken = outcome
-        if self._notify_outbox is not None:
-            self._notify_outbox(ubn, record.invoice_number, "issued")
-            if taken.low_stock_crossed:
-                self._notify_outbox(ubn, record.invoice_number, low_stock.EVENT)
-        return Issued(record, replayed=False)
+        return Issued(outcome, replayed=False)
 
     def _commit(
         self,
@@ -169,7 +191,8 @@ class InvoicingService:
         fingerprint: str,
         origin: str | None,
         number: str | None,
-    ) -> tuple[InvoiceRecord, NextNumber] | Issued:
+        remembered: bool = False,
+    ) -> InvoiceRecord | Issued:
         """Take the channel's next number and commit the invoice with it, top-down: choose the
         number, build the record, hand the unit of work every intent. A number another writer took
         first is chosen again (``seen``: the counter as the lost race handed it back); a replay
@@ -188,17 +211,24 @@ class InvoicingService:
             record = self._record(
                 ubn, profile, validated, taken, random_number, channel, actor, settings.qr_aes_key or ""
             )
+            intents = [*taken.intents(), *self._intents(ubn, record, settings, idem_id, fingerprint, origin)]
+            if remembered:
+                intents.append(RequireProfile(ubn, profile.revision))
             try:
-                self._ledger.commit(
-                    [*taken.intents(), *self._intents(ubn, record, settings, idem_id, fingerprint, origin)]
-                )
+                self._ledger.commit(intents)
             except NumberTaken as lost:
                 seen = lost.counter
                 backoff(attempt)
                 continue
             except AlreadyRecorded as refused:
                 return self._replay_refused(ubn, refused, idem_id, fingerprint, draft.order_id)
-            return record, taken
+            except StateChanged as changed:
+                if isinstance(changed.intent, RequireProfile):
+                    raise _ProfileChanged from changed
+                raise
+            if self._cache is not None:
+                self._cache.remember(ubn, profile, taken.counter_key, taken.counter_after)
+            return record
         raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
 
     def _parse(self, ubn: str, body: Mapping[str, Any], idem_id: str | None, fingerprint: str) -> InvoiceDraft | Issued:

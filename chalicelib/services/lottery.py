@@ -15,7 +15,7 @@ another period, unknown) is reported as refused with the rule, and nobody is tol
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -115,13 +115,11 @@ class LotteryService:
         ranges: PeriodRanges,
         ledger: UnitOfWork,
         clock: Clock,
-        notify_outbox: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self._store = store
         self._ranges = ranges
         self._ledger = ledger
         self._clock = clock
-        self._notify = notify_outbox
 
     # --- staff: loading a period ------------------------------------------------------------------
 
@@ -206,8 +204,6 @@ class LotteryService:
             report.refused.append(Refused(number, ubn, Refusal.NOT_ISSUED))
             return
         report.recorded.append(won)
-        if self._notify is not None:
-            self._notify(ubn, number, EVENT)
 
     # --- merchants: their winners -----------------------------------------------------------------
 

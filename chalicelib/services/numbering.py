@@ -23,6 +23,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.counter import Counter, NoNumbersLeft
 from chalicelib.domain.invoice_number import InvoiceNumber
 from chalicelib.domain.invoice_type import InvoiceType
+from chalicelib.domain.issuing_state import CounterKey
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.writes import Intent, TakeNumber
 from chalicelib.services import low_stock
@@ -50,6 +51,16 @@ class NextNumber:
     counter: Counter
     remaining: int  # numbers left to this channel after this one
     low_stock_threshold: int | None
+
+    @property
+    def counter_key(self) -> CounterKey:
+        return CounterKey(self.counter.period, self.counter.invoice_type, self.counter.channel)
+
+    @property
+    def counter_after(self) -> Counter:
+        """The counter as committing this number leaves it."""
+        notice = self.number.value if self.low_stock_crossed and self.low_stock_threshold is not None else None
+        return self.counter.after_taking(self.issued_at.isoformat(), notice)
 
     @property
     def low_stock_crossed(self) -> bool:
@@ -112,6 +123,10 @@ class NumberingService:
             now = (at or self._clock.now()).astimezone(TAIWAN_TZ)
             period = Period.from_date(now.date())
             counter = seen if seen is not None and seen.period == period.code else None
+            if counter is not None and counter.current_exhausted:
+                # A counter handed in may be out of date (remembered between requests): only one
+                # just read may decide that the channel has no numbers left, or move its booklet.
+                counter = None
             counter = counter or self._tracks.counter(ubn, period.code, invoice_type.value, channel)
             seen = None
             if counter is None:

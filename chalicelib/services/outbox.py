@@ -1,10 +1,11 @@
 """The outbox processor: what happens after an invoice is committed, retried until done, never twice.
 
 The issuing transaction writes an outbox item next to the invoice, listing the steps still to do:
-``xml → proof_pdf → a4_pdf → email → sms``. An SQS message wakes :meth:`OutboxProcessor.process`
-right away; the scheduled :meth:`OutboxProcessor.sweep` finds whatever that missed (lost message,
-S3 or SES outage, crash). So an outage only delays documents and mail: the invoice itself is
-already stored and valid, and nothing here can undo or block it.
+``xml → proof_pdf → a4_pdf → email → sms``. The invoices table's stream carries the new item to
+:meth:`OutboxProcessor.process` right away (api/outbox_events.py); the scheduled
+:meth:`OutboxProcessor.sweep` finds whatever that missed (S3 or SES outage, crash). So an outage
+only delays documents and mail: the invoice itself is already stored and valid, and nothing here
+can undo or block it.
 
 Retries and "never twice":
 
@@ -19,9 +20,9 @@ Retries and "never twice":
   and a send that timed out after the provider took it, are the only ways to send twice. A failure
   that certainly sent nothing (``NotSent``) gives the lease back so the retry need not wait.
 - Documents come before delivery: the mail carries the PDF, so an S3 outage sends no mail at all.
-- A failed step adds 1 to ``attempts``, stores ``last_error`` and re-raises, so SQS redelivers the
-  message (and, after five failures, parks it in the dead-letter queue as an alarm); the item stays
-  in the sweeper's index until every step is done or skipped.
+- A failed step adds 1 to ``attempts``, stores ``last_error`` and re-raises; the stream handler
+  logs it and goes on with the batch (a stream handler that raised would hold the shard), and the
+  item stays in the sweeper's index until every step is done or skipped.
 
 One engine (this module) runs every kind of item through the same moves (services/outbox_run.py);
 a kind says what its steps do (services/outbox_invoice.py, outbox_allowance.py, outbox_notices.py).
@@ -58,7 +59,7 @@ from chalicelib.services.outbox_lottery import WinnerKind
 from chalicelib.services.outbox_notices import EventKind, LowStockKind
 from chalicelib.services.outbox_run import OutboxParts, Run, RunKind, stamp
 
-#: The sweeper leaves younger items to their SQS message, which is most likely being handled now.
+#: The sweeper leaves younger items to their stream record, which is most likely being handled now.
 SWEEP_MIN_AGE = timedelta(minutes=1)
 SWEEP_BATCH = 100
 MAX_ERROR_CHARS = 500

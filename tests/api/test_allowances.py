@@ -312,11 +312,9 @@ def test_no_path_or_cancel_body_causes_a_server_error(client, issuer):
 
 
 def _deliver(client, ubn: str, number: str, event: str = "allowance_issued") -> None:
-    """What SQS does in AWS: hand the outbox wake-up to the handler function."""
-    from chalicelib.adapters.sqs_outbox import OutboxMessage
+    from tests.outbox_stream import deliver
 
-    body = OutboxMessage(ubn=ubn, invoice_number=number, event=event).to_body()
-    client.lambda_.invoke("handle_outbox_message", client.events.generate_sqs_event(message_bodies=[body]))
+    deliver(client, ubn, number, event)
 
 
 def _mails_to(local_aws, address: str) -> list[Any]:
@@ -360,7 +358,7 @@ def test_the_outbox_stores_documents_and_mails_the_buyer_once(client, local_aws,
     item = DynamoInvoices().outbox(mailing_issuer.ubn, number, "allowance_issued") or {}
     assert item["gsi1pk"] == "OUTBOX#PENDING" and item["subject"] == "allowance"
     assert set(item["steps"]) == {"g0401_xml", "allowance_pdf", "email"}
-    # notify_outbox has no queue under the test client: nothing happened yet.
+    # No stream runs under the test client: nothing happened yet.
     assert (DynamoAllowances().get(mailing_issuer.ubn, number) or {})["artifacts_pending"] is True
 
     _deliver(client, mailing_issuer.ubn, number)

@@ -61,7 +61,7 @@ def test_an_issued_invoice_reports_invoice_issued_once_with_the_invoice(client, 
     number = invoice["invoice_number"]
     assert _events(merchant.ubn) == []  # nothing before the outbox ran: the event is the outbox's
     _deliver(client, merchant.ubn, number, "issued")
-    _deliver(client, merchant.ubn, number, "issued")  # SQS delivers at least once
+    _deliver(client, merchant.ubn, number, "issued")  # the stream delivers at least once
     events = _events(merchant.ubn)
     assert [e["type"] for e in events] == ["invoice.issued"]
     envelope = json.loads(events[0]["body"])

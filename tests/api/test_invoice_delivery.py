@@ -11,9 +11,9 @@ from email.message import Message
 import pytest
 from lxml import etree
 
-from chalicelib.adapters.sqs_outbox import OutboxMessage
 from tests.api.conftest import body_of, post_json
 from tests.api.test_invoices import B2B, B2C_CARRIER, issuer  # noqa: F401 - the fixture is shared
+from tests.outbox_stream import deliver
 from tests.unit.documents.test_pdf import pdf_tools, scan  # noqa: F401 - pdf_tools fails the module early without poppler/zbar
 
 F0401 = "{urn:GEINV:eInvoiceMessage:F0401:4.1}"
@@ -75,10 +75,7 @@ def _sms_to(local_aws, number: str) -> list[str]:
 
 
 def _deliver(client, ubn: str, number: str) -> None:
-    """What SQS does in AWS: hand the outbox wake-up to the handler function."""
-    body = OutboxMessage(ubn=ubn, invoice_number=number, event="issued").to_body()
-    event = client.events.generate_sqs_event(message_bodies=[body], queue_name="einvoice-outbox-local")
-    client.lambda_.invoke("handle_outbox_message", event)
+    deliver(client, ubn, number, "issued")
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from lxml import etree
 from chalicelib.adapters.dynamo import dynamodb, key
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices, invoice_sort_key, invoices_table, owner
 from chalicelib.adapters.s3_artifacts import S3Artifacts
-from chalicelib.adapters.sqs_outbox import OutboxMessage
 from chalicelib.api import deps
 from chalicelib.domain.artifacts import ArtifactKind
 from chalicelib.domain.period import TAIWAN_TZ
 from tests.api.conftest import body_of, post_json
 from tests.api.test_invoices import B2C_CARRIER, issuer  # noqa: F401 - the fixture is shared
+from tests.outbox_stream import deliver
 from tests.unit.documents.test_pdf import pdf_tools, text_of  # noqa: F401 - pdf_tools checks poppler is there
 
 F0401 = "{urn:GEINV:eInvoiceMessage:F0401:4.1}"
@@ -50,10 +50,7 @@ def _subject(message: Message) -> str:
 
 
 def _deliver(client, ubn: str, number: str, event: str) -> None:
-    """What SQS does in AWS: hand the outbox wake-up to the handler function."""
-    body = OutboxMessage(ubn=ubn, invoice_number=number, event=event).to_body()
-    sqs_event = client.events.generate_sqs_event(message_bodies=[body], queue_name="einvoice-outbox-local")
-    client.lambda_.invoke("handle_outbox_message", sqs_event)
+    deliver(client, ubn, number, event)
 
 
 def _mailbox() -> str:

@@ -12,13 +12,13 @@ import pytest
 
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_tracks import DynamoTracks
-from chalicelib.adapters.sqs_outbox import OutboxMessage
-from chalicelib.api.outbox_events import handle_message_body, processor
+from chalicelib.api.outbox_events import handle_stream_records, processor
 from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.services.outbox import Outcome
 from infra.local import free_port
 from tests.api.conftest import body_of, outbox, post_json
 from tests.api.test_invoices import B2C_CARRIER, QR_KEY, Issuer, make_issuer
+from tests.outbox_stream import stream_record
 
 # make_issuer gives the online channel two booklets: 100 numbers. Below 100 after the first issue.
 THRESHOLD = 100
@@ -96,7 +96,8 @@ def test_a_mail_outage_never_fails_the_invoice_and_the_notice_goes_out_once_late
 
     # A redelivered wake-up, or the sweeper finding it again, sends nothing more.
     assert processor().process(issuer.ubn, number, "low_stock") is Outcome.ALREADY_DONE
-    assert handle_message_body(OutboxMessage(issuer.ubn, number, "low_stock").to_body()) is Outcome.ALREADY_DONE
+    item = DynamoInvoices().outbox(issuer.ubn, number, "low_stock") or {}
+    assert handle_stream_records([stream_record({**item, "status": "pending"})]) == [Outcome.ALREADY_DONE.value]
     assert len(_mails_to(client, email)) == 1
 
 

@@ -13,12 +13,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from chalicelib.adapters.sqs_outbox import OutboxMessage
 from chalicelib.api import deps
 from tests.api.conftest import body_of, post_json
 from tests.api.test_invoices import B2B, B2C_CARRIER, issuer  # noqa: F401 - the fixture is shared
 from tests.api.test_rate_limits import _assert_rate_limited, containers, from_ip, scale  # noqa: F401 - fixtures
 from tests.api.test_sign_in_limits import MovableClock, random_ip
+from tests.outbox_stream import deliver
 
 LOOKUP = "/v1/public/invoices/lookup"
 BUYER = {"ubn": None, "name": "陳小明", "email": "Chen.Xiaoming@example.com"}
@@ -279,11 +279,7 @@ def test_the_buyer_mail_links_to_the_look_up_page(client, local_aws, issuer):  #
     address = f"lookup-{issuer.ubn}@example.com"
     body = {**B2C_CARRIER, "buyer": {"ubn": None, "name": "林小姐", "email": address}}
     invoice = body_of(post_json(client, "/v1/invoices", body, issuer.headers))
-    message = OutboxMessage(ubn=issuer.ubn, invoice_number=invoice["invoice_number"], event="issued").to_body()
-    client.lambda_.invoke(
-        "handle_outbox_message",
-        client.events.generate_sqs_event(message_bodies=[message], queue_name="einvoice-outbox-local"),
-    )
+    deliver(client, issuer.ubn, invoice["invoice_number"], "issued")
     [mail] = _mails_to(local_aws, address)
     text = next(p for p in mail.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     links = re.findall(r"https?://\S+/lookup\?\S+", text)

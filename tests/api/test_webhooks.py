@@ -58,7 +58,7 @@ def _endpoint(client, who, url: str, types: list[str] | None = None) -> dict:
 
 
 def _issue_and_report(client, who) -> dict:
-    """An invoice issued through the API, and its outbox run (what SQS wakes in AWS)."""
+    """An invoice issued through the API, and its outbox run (what the stream wakes in AWS)."""
     invoice = _issue(client, who, _mailbox())
     _deliver(client, who.ubn, invoice["invoice_number"], "issued")
     return invoice

@@ -11,12 +11,12 @@ import email.policy
 import json
 import os
 import secrets
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from lxml import etree
 
@@ -29,15 +29,16 @@ from chalicelib.adapters.dynamo_invoices import (
     outbox_sort_key,
     owner,
 )
+from chalicelib.adapters.dynamo_outbox_stream import wake_ups
 from chalicelib.adapters.s3_artifacts import S3Artifacts
-from chalicelib.adapters.sqs_outbox import OutboxMessage, notify_outbox, queue_name
-from chalicelib.api.outbox_events import OUTBOX_QUEUE_NAME, handle_message_body, processor
+from chalicelib.api.outbox_events import handle_stream_records, processor
 from chalicelib.domain.artifacts import ArtifactKind
 from chalicelib.domain.ubn import is_valid_ubn
 from chalicelib.services.outbox import Outcome
 from chalicelib.settings import get_settings
 from infra.local import free_port
-from infra.resources import OUTBOX_QUEUE, stage_environment
+from infra.stream_worker import StreamReader, StreamWorker
+from tests.outbox_stream import stream_record
 from tests.unit.test_invoice_documents import make_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,7 +195,9 @@ def test_processing_again_sends_nothing_new() -> None:
     assert processor().process(ubn, number, "issued") is Outcome.DONE
 
     assert processor().process(ubn, number, "issued") is Outcome.ALREADY_DONE
-    handle_message_body(OutboxMessage(ubn, number, "issued").to_body())
+    # The stream delivers a record again (a retried batch): the item as it was first written.
+    item = DynamoInvoices().outbox(ubn, number, "issued") or {}
+    assert handle_stream_records([stream_record({**item, "status": "pending"})]) == [Outcome.ALREADY_DONE.value]
 
     assert len(_mails_to(buyer["email"])) == 1
     assert len(_texts_to(buyer["mobile"])) == 1
@@ -295,60 +298,117 @@ def test_sweeper_leaves_young_items_to_their_message() -> None:
     assert processor().process(ubn, number, "issued") is Outcome.DONE
 
 
-def test_notify_outbox_swallows_an_sqs_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{free_port()}")
-    notify_outbox("24634102", "AB00000000", "issued")  # logs, never raises
+def test_a_failing_item_never_fails_the_stream_batch_and_stays_for_the_sweeper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ubn = _merchant()
+    broken, _ = _issue(ubn, "b2c", created=LONG_AGO)
+    fine, buyer = _issue(ubn, "b2c")
+    s3_endpoint = os.environ["AWS_ENDPOINT_URL_S3"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    records = [stream_record(DynamoInvoices().outbox(ubn, broken, "issued") or {})]
+
+    assert handle_stream_records(records) == ["failed"]  # no exception: the shard is never held
+
+    item = DynamoInvoices().outbox(ubn, broken, "issued") or {}
+    assert (item["attempts"], item["gsi1pk"]) == (1, OUTBOX_PENDING)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+    records = [stream_record(DynamoInvoices().outbox(ubn, fine, "issued") or {})]
+    assert handle_stream_records(records) == ["done"]
+    assert len(_mails_to(buyer["email"])) == 1
+    processor().sweep()
+    assert (DynamoInvoices().outbox(ubn, broken, "issued") or {})["status"] == "done"
 
 
-# --- the queue path, as `make run` runs it ------------------------------------------------------------
+# --- the stream path, as Lambda's event source mapping and `make run` run it ------------------------
 
 
-def test_wake_up_goes_through_the_queue_to_the_processor() -> None:
-    from infra.outbox_worker import OutboxWorker
+def _read_until(reader: StreamReader, wanted: int, attempts: int = 40) -> list[dict[str, Any]]:
+    """Records from the stream until ``wanted`` outbox wake-ups are among them (the stream is
+    eventually consistent: a record may show up a read or two after its write)."""
+    records: list[dict[str, Any]] = []
+    for _ in range(attempts):
+        records += reader.read()
+        if len(wake_ups(records)) >= wanted:
+            break
+    return records
 
+
+def _stream_reader() -> StreamReader:
     settings = get_settings()
-    sqs = boto3.client("sqs", endpoint_url=settings.sqs_endpoint, region_name=settings.region)
-    url = sqs.get_queue_url(QueueName=settings.outbox_queue)["QueueUrl"]
-    sqs.purge_queue(QueueUrl=url)  # wake-ups other tests sent; their items are the sweeper's business
+    return StreamReader(settings.invoices_table, endpoint=settings.dynamodb_endpoint, region=settings.region)
+
+
+def test_dynamodb_locals_stream_carries_each_new_outbox_item_once_and_not_the_processors_updates() -> None:
+    reader = _stream_reader()
     ubn = _merchant()
     number, buyer = _issue(ubn, "b2c")
 
-    notify_outbox(ubn, number, "issued")
-    assert OutboxWorker.poll_once(sqs, url) == 1
+    records = _read_until(reader, 1)
+    # The invoice item and the outbox item were both written; only the outbox item is work.
+    mine = [w for w in wake_ups(records) if w.ubn == ubn]
+    assert [(w.number, w.event) for w in mine] == [(number, "issued")]
+    # The real record and the tests' stand-in (tests/outbox_stream.py) have the same shape (Lambda
+    # adds eventSourceARN to what GetRecords returns).
+    real = next(r for r in records if r["dynamodb"]["Keys"]["sk"]["S"] == outbox_sort_key(number, "issued"))
+    stand_in = stream_record(DynamoInvoices().outbox(ubn, number, "issued") or {})
+    assert set(stand_in) - {"eventSourceARN"} <= set(real)
+    assert set(stand_in["dynamodb"]) == set(real["dynamodb"]) - {"OldImage"}
+    assert handle_stream_records([real]) == ["done"]
+    assert len(_mails_to(buyer["email"])) == 1
 
-    item = DynamoInvoices().outbox(ubn, number, "issued")
-    assert item is not None
+    # Processing moved every step and finished the item: changes, none of them new work.
+    after = _read_until(reader, 1, attempts=5)
+    moved = [r for r in after if r["dynamodb"]["Keys"]["sk"]["S"] == outbox_sort_key(number, "issued")]
+    assert moved and {r["eventName"] for r in moved} == {"MODIFY"}
+    assert [w for w in wake_ups(after) if w.ubn == ubn] == []
+
+
+def test_a_put_over_a_finished_item_is_new_work() -> None:
+    reader = _stream_reader()
+    ubn = _merchant()
+    number, _ = _issue(ubn, "b2c")
+    assert processor().process(ubn, number, "issued") is Outcome.DONE
+    _read_until(reader, 1)
+    item = DynamoInvoices().outbox(ubn, number, "issued") or {}
+    again = {**item, "status": "pending", "created_at": datetime.now(UTC).isoformat(), "gsi1pk": OUTBOX_PENDING}
+    again["gsi1sk"] = f"{again['created_at']}#{ubn}#{number}"
+    again["steps"] = dict.fromkeys(item["steps"], "pending")
+    dynamodb().put_item(TableName=invoices_table(), Item=to_item(again))
+
+    records = _read_until(reader, 1)
+    assert [(w.ubn, w.number) for w in wake_ups(records) if w.ubn == ubn] == [(ubn, number)]
+    assert processor().process(ubn, number, "issued") is Outcome.DONE
+
+
+def test_make_runs_worker_reads_the_stream_and_processes_what_is_issued() -> None:
+    worker = StreamWorker(sweep_every_s=3600).start()
+    try:
+        ubn = _merchant()
+        number, buyer = _issue(ubn, "b2c")
+        for _ in range(100):
+            item = DynamoInvoices().outbox(ubn, number, "issued") or {}
+            if item.get("status") == "done":
+                break
+            time.sleep(0.1)
+    finally:
+        worker.stop()
     assert item["status"] == "done"
     assert len(_mails_to(buyer["email"])) == 1
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"  # handled, so deleted
 
 
-# --- one definition of the queue ------------------------------------------------------------------
-
-
-def test_queue_is_created_with_its_dead_letter_queue_and_visibility_timeout() -> None:
-    settings = get_settings()
-    sqs = boto3.client("sqs", endpoint_url=settings.sqs_endpoint, region_name=settings.region)
-    url = sqs.get_queue_url(QueueName=OUTBOX_QUEUE.name("local"))["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert int(attributes["VisibilityTimeout"]) == OUTBOX_QUEUE.visibility_timeout_s
-    redrive = json.loads(attributes["RedrivePolicy"])
-    assert redrive["deadLetterTargetArn"].endswith(OUTBOX_QUEUE.dead_letter_name("local"))
-
-
-@pytest.mark.parametrize("stage", ["local", "dev", "prod"])
-def test_queue_name_function_timeout_and_environment_agree(stage: str) -> None:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    handler = config["lambda_functions"]["handle_outbox_message"]
-    assert handler["lambda_timeout"] == OUTBOX_QUEUE.function_timeout_s
-    assert OUTBOX_QUEUE.visibility_timeout_s >= handler["lambda_timeout"]
-    assert queue_name(stage) == OUTBOX_QUEUE.name(stage)
-    variables = config["stages"][stage]["environment_variables"]
-    assert variables["OUTBOX_QUEUE"] == stage_environment(stage)["OUTBOX_QUEUE"] == OUTBOX_QUEUE.name(stage)
-    assert queue_name(os.environ.get("STAGE") or "local") == OUTBOX_QUEUE_NAME
-
-
-def test_a_malformed_message_is_dropped_not_retried() -> None:
-    assert handle_message_body("not json") is Outcome.MISSING
-    assert handle_message_body(json.dumps({"ubn": "24634102"})) is Outcome.MISSING
+def test_records_that_are_not_outbox_work_wake_nothing() -> None:
+    invoice = {"pk": "MERCHANT#24634102", "sk": "INV#AB00000001", "status": "pending"}
+    outbox = {
+        "pk": "MERCHANT#24634102",
+        "sk": "OUTBOX#AB00000001#issued",
+        "ubn": "24634102",
+        "invoice_number": "AB00000001",
+        "event": "issued",
+        "created_at": "2026-12-08T10:00:00+08:00",
+        "status": "pending",
+    }
+    step_moved = stream_record(outbox, event_name="MODIFY", old=outbox)
+    finished = stream_record({**outbox, "status": "done"}, event_name="MODIFY", old=outbox)
+    removed = stream_record(outbox, event_name="REMOVE")
+    assert handle_stream_records([stream_record(invoice), step_moved, finished, removed, {}, {"dynamodb": 1}]) == []

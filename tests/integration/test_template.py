@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra.policy import policy_document
-from infra.resources import ARTIFACTS, TABLES
+from infra.resources import ARTIFACTS, OUTBOX_STREAM, TABLES
 from infra.template import merge_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +87,23 @@ def test_deployed_functions_read_the_root_secret_from_the_stage_parameter_they_m
 def test_policy_files_are_generated_from_the_resource_definitions(stage):
     committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
     assert committed == policy_document(stage), f"run: python -m infra.policy {stage} > .chalice/policy-{stage}.json"
+
+
+def test_the_outbox_function_reads_the_invoices_tables_own_stream_filtered_to_outbox_work(packaged):
+    resources = json.loads((packaged / "sam.json").read_text())["Resources"]
+    function = resources[OUTBOX_STREAM.function_logical_id]["Properties"]
+    source = function["Events"][OUTBOX_STREAM.event_logical_id]
+    assert source["Type"] == "DynamoDB"
+    properties = source["Properties"]
+    # Not the stand-in ARN Chalice needed at import: the stream CloudFormation creates with the table.
+    assert properties["Stream"] == {"Fn::GetAtt": ["InvoicesTable", "StreamArn"]}
+    assert resources["InvoicesTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [pattern] = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
+    assert pattern["dynamodb"]["Keys"]["sk"] == {"S": [{"prefix": "OUTBOX#"}]}
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert properties["BisectBatchOnFunctionError"] is True
+    # The function's timeout is the one .chalice/config.json gives it (PDFs take seconds).
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert function["Timeout"] == config["lambda_functions"]["handle_outbox_stream"]["lambda_timeout"]
+    # No queue is left: nothing sends wake-ups.
+    assert not [r for r in resources.values() if r["Type"] == "AWS::SQS::Queue"]
