@@ -230,20 +230,32 @@ class DynamoAllowances:
         self, ubn: str, low: str, high: str, limit: int, start: Mapping[str, Any] | None
     ) -> tuple[list[AllowanceRecord], dict[str, Any] | None]:
         """One page of allowances with ``low <= gsi1sk <= high``, newest first, and where the next starts."""
-        request: dict[str, Any] = {
-            "TableName": invoices_table(),
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": allowance_list_key(ubn)},
-                ":low": {"S": low},
-                ":high": {"S": high},
-            },
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start:
-            request["ExclusiveStartKey"] = dict(start)
-        response = dynamodb().query(**request)
-        last: dict[str, Any] | None = response.get("LastEvaluatedKey")
-        return [AllowanceRecord.model_validate(from_item(item)) for item in response.get("Items", [])], last
+        return _dated_page("gsi1", allowance_list_key(ubn), low, high, limit, start)
+
+    def received_page(
+        self, buyer_ubn: str, low: str, high: str, limit: int, start: Mapping[str, Any] | None
+    ) -> tuple[list[AllowanceRecord], dict[str, Any] | None]:
+        """One page of the allowances other merchants issued to ``buyer_ubn`` (進項折讓, gsi2
+        ``ALLOWANCES_TO#<buyer>`` / ``<date>#<seller>#<number>``), newest first, cancelled ones
+        included, and where the next page starts."""
+        return _dated_page("gsi2", allowances_to_key(buyer_ubn), low, high, limit, start)
+
+
+def _dated_page(
+    index: str, partition: str, low: str, high: str, limit: int, start: Mapping[str, Any] | None
+) -> tuple[list[AllowanceRecord], dict[str, Any] | None]:
+    request: dict[str, Any] = {
+        "TableName": invoices_table(),
+        "IndexName": index,
+        "KeyConditionExpression": f"{index}pk = :pk AND {index}sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start:
+        request["ExclusiveStartKey"] = dict(start)
+    response = dynamodb().query(**request)
+    last: dict[str, Any] | None = response.get("LastEvaluatedKey")
+    if last is not None and last.get(f"{index}pk") != {"S": partition}:
+        last = None  # never hand out a key of another partition (defensive; cannot happen)
+    return [AllowanceRecord.model_validate(from_item(item)) for item in response.get("Items", [])], last

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from chalicelib.services.payment_notices import PaymentNoticeService
     from chalicelib.services.pending_invoices import PendingInvoiceService
     from chalicelib.services.period_close import BlankNumberFiling, PeriodJobs
+    from chalicelib.services.purchase_lists import PurchaseLists
     from chalicelib.services.reconciliation import Reconciler
     from chalicelib.services.staff_overview import StaffOverview
     from chalicelib.services.tax_registry import TaxRegistryService
@@ -276,6 +277,12 @@ def cursor_codec() -> CursorCodec:
 
 def received_invoices() -> ReceivedInvoices:
     return ReceivedInvoices(invoices=invoices(), search=invoice_search(), cursors=cursor_codec())
+
+
+def purchase_lists() -> PurchaseLists:
+    from chalicelib.services.purchase_lists import PurchaseLists
+
+    return PurchaseLists(search=invoice_search(), allowances=allowances())
 
 
 # One per container: what issuing remembers between requests (services/issuing_cache.py).

@@ -60,6 +60,19 @@ def xml_response(
     return Response(body=document.decode("utf-8"), status_code=200, headers=merged)
 
 
+def file_response(
+    content: bytes, filename: str, media_type: str, *, attachment: bool = True, headers: dict[str, str] | None = None
+) -> Response:
+    """A text file to download (CSV, an XML list): UTF-8, named for the browser."""
+    disposition = "attachment" if attachment else "inline"
+    merged: dict[str, str | list[str]] = {
+        "Content-Type": f"{media_type}; charset=utf-8",
+        "Content-Disposition": f'{disposition}; filename="{filename}"',
+        **(headers or {}),
+    }
+    return Response(body=content.decode("utf-8"), status_code=200, headers=merged)
+
+
 class ApiError(Exception):
     """An HTTP-level error raised by the API layer itself (auth, body, query problems)."""
 

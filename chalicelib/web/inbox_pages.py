@@ -15,12 +15,13 @@ from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.api import deps
-from chalicelib.api.errors import status_for, xml_response
+from chalicelib.api.errors import file_response, status_for, xml_response
 from chalicelib.api.invoices import artifact_link
 from chalicelib.api.pending_invoices import PendingRequest
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.pending_invoice import PENDING
+from chalicelib.domain.period import Period
 from chalicelib.domain.validation import invalid_input_from
 from chalicelib.services.pending_invoices import not_found
 from chalicelib.services.received import ReceivedQuery, buyer_view
@@ -29,6 +30,7 @@ from chalicelib.web.filing_pages import see_other
 from chalicelib.web.i18n import error_text
 from chalicelib.web.pages import PageContext, page
 from chalicelib.web.rendering import taiwan_time
+from chalicelib.web.track_summary import current_period, period_choices, period_title
 
 if TYPE_CHECKING:
     # lxml and the intake load only when a message is uploaded, as the JSON route does.
@@ -55,9 +57,15 @@ def _received_record(ctx: PageContext, seller_ubn: str, invoice_number: str) -> 
 @page(bp, "/console/received", auth="merchant")
 def received_list(ctx: PageContext) -> Response:
     values = {name: ctx.query.get(name, "").strip() for name in RECEIVED_FILTERS}
-    asked = {name: value for name, value in values.items() if value}
     cursor = ctx.query.get("cursor") or None
-    common: dict[str, Any] = {"values": values, "filtered": bool(asked), "items": [], "next_url": None}
+    return _received_page(ctx, values, cursor, _list_form(ctx, values["period"]))
+
+
+def _received_page(
+    ctx: PageContext, values: dict[str, str], cursor: str | None, lists: dict[str, Any], status: int = 200
+) -> Response:
+    asked = {name: value for name, value in values.items() if value}
+    common: dict[str, Any] = {"values": values, "filtered": bool(asked), "items": [], "next_url": None, **lists}
     try:
         query = ReceivedQuery.model_validate({**asked, "limit": RECEIVED_PAGE_SIZE, "cursor": cursor})
         found = deps.received_invoices().find(ctx.ubn, query)
@@ -69,7 +77,9 @@ def received_list(ctx: PageContext) -> Response:
     if found.next_cursor:
         next_url = ctx.url("/console/received?" + urlencode({**asked, "cursor": found.next_cursor}))
     return ctx.render(
-        "inbox/received.html", **{**common, "items": found.items, "next_url": next_url, "first_page": not cursor}
+        "inbox/received.html",
+        status,
+        **{**common, "items": found.items, "next_url": next_url, "first_page": not cursor},
     )
 
 
@@ -78,6 +88,85 @@ def _received_refused(ctx: PageContext, error: DomainError, common: dict[str, An
     if error.field and error.field not in RECEIVED_FILTERS:
         errors = {"_": error_text(error, ctx.lang)}  # e.g. a stale cursor: start the list again
     return ctx.render("inbox/received.html", status=422, errors=errors, first_page=True, **common)
+
+
+# --- purchase lists (進項存證清冊, E0502/E0503) and received allowances -----------------------------
+
+#: The four files of the download form: which list, and as what.
+LIST_FILES = {
+    "invoices.xml": ("E0502", "xml"),
+    "invoices.csv": ("E0502", "csv"),
+    "allowances.xml": ("E0503", "xml"),
+    "allowances.csv": ("E0503", "csv"),
+}
+
+
+def _list_form(ctx: PageContext, period_code: str, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """What the download form shows: the periods to choose from and the one chosen."""
+    try:
+        selected = Period.parse(period_code)
+    except InvalidInput:
+        selected = current_period()
+    return {"periods": period_choices(selected, ctx.lang), "list_period": selected.code, "list_errors": errors or {}}
+
+
+@page(bp, "/console/received/lists/download", auth="merchant")
+def purchase_list_download(ctx: PageContext) -> Response:
+    """One purchase list of a period as a file (the form on the received pages sends here)."""
+    period = ctx.query.get("period", "").strip()
+    chosen = LIST_FILES.get(ctx.query.get("file", ""))
+    back = ctx.query.get("from") == "allowances"
+    if chosen is None:
+        errors = {"file": ctx.t("請選擇要下載的清冊", "Choose the list to download")}
+        return _list_refused(ctx, period, errors, 422, back)
+    kind, form = chosen
+    part = ctx.query.get("part", "1")
+    service = deps.purchase_lists()
+    try:
+        if form == "csv":
+            made = service.csv(ctx.ubn, period, kind)
+        else:
+            # Over 1000 documents a list is several files (the envelope's limit); ?part= picks one.
+            made = service.xml(ctx.ubn, period, kind, int(part) if part.isdigit() else 0)
+    except DomainError as exc:
+        # A period refused, or one with nothing to list: told next to the period selector.
+        errors = {exc.field if exc.field == "part" else "period": error_text(exc, ctx.lang)}
+        return _list_refused(ctx, period, errors, 404 if isinstance(exc, NotFound) else 422, back)
+    headers = {"X-List-Count": str(made.count), "X-List-Part": str(made.part), "X-List-Parts": str(made.parts)}
+    return file_response(made.content, made.filename, made.media_type, headers=headers)
+
+
+def _list_refused(ctx: PageContext, period: str, errors: dict[str, str], status: int, back: bool) -> Response:
+    lists = _list_form(ctx, period, errors)
+    if back:
+        return _allowances_page(ctx, lists, status)
+    return _received_page(ctx, dict.fromkeys(RECEIVED_FILTERS, ""), None, lists, status)
+
+
+@page(bp, "/console/received/allowances", auth="merchant")
+def received_allowances(ctx: PageContext) -> Response:
+    """Allowances other merchants issued to this merchant (進項折讓), one period at a time."""
+    asked = ctx.query.get("period", "").strip()
+    refused = ""
+    if asked:
+        try:
+            Period.parse(asked)
+        except InvalidInput as exc:
+            refused = error_text(exc, ctx.lang)  # then the current period is shown
+    return _allowances_page(ctx, _list_form(ctx, asked), 422 if refused else 200, refused)
+
+
+def _allowances_page(ctx: PageContext, lists: dict[str, Any], status: int, period_error: str = "") -> Response:
+    period = Period.parse(lists["list_period"])
+    items = deps.purchase_lists().allowances(ctx.ubn, period)
+    return ctx.render(
+        "inbox/received_allowances.html",
+        status,
+        items=items,
+        period_text=period_title(period, ctx.lang),
+        period_error=period_error,
+        **lists,
+    )
 
 
 @page(bp, "/console/received/{seller_ubn}/{invoice_number}", auth="merchant")

@@ -113,3 +113,69 @@ def test_a_pending_invoice_is_prepared_then_issued(page: Page, new_page, client,
     screenshot(phone, "inbox-pending-375")
     phone.goto("/console/pending/new")
     fits_a_phone(phone)
+
+
+def test_a_buyer_downloads_the_periods_purchase_list_as_csv(new_page, client, staff_headers, new_merchant) -> None:
+    import csv
+    import io
+    from pathlib import Path
+
+    from tests.api.test_invoices import _period
+
+    buyer = new_merchant()
+    seller = make_issuer(client, staff_headers, new_merchant)
+    payload = {
+        **B2B,
+        "buyer": {"ubn": buyer.ubn, "name": "買方公司"},
+        "items": [{"description": "印表機碳粉", "quantity": "3", "unit_price": "1050", "tax_type": "1"}],
+    }
+    response = post_json(client, "/v1/invoices", payload, seller.headers)
+    assert response.status_code == 201, response.body
+    invoice = body_of(response)
+    number = invoice["invoice_number"]
+    allowed = post_json(
+        client,
+        "/v1/allowances",
+        {
+            "items": [
+                {
+                    "original_invoice_number": number,
+                    "description": "碳粉退回",
+                    "quantity": "1",
+                    "unit_price": "1050",
+                    "tax_type": "1",
+                }
+            ]
+        },
+        seller.headers,
+    )
+    assert allowed.status_code == 201, allowed.body
+    period = _period().code
+
+    phone = new_page(PHONE)
+    sign_in(phone, buyer.ubn)
+    menu(phone).get_by_role("link", name="進項發票").click()
+    lists = phone.get_by_role("region", name="進項存證清冊下載")
+    expect(lists.get_by_label("清冊期別")).to_have_value(period)
+    fits_a_phone(phone)
+    screenshot(phone, "inbox-purchase-lists-375")
+    with phone.expect_download() as download:
+        lists.get_by_role("button", name="下載 E0502 CSV").click()
+    assert download.value.suggested_filename == f"purchase-invoices-{period}-{buyer.ubn}.csv"
+    saved = Path(download.value.path()).read_bytes()
+    assert saved.startswith(b"\xef\xbb\xbf")
+    (row,) = list(csv.DictReader(io.StringIO(saved.decode("utf-8-sig"))))
+    assert row["發票號碼 / Invoice number"] == number
+    assert row["賣方統一編號 / Seller UBN"] == seller.ubn
+    assert row["總計 / Total amount"] == str(invoice["amounts"]["total_amount"])  # 3,150 as issued
+
+    phone.get_by_role("link", name="進項折讓單").click()
+    expect(phone.get_by_role("heading", name="進項折讓單")).to_be_visible()
+    row = phone.get_by_role("row").filter(has_text=body_of(allowed)["allowance_number"])
+    expect(row).to_contain_text(seller.ubn)
+    expect(row).to_contain_text("1,050")
+    fits_a_phone(phone)
+    screenshot(phone, "inbox-received-allowances-375")
+    with phone.expect_download() as xml_download:
+        phone.get_by_role("region", name="進項存證清冊下載").get_by_role("button", name="下載 E0503 XML").click()
+    assert xml_download.value.suggested_filename == f"E0503-{period}-{buyer.ubn}.xml"

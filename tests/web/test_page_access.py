@@ -37,6 +37,8 @@ PAGE_ACCESS: dict[str, str] = {
     "/console/invoices/{number}/allowances/{allowance_number}/cancel": "merchant",
     "/console/invoices/{number}/allowances/{allowance_number}/void": "merchant",
     "/console/received": "merchant",
+    "/console/received/lists/download": "merchant",
+    "/console/received/allowances": "merchant",
     "/console/received/{seller_ubn}/{invoice_number}": "merchant",
     "/console/received/{seller_ubn}/{invoice_number}/xml": "merchant",
     "/console/received/{seller_ubn}/{invoice_number}/pdf": "merchant",

@@ -33,6 +33,7 @@ from chalicelib.documents.mig.allowance import (
     VoidAllowance,
 )
 from chalicelib.documents.mig.cancel_void import CancelInvoice, VoidInvoice
+from chalicelib.documents.mig.envelope import Envelope, Party, build_envelope, parse_envelope
 from chalicelib.documents.mig.exchange import (
     EXCHANGE_MESSAGES,
     AllowanceConfirm,
@@ -48,6 +49,7 @@ from chalicelib.documents.mig.exchange import (
 )
 from chalicelib.documents.mig.invoice import Invoice, InvoiceAmount, InvoiceMain, InvoiceProductItem
 from chalicelib.documents.mig.lottery import Award, AwardMain, AwardSeller, PrizeInvoice, parse_e0504
+from chalicelib.documents.mig.purchases import CURRENT_STATUS, InputAllowance, InputInvoice
 from chalicelib.documents.mig.roles import Buyer, Seller
 from chalicelib.documents.mig.track import (
     BranchTrack,
@@ -69,6 +71,8 @@ MESSAGE_CLASSES: dict[MessageType, type[MigMessage]] = {
     MessageType.E0401: BranchTrack,
     MessageType.E0402: BranchTrackBlank,
     MessageType.E0504: Award,
+    MessageType.E0502: InputInvoice,
+    MessageType.E0503: InputAllowance,
     **EXCHANGE_MESSAGES,
 }
 
@@ -98,6 +102,7 @@ def parse_xml(message_type: MessageType | str, data: bytes) -> MigMessage:
 
 
 __all__ = [
+    "CURRENT_STATUS",
     "MESSAGE_CLASSES",
     "MIG_VERSION",
     "TAX_RATES",
@@ -121,10 +126,13 @@ __all__ = [
     "CancelAllowanceConfirm",
     "CancelInvoice",
     "CancelInvoiceConfirm",
+    "Envelope",
     "ExchangeAllowance",
     "ExchangeCancelAllowance",
     "ExchangeCancelInvoice",
     "ExchangeInvoice",
+    "InputAllowance",
+    "InputInvoice",
     "Invoice",
     "InvoiceAmount",
     "InvoiceConfirm",
@@ -133,12 +141,14 @@ __all__ = [
     "MessageType",
     "MigMessage",
     "MigModel",
+    "Party",
     "PrizeInvoice",
     "RejectInvoice",
     "RejectInvoiceConfirm",
     "Seller",
     "VoidAllowance",
     "VoidInvoice",
+    "build_envelope",
     "build_xml",
     "errors",
     "message_class",
@@ -146,6 +156,7 @@ __all__ = [
     "parse_allocation_csv",
     "parse_e0501",
     "parse_e0504",
+    "parse_envelope",
     "parse_xml",
     "period_from_range",
     "render_decimal",

@@ -39,6 +39,9 @@ class MessageType(StrEnum):
     G0701 = "G0701"
     # 中獎清冊 (winning-invoice list), MOF → head office; still MIG 4.0 (SCHEMA_VERSIONS).
     E0504 = "E0504"
+    # 進項存證 (purchase lists), platform → buyer: one InputInvoice / InputAllowance per document.
+    E0502 = "E0502"
+    E0503 = "E0503"
     # B2B exchange (交換) between two merchants: issue/confirm, cancel/confirm, reject/confirm.
     A0101 = "A0101"
     A0102 = "A0102"

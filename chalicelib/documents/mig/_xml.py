@@ -114,7 +114,11 @@ def _read_value(element: Any, spec: FieldSpec, ns: str, path: str) -> Any:
 
 def parse_message(cls: type[Msg], data: bytes) -> Msg:
     """Parse a complete message of type ``cls`` (default or prefixed namespace both accepted)."""
-    root = parse_document(data)
+    return parse_element(cls, parse_document(data))
+
+
+def parse_element(cls: type[Msg], root: Any) -> Msg:
+    """Read an already parsed root element (a whole document's, or one inside an envelope)."""
     expected_ns = cls.message_type.namespace
     name = local_name(root)
     if name != cls.mig_tag:
@@ -169,6 +173,11 @@ def _write_model(parent: Any, model: MigModel, ns: str) -> None:
 
 def build_message(message: MessageModel) -> bytes:
     """Validate ``message`` again (it may come from ``model_construct``) and serialise it."""
+    return XML_DECLARATION + cast(bytes, etree.tostring(message_element(message), encoding="UTF-8"))
+
+
+def message_element(message: MessageModel) -> Any:
+    """The message's root element, checked against its official schema (an envelope packs several)."""
     if not isinstance(message, MessageModel):
         raise invalid(
             MESSAGE_TYPE,
@@ -185,4 +194,4 @@ def build_message(message: MessageModel) -> bytes:
     from chalicelib.documents.mig.schema import check
 
     check(str(cls.message_type), root)
-    return XML_DECLARATION + cast(bytes, etree.tostring(root, encoding="UTF-8"))
+    return root

@@ -41,6 +41,8 @@ SCHEMA_FILES: dict[str, str] = {
     "E0502": "common/v41/E0502.xsd",
     "E0503": "common/v41/E0503.xsd",
     "E0504": "common/v40/E0504.xsd",
+    # The Turnkey envelope of a list of many messages (E0502/E0503 downloads).
+    "InvoiceEnvelope": "common/v41/InvoiceEnvelope.xsd",
 }
 
 # libxml2's structural errors (what is where); every other validity error is about a value.

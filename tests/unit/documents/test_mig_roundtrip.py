@@ -73,6 +73,18 @@ def test_e0504_roundtrip(message: Any) -> None:
     _roundtrip(message)
 
 
+@ROUNDTRIP_SETTINGS
+@given(MESSAGES["E0502"])
+def test_e0502_roundtrip(message: Any) -> None:
+    _roundtrip(message)
+
+
+@ROUNDTRIP_SETTINGS
+@given(MESSAGES["E0503"])
+def test_e0503_roundtrip(message: Any) -> None:
+    _roundtrip(message)
+
+
 @pytest.mark.parametrize("code", list(SAMPLES))
 def test_sample_roundtrip(code: str) -> None:
     cls, sample = SAMPLES[code]
