@@ -112,10 +112,10 @@ def run() -> list[Figure]:
                 target="within 1.5× of the floor",
                 notes=(
                     f"Per request, mean of this run: {_steps(api, calls)} (AWS calls in wall time, botocore's "
-                    "signing and parsing included). A warm container reads nothing: the profile and the counter "
-                    "are remembered from its last issue (services/issuing_cache.py) and checked in the "
-                    "transaction, which holds a fifth item for that (the profile's revision, a "
-                    "ConditionCheck); the session check reads only once per 5 s per session. No wake-up is "
+                    "signing and parsing included). A warm container reads nothing: the counter is remembered "
+                    "from its last issue and checked by the transaction's condition, the profile is "
+                    "remembered for 5 s (services/issuing_cache.py); the session check reads only once "
+                    "per 5 s per session. No wake-up is "
                     "sent: the outbox item's write reaches the outbox function through the invoices "
                     "table's stream. Everything else: JWT check, validation, amounts, the AES QR field, the "
                     "item, JSON and the Chalice test client."

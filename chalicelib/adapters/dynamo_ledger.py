@@ -30,7 +30,6 @@ from chalicelib.adapters.dynamo_idempotency import record_item
 from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
 from chalicelib.adapters.dynamo_invoices import invoice_item, invoices_table, outbox_item, owner
 from chalicelib.adapters.dynamo_lottery import mark_delivered, put_winner
-from chalicelib.adapters.dynamo_merchants import profile_check
 from chalicelib.adapters.dynamo_totals import adding
 from chalicelib.adapters.dynamo_tracks import as_counter, take_number_action
 from chalicelib.domain.period_totals import PURCHASES
@@ -56,7 +55,6 @@ from chalicelib.domain.writes import (
     Refused,
     ReplaceAllowance,
     ReplaceInvoice,
-    RequireProfile,
     RequireUnfiled,
     RestoreAllowable,
     StateChanged,
@@ -154,10 +152,6 @@ def _require_unfiled(intent: RequireUnfiled) -> dict[str, Any]:
     return unfiled_check(intent.ubn, intent.period)
 
 
-def _require_profile(intent: RequireProfile) -> dict[str, Any]:
-    return profile_check(intent.ubn, intent.revision)
-
-
 _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     TakeNumber: _take_number,
     PutInvoice: _put_invoice,
@@ -176,7 +170,6 @@ _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     ReplaceAllowance: _replace_allowance,
     CancelAllowance: _cancel_allowance,
     RequireUnfiled: _require_unfiled,
-    RequireProfile: _require_profile,
     PutWinner: put_winner,
     MarkPrizeDelivered: mark_delivered,
 }
@@ -192,7 +185,6 @@ _REQUIRING = (
     ReplaceAllowance,
     CancelAllowance,
     RequireUnfiled,
-    RequireProfile,
     MarkPrizeDelivered,
 )
 

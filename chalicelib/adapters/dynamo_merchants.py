@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -32,24 +33,6 @@ PROFILE = "PROFILE"
 QR_KEY = "qr_aes_key"
 SEALED_QR_KEY = "qr_aes_key_sealed"
 _log = logging.getLogger(__name__)
-
-
-_NEXT_REVISION = "revision = if_not_exists(revision, :zero_revision) + :one_revision"
-_REVISION_VALUES = {":zero_revision": 0, ":one_revision": 1}
-
-
-def profile_check(ubn: str, revision: int) -> dict[str, Any]:
-    """Transaction action: holds only while the profile is at ``revision`` (0: one from before
-    revisions, never changed since)."""
-    condition = "revision = :r" if revision else "attribute_exists(pk) AND attribute_not_exists(revision)"
-    check: dict[str, Any] = {
-        "TableName": _table(),
-        "Key": key(merchant_owner(ubn), PROFILE),
-        "ConditionExpression": condition,
-    }
-    if revision:
-        check["ExpressionAttributeValues"] = to_item({":r": revision})
-    return {"ConditionCheck": check}
 
 
 def _table() -> str:
@@ -92,6 +75,14 @@ def _opened(ubn: str, item: dict[str, Any]) -> dict[str, Any]:
 
 
 class DynamoMerchants:
+    def __init__(self, *, on_profile_change: Callable[[str], None] | None = None) -> None:
+        # Told the UBN after each change of a profile (the issuing cache of this container forgets it).
+        self._on_profile_change = on_profile_change
+
+    def _changed(self, ubn: str) -> None:
+        if self._on_profile_change is not None:
+            self._on_profile_change(ubn)
+
     # --- profile --------------------------------------------------------------------------
 
     def get_profile(self, ubn: str) -> dict[str, Any] | None:
@@ -116,7 +107,7 @@ class DynamoMerchants:
     ) -> None:
         """Profile and credential together, or neither: a sign-up never leaves half an account."""
         owner = merchant_owner(profile["ubn"])
-        profile_item = {"pk": owner, "sk": PROFILE, **_sealed(profile["ubn"], profile), "revision": 1}
+        profile_item = {"pk": owner, "sk": PROFILE, **_sealed(profile["ubn"], profile)}
         credential_item = {
             "pk": owner,
             "sk": "CREDENTIAL",
@@ -152,10 +143,8 @@ class DynamoMerchants:
         """Set top-level attributes of the profile; returns the profile after the change."""
         changes = _sealed(ubn, changes)
         names = {f"#a{i}": name for i, name in enumerate(changes)}
-        values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(changes.values())}
-        # Every change moves the revision: issuing checks a remembered profile against it.
-        assignments = ", ".join([*(f"#a{i} = :v{i}" for i in range(len(changes))), _NEXT_REVISION])
-        values |= _REVISION_VALUES
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(changes)))
         response = dynamodb().update_item(
             TableName=_table(),
             Key=key(merchant_owner(ubn), PROFILE),
@@ -165,6 +154,7 @@ class DynamoMerchants:
             ExpressionAttributeValues=to_item(values),
             ReturnValues="ALL_NEW",
         )
+        self._changed(ubn)
         return _opened(ubn, from_item(response["Attributes"]))
 
     def seal_plain_qr_keys(self) -> int:
@@ -190,15 +180,11 @@ class DynamoMerchants:
                     dynamodb().update_item(
                         TableName=_table(),
                         Key=key(merchant_owner(ubn), PROFILE),
-                        UpdateExpression=f"SET settings = :sealed, {_NEXT_REVISION}",
+                        UpdateExpression="SET settings = :sealed",
                         ConditionExpression="settings.#plain = :plain",
                         ExpressionAttributeNames={"#plain": QR_KEY},
                         ExpressionAttributeValues=to_item(
-                            {
-                                ":sealed": _sealed(ubn, {"settings": settings})["settings"],
-                                ":plain": plain,
-                                **_REVISION_VALUES,
-                            }
+                            {":sealed": _sealed(ubn, {"settings": settings})["settings"], ":plain": plain}
                         ),
                     )
                 except ClientError as exc:

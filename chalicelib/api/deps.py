@@ -191,7 +191,7 @@ def request_source(request: Request) -> dict[str, Any]:
 
 
 def merchants() -> DynamoMerchants:
-    return DynamoMerchants()
+    return DynamoMerchants(on_profile_change=_ISSUING_CACHE.forget)
 
 
 def receiver_service() -> ReceiverService:

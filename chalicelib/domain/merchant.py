@@ -116,9 +116,6 @@ class MerchantProfile:
     signup_method: str = ""
     created_at: str | None = None
     receivers: Mapping[str, Any] = field(default_factory=dict)
-    # Moves with every change of the stored profile: a profile remembered between requests is
-    # checked against it in the issuing transaction (``RequireProfile``).
-    revision: int = 0
 
     @classmethod
     def of(cls, stored: Mapping[str, Any]) -> MerchantProfile:
@@ -134,5 +131,4 @@ class MerchantProfile:
             signup_method=str(stored.get("signup_method", "")),
             created_at=stored.get("created_at"),
             receivers=dict(stored.get("receivers") or {}),
-            revision=int(stored.get("revision") or 0),
         )

@@ -195,16 +195,6 @@ class CancelAllowance:
 
 
 @dataclass(frozen=True)
-class RequireProfile:
-    """Holds only while the merchant's profile is at ``revision``: an invoice built from a profile
-    remembered between requests (services/issuing_cache.py) is never committed after the profile
-    changed (a new address, QR key or suspension)."""
-
-    ubn: str
-    revision: int
-
-
-@dataclass(frozen=True)
 class RequireUnfiled:
     """Holds only while no return of ``period`` is filed (closes the race with a submission
     between a check and the write)."""
@@ -250,7 +240,6 @@ Intent = (
     | ReplaceAllowance
     | CancelAllowance
     | RequireUnfiled
-    | RequireProfile
     | PutWinner
     | MarkPrizeDelivered
 )

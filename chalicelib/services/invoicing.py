@@ -33,8 +33,6 @@ from chalicelib.domain.writes import (
     PutOutboxItem,
     RecordIdempotencyKey,
     RecordOrderId,
-    RequireProfile,
-    StateChanged,
 )
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
@@ -44,10 +42,6 @@ from chalicelib.services.numbering import MAX_ATTEMPTS, NextNumber, NumberingSer
 from chalicelib.services.ports import InvoiceReader, IssuingReads, UnitOfWork
 
 MAX_IDEMPOTENCY_KEY = 255
-
-
-class _ProfileChanged(Exception):
-    """The remembered profile is out of date: issue again from the stored one."""
 
 
 @dataclass(frozen=True)
@@ -139,38 +133,22 @@ class InvoicingService:
             profile, counter = MerchantProfile.of(state.profile), state.counter
         ensure_ready_to_issue(profile)
         validated = validate_draft(draft, seller_ubn=ubn)
-        try:
-            outcome = self._commit(
-                ubn,
-                draft,
-                validated,
-                profile,
-                profile.settings,
-                counter,
-                random_number or new_random_number(),
-                channel=channel,
-                actor=actor,
-                idem_id=idem_id,
-                fingerprint=fingerprint,
-                origin=origin,
-                number=number,
-                remembered=remembered is not None,
-            )
-        except _ProfileChanged:
-            if self._cache is not None:
-                self._cache.forget(ubn)
-            # Once more from what is stored (the cache no longer has the merchant).
-            return self.issue(
-                ubn,
-                body,
-                channel=channel,
-                actor=actor,
-                idempotency_key=idempotency_key,
-                draft=draft,
-                origin=origin,
-                number=number,
-                random_number=random_number,
-            )
+        outcome = self._commit(
+            ubn,
+            draft,
+            validated,
+            profile,
+            profile.settings,
+            counter,
+            random_number or new_random_number(),
+            channel=channel,
+            actor=actor,
+            idem_id=idem_id,
+            fingerprint=fingerprint,
+            origin=origin,
+            number=number,
+            remembered=remembered is not None,
+        )
         if isinstance(outcome, Issued):
             return outcome
         return Issued(outcome, replayed=False)
@@ -191,7 +169,7 @@ class InvoicingService:
         fingerprint: str,
         origin: str | None,
         number: str | None,
-        remembered: bool = False,
+        remembered: bool,
     ) -> InvoiceRecord | Issued:
         """Take the channel's next number and commit the invoice with it, top-down: choose the
         number, build the record, hand the unit of work every intent. A number another writer took
@@ -212,8 +190,6 @@ class InvoicingService:
                 ubn, profile, validated, taken, random_number, channel, actor, settings.qr_aes_key or ""
             )
             intents = [*taken.intents(), *self._intents(ubn, record, settings, idem_id, fingerprint, origin)]
-            if remembered:
-                intents.append(RequireProfile(ubn, profile.revision))
             try:
                 self._ledger.commit(intents)
             except NumberTaken as lost:
@@ -222,12 +198,8 @@ class InvoicingService:
                 continue
             except AlreadyRecorded as refused:
                 return self._replay_refused(ubn, refused, idem_id, fingerprint, draft.order_id)
-            except StateChanged as changed:
-                if isinstance(changed.intent, RequireProfile):
-                    raise _ProfileChanged from changed
-                raise
             if self._cache is not None:
-                self._cache.remember(ubn, profile, taken.counter_key, taken.counter_after)
+                self._cache.remember(ubn, profile, taken.counter_key, taken.counter_after, fresh=not remembered)
             return record
         raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
 

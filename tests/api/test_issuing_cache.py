@@ -1,9 +1,9 @@
 """Issuing from what a container remembers (services/issuing_cache.py), on DynamoDB Local.
 
 Two services with caches of their own stand for two Lambda containers serving one merchant. What
-one remembers goes stale when the other issues or the merchant changes its profile; the
-transaction's conditions must turn that into a retry, never a duplicate, a gap or an invoice
-built from an old profile.
+one remembers goes stale when the other issues or the merchant changes its profile: a stale
+counter must cost a retry, never a duplicate or a gap, and a changed profile reaches the next
+invoice at once in the container that changed it, and within the profile's time to live elsewhere.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from chalicelib.adapters.dynamo_issuing import DynamoIssuingReads
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.api import deps
 from chalicelib.domain.errors import RuleViolation
-from chalicelib.domain.writes import Intent, NumberTaken, RequireProfile, StateChanged
+from chalicelib.domain.issuing_state import CounterKey
+from chalicelib.domain.writes import Intent, NumberTaken, StateChanged
 from chalicelib.services.invoicing import InvoicingService
-from chalicelib.services.issuing_cache import IssuingCache
+from chalicelib.services.issuing_cache import PROFILE_TTL_S, IssuingCache
 from tests.api.conftest import body_of
 from tests.api.test_invoices import B2C_CARRIER, Issuer, issuer  # noqa: F401 - the fixture is shared
 
@@ -44,12 +45,24 @@ class CountingLedger:
 
 
 @dataclass
-class Container:
-    """One Lambda container: its own cache, the real adapters, reads counted."""
+class Clock:
+    now: float = 0.0
 
-    cache: IssuingCache = field(default_factory=IssuingCache)
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Container:
+    """One Lambda container: its own cache (on a clock the test moves), the real adapters, reads
+    counted."""
+
+    clock: Clock = field(default_factory=Clock)
     ledger: CountingLedger = field(default_factory=CountingLedger)
     reads: int = 0
+
+    def __post_init__(self) -> None:
+        self.cache = IssuingCache(monotonic=self.clock)
 
     def issue(self, ubn: str, body: dict | None = None, **kwargs):
         container = self
@@ -83,8 +96,8 @@ def test_a_warm_container_issues_with_one_transaction_and_no_read(issuer: Issuer
     assert one.reads == 1
     assert [i.record.invoice_number for i in (first, second, third)] == [_number(issuer, n) for n in range(3)]
     assert one.ledger.refusals == []
-    # A remembered profile is checked in the transaction itself.
-    assert [any(isinstance(i, RequireProfile) for i in c) for c in one.ledger.commits] == [False, True, True]
+    # The transaction is the same whether the profile was read or remembered.
+    assert [len(c) for c in one.ledger.commits] == [len(one.ledger.commits[0])] * 3
 
 
 def test_a_counter_another_container_moved_costs_one_retry_never_a_duplicate_or_a_gap(issuer: Issuer) -> None:  # noqa: F811
@@ -110,34 +123,52 @@ def test_many_interleaved_containers_leave_every_number_used_once_in_order(issue
     assert sorted(i["invoice_number"] for i in listed) == numbers
 
 
-def test_a_changed_profile_is_never_issued_from(issuer: Issuer, client) -> None:  # noqa: F811
-    a = Container()
-    a.issue(issuer.ubn)
+def _patch(client, who: Issuer, changes: dict) -> None:
     changed = client.http.patch(
-        "/v1/merchant",
-        headers={"Content-Type": "application/json", **issuer.headers},
-        body=json.dumps({"address": "臺中市西屯區台灣大道三段 99 號"}),
+        "/v1/merchant", headers={"Content-Type": "application/json", **who.headers}, body=json.dumps(changes)
     )
     assert changed.status_code == 200, changed.body
 
-    second = a.issue(issuer.ubn)
 
-    assert second.record.seller["address"] == "臺中市西屯區台灣大道三段 99 號"
-    assert a.ledger.refusals == ["StateChanged"]  # refused once, then read again
-    assert a.reads == 2
-    assert second.record.invoice_number == _number(issuer, 1)
+NEW_ADDRESS = "臺中市西屯區台灣大道三段 99 號"
 
 
-def test_a_profile_that_lost_what_issuing_needs_refuses_at_once(issuer: Issuer, client) -> None:  # noqa: F811
-    a = Container()
-    a.issue(issuer.ubn)
-    client.http.patch(
-        "/v1/merchant",
-        headers={"Content-Type": "application/json", **issuer.headers},
-        body=json.dumps({"settings": {"qr_aes_key": None}}),
-    )
+def test_a_profile_changed_in_this_container_reaches_the_next_invoice(issuer: Issuer, client) -> None:  # noqa: F811
+    # The test client's requests run in this process: the API's cache is this container's.
+    from chalicelib.api.deps import _ISSUING_CACHE
+
+    first = deps.invoicing_service().issue(issuer.ubn, B2C_CARRIER, channel="online", actor="test")
+    where = CounterKey(first.record.period, "07", "online")
+    assert _ISSUING_CACHE.get(issuer.ubn, where) is not None  # warm: the next issue would read nothing
+    _patch(client, issuer, {"address": NEW_ADDRESS})
+    assert _ISSUING_CACHE.get(issuer.ubn, where) is None  # the change made here forgot the profile
+    second = deps.invoicing_service().issue(issuer.ubn, B2C_CARRIER, channel="online", actor="test")
+    assert second.record.seller["address"] == NEW_ADDRESS
+
+
+def test_another_container_sees_a_changed_profile_within_its_time_to_live(issuer: Issuer, client) -> None:  # noqa: F811
+    other = Container()
+    first = other.issue(issuer.ubn)
+    _patch(client, issuer, {"address": NEW_ADDRESS})  # changed elsewhere: `other` was not told
+
+    other.clock.now += PROFILE_TTL_S / 2
+    within = other.issue(issuer.ubn)
+    other.clock.now += PROFILE_TTL_S
+    after = other.issue(issuer.ubn)
+
+    assert within.record.seller["address"] == first.record.seller["address"] != NEW_ADDRESS
+    assert after.record.seller["address"] == NEW_ADDRESS
+    assert other.reads == 2  # once cold, once when the profile aged out
+    assert [i.record.invoice_number for i in (first, within, after)] == [_number(issuer, n) for n in range(3)]
+
+
+def test_a_profile_that_lost_what_issuing_needs_refuses_once_read_again(issuer: Issuer, client) -> None:  # noqa: F811
+    other = Container()
+    other.issue(issuer.ubn)
+    _patch(client, issuer, {"settings": {"qr_aes_key": None}})
+    other.clock.now += PROFILE_TTL_S + 1
     with pytest.raises(RuleViolation) as refused:
-        a.issue(issuer.ubn)
+        other.issue(issuer.ubn)
     assert refused.value.code == "QR_KEY_MISSING"
     listed = body_of(client.http.get("/v1/invoices?limit=100", headers=issuer.headers))["items"]
     assert len(listed) == 1
