@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.documents.codes import QrItem
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from chalicelib.domain.exchange import ensure_can_exchange
 from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft, validate_draft
 from chalicelib.domain.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem
 from chalicelib.domain.issuing_state import CounterKey
@@ -35,11 +36,18 @@ from chalicelib.domain.writes import (
     RecordOrderId,
 )
 from chalicelib.services import low_stock
+from chalicelib.services.exchange import issue_intents, issue_state, wake_buyer
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
 from chalicelib.services.invoice_view import view
 from chalicelib.services.numbering import MAX_ATTEMPTS, NextNumber, NumberingService, backoff
 from chalicelib.services.ports import InvoiceReader, IssuingReads, UnitOfWork
+
+
+class Profiles(Protocol):
+    def profile(self, ubn: str) -> MerchantProfile | None:
+        """A merchant's profile: here the buyer's, when an invoice is issued for exchange."""
+
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -82,7 +90,9 @@ class InvoicingService:
         numbering: NumberingService,
         clock: Clock,
         notify_outbox: Callable[[str, str, str], None] | None = None,
+        merchants: Profiles | None = None,
     ) -> None:
+        self._merchants = merchants
         self._invoices = invoices
         self._reads = reads
         self._ledger = ledger
@@ -129,6 +139,8 @@ class InvoicingService:
         settings = profile.settings
         ensure_ready_to_issue(profile)
         validated = validate_draft(draft, seller_ubn=ubn)
+        if draft.exchange:
+            self._ensure_exchange(ubn, draft)
         outcome = self._commit(
             ubn,
             draft,
@@ -149,6 +161,8 @@ class InvoicingService:
         record, taken = outcome
         if self._notify_outbox is not None:
             self._notify_outbox(ubn, record.invoice_number, "issued")
+            if record.exchange is not None:
+                wake_buyer(record, self._notify_outbox)
             if taken.low_stock_crossed:
                 self._notify_outbox(ubn, record.invoice_number, low_stock.EVENT)
         return Issued(record, replayed=False)
@@ -200,6 +214,17 @@ class InvoicingService:
                 return self._replay_refused(ubn, refused, idem_id, fingerprint, draft.order_id)
             return record, taken
         raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
+
+    def _ensure_exchange(self, ubn: str, draft: InvoiceDraft) -> None:
+        buyer_ubn = draft.buyer.ubn
+        buyer = self._merchants.profile(buyer_ubn) if self._merchants is not None and buyer_ubn else None
+        ensure_can_exchange(
+            seller_ubn=ubn,
+            buyer_ubn=buyer_ubn,
+            buyer=buyer,
+            has_carrier=draft.carrier is not None,
+            printed=draft.print_proof,
+        )
 
     def _parse(self, ubn: str, body: Mapping[str, Any], idem_id: str | None, fingerprint: str) -> InvoiceDraft | Issued:
         try:
@@ -325,7 +350,15 @@ class InvoicingService:
             barcode=codes.barcode,
             qr_left=codes.qr_left,
             qr_right=codes.qr_right,
-            history=[HistoryEntry(at=issued_at.isoformat(), event="issued", actor=actor, detail={"channel": channel})],
+            history=[
+                HistoryEntry(
+                    at=issued_at.isoformat(),
+                    event="issued",
+                    actor=actor,
+                    detail={"channel": channel, **({"exchange": "A0101"} if draft.exchange else {})},
+                )
+            ],
+            exchange=issue_state(issued_at) if draft.exchange else None,
             warnings=[
                 {"code": w.code, "message": w.message, "message_zh": w.message_zh, "field": w.field}
                 for w in validated.warnings
@@ -347,11 +380,13 @@ class InvoicingService:
         email = "pending" if record.buyer.get("email") and settings.email_buyer else "skipped"
         sms = "pending" if record.buyer.get("mobile") and settings.sms_buyer else "skipped"
         issued_at = record.issued_at
-        steps = {"xml": "pending", "proof_pdf": "pending", "a4_pdf": "pending", "email": email, "sms": sms}
+        # An exchanged invoice's message is its A0101; the buyer's side counts only once it confirms.
+        xml = "a0101_xml" if record.exchange is not None else "xml"
+        steps = {xml: "pending", "proof_pdf": "pending", "a4_pdf": "pending", "email": email, "sms": sms}
         intents: list[Intent] = [
             PutInvoice(ubn, record),
             AddToTotals(ubn, record.period, record.invoice_type, totals_changes(record)),
-            *purchase_intents(None, record),
+            *(issue_intents(record) if record.exchange is not None else purchase_intents(None, record)),
             PutOutboxItem(
                 ubn, record.invoice_number, "issued", steps, issued_at.isoformat(), {"origin": origin} if origin else {}
             ),

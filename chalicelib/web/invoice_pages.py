@@ -22,9 +22,8 @@ from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.api import deps
-from chalicelib.api.errors import xml_response
 from chalicelib.api.invoice_lifecycle import InvoiceCancelRequest, InvoiceNotifyRequest, InvoiceVoidRequest
-from chalicelib.api.invoices import PdfQuery, artifact_link
+from chalicelib.api.invoices import PdfQuery, artifact_link, invoice_message
 from chalicelib.domain.allowance_record import (
     ALLOWANCE_NUMBER_PATTERN,
     AllowanceRecord,
@@ -290,12 +289,8 @@ def invoice_pdf(ctx: PageContext, number: str) -> Response:
 
 @page(bp, "/console/invoices/{number}/xml", auth="merchant")
 def invoice_xml(ctx: PageContext, number: str) -> Response:
-    """The invoice's MIG 4.1 F0401 XML, as a download."""
-    from chalicelib.documents.mig import build_xml
-    from chalicelib.services.invoice_documents import f0401
-
-    record = own_invoice(ctx, number)
-    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml", attachment=True)
+    """The invoice's MIG 4.1 XML (F0401, or A0101 when issued for exchange), as a download."""
+    return invoice_message(own_invoice(ctx, number), attachment=True)
 
 
 def _refusal(ctx: PageContext, error: Exception) -> dict[str, str]:
