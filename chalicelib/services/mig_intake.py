@@ -399,9 +399,6 @@ class MigIntake:
         if message.invoice_date != record.invoice_date:  # type: ignore[attr-defined]
             raise _differs("InvoiceDate", "invoice date", "發票日期")
         at = datetime.combine(getattr(message, shape.date), getattr(message, shape.time), tzinfo=TAIWAN_TZ)
-        kept = found.exchange.messages.get(mig_type)
-        if kept is not None and kept.get("at") == at.isoformat():
-            return number, True  # the ERP sent it again: it was applied once
         answer = Answer(
             reason=getattr(message, shape.reason) if shape.reason else None,
             remark=getattr(message, "remark", None),
@@ -410,6 +407,9 @@ class MigIntake:
             bonded_area_confirm=getattr(message, "bonded_area_confirm", None),
             at=at,
         )
+        kept = found.exchange.messages.get(mig_type)
+        if kept is not None and _same_answer(kept, answer):
+            return number, True  # the ERP sent it again: it was applied once
         try:
             answers.take(ubn, ident, shape.action, answer, actor=actor)
         except DomainError as error:
@@ -790,6 +790,15 @@ def _is_current_replacement(record: InvoiceRecord, invoice: Invoice, body: Mappi
         and (record.carrier or None) == (dict(carrier) if carrier else None)
         and record.donation_code == body.get("donation_code")
         and record.print_mark == body.get("print")
+    )
+
+
+def _same_answer(kept: Mapping[str, Any], answer: Answer) -> bool:
+    """The answer recorded is this message (its time and every field it carried)."""
+    at = answer.at.isoformat() if answer.at else None
+    return kept.get("at") == at and all(
+        kept.get(name) == getattr(answer, name)
+        for name in ("reason", "remark", "return_tax_document_number", "buyer_remark", "bonded_area_confirm")
     )
 
 

@@ -156,3 +156,89 @@ def test_an_a0101_is_refused_like_an_f0401_and_for_a_storage_buyer(client, issue
     bad = post(client, issuer, "A0101", a0101(issuer.ubn, buyer.ubn, number).replace(b"SalesAmount", b"SaleAmount"))
     assert (bad.status_code, body_of(bad)["error"]["mof_code"]) == (400, "E0304")
     assert body_of(client.http.get("/v1/invoices", headers=issuer.headers))["items"] == []
+
+
+def _state(client, who, exchange: str) -> str:
+    return body_of(client.http.get(f"/v1/exchange/{exchange}", headers=who.headers))["state"]
+
+
+def test_the_buyers_erp_confirms_by_a0102_once(client, issuer, buyer):
+    invoice = issue(client, issuer, buyer.ubn)
+    exchange = ident(issuer, invoice)
+    before = totals(buyer.ubn, "purchases").get("amount", 0)
+    message = confirm_xml(invoice)
+
+    answered = post(client, buyer, "A0102", message)
+    assert (answered.status_code, result(answered)) == (
+        200,
+        {"invoice_number": invoice["invoice_number"], "status": "accepted"},
+    )
+    assert _state(client, buyer, exchange) == "confirmed"
+    # The ERP retries the same message: accepted, and counted once.
+    assert result(post(client, buyer, "A0102", message))["status"] == "accepted"
+    assert totals(buyer.ubn, "purchases")["amount"] - before == 1000
+    # What is served is the message it sent (its remark and time).
+    served = valid_xml(client.http.get(f"/v1/exchange/{exchange}/messages/A0102", headers=issuer.headers), "A0102")
+    assert served.find("{*}Remark").text == "已收到"
+    # Another A0102 later, or an A0301 now, finds the answer given.
+    later = post(client, buyer, "A0102", confirm_xml(invoice, remark="again"))
+    assert (later.status_code, result(later)["code"], result(later)["field"]) == (
+        409,
+        "EXCHANGE_STATE_CONFLICT",
+        "InvoiceNumber",
+    )
+    refused = post(client, buyer, "A0301", reject_xml(invoice))
+    assert (refused.status_code, result(refused)["code"]) == (409, "EXCHANGE_STATE_CONFLICT")
+
+
+def test_each_answer_comes_only_from_its_party(client, issuer, buyer, new_merchant):
+    invoice = issue(client, issuer, buyer.ubn)
+    exchange = ident(issuer, invoice)
+    # The seller sends the buyer's confirmation: BuyerId is not the caller.
+    by_seller = post(client, issuer, "A0102", confirm_xml(invoice))
+    assert (by_seller.status_code, result(by_seller)["code"], result(by_seller)["field"]) == (
+        422,
+        "PARTY_NOT_CALLER",
+        "BuyerId",
+    )
+    by_buyer = post(client, buyer, "A0201", cancel_xml(invoice))
+    assert (result(by_buyer)["code"], result(by_buyer)["field"]) == ("PARTY_NOT_CALLER", "SellerId")
+    # A third merchant names itself as buyer of someone else's invoice: no such exchange for it.
+    stranger = new_merchant()
+    forged = confirm_xml({**invoice, "buyer": {"ubn": stranger.ubn}})
+    answered = post(client, stranger, "A0102", forged)
+    assert (answered.status_code, result(answered)["code"], result(answered)["field"]) == (
+        404,
+        "EXCHANGE_NOT_FOUND",
+        "InvoiceNumber",
+    )
+    wrong_date = confirm_xml(
+        invoice, invoice_date=datetime.fromisoformat(invoice["invoice_date"]).date() - timedelta(days=1)
+    )
+    assert result(post(client, buyer, "A0102", wrong_date))["field"] == "InvoiceDate"
+    assert _state(client, issuer, exchange) == "awaiting_buyer"
+
+
+def test_reject_and_its_confirmation_and_a_cancel_and_its_confirmation_by_xml(client, issuer, buyer):
+    rejected, cancelled = issue(client, issuer, buyer.ubn), issue(client, issuer, buyer.ubn, "2000")
+
+    too_long = post(
+        client, buyer, "A0301", reject_xml(rejected).replace("品項與訂單不符".encode(), ("原" * 21).encode())
+    )
+    assert (too_long.status_code, body_of(too_long)["error"]["mof_code"]) == (400, "E0305")
+    assert result(post(client, buyer, "A0301", reject_xml(rejected)))["status"] == "accepted"
+    assert _state(client, issuer, ident(issuer, rejected)) == "rejected"
+    assert result(post(client, issuer, "A0302", reject_confirm_xml(rejected)))["status"] == "accepted"
+    assert _state(client, buyer, ident(issuer, rejected)) == "rejection_confirmed"
+
+    assert result(post(client, buyer, "A0102", confirm_xml(cancelled)))["status"] == "accepted"
+    assert result(post(client, issuer, "A0201", cancel_xml(cancelled)))["status"] == "accepted"
+    assert _state(client, buyer, ident(issuer, cancelled)) == "cancel_requested"
+    early = post(client, issuer, "A0202", cancel_confirm_xml(cancelled))
+    assert result(early)["code"] == "PARTY_NOT_CALLER"
+    assert result(post(client, buyer, "A0202", cancel_confirm_xml(cancelled)))["status"] == "accepted"
+    view = body_of(client.http.get(f"/v1/exchange/{ident(issuer, cancelled)}", headers=issuer.headers))
+    assert (view["state"], view["invoice"]["status"]) == ("cancelled", "cancelled")
+    assert [m["type"] for m in view["messages"]] == ["A0101", "A0102", "A0201", "A0202"]
+    for message in view["messages"]:
+        valid_xml(client.http.get(message["link"], headers=buyer.headers), message["type"])
