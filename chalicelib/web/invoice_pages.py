@@ -91,6 +91,12 @@ HISTORY_EVENTS = {
     "allowance": ("開立折讓", "Allowance"),
     "allowance_cancelled": ("折讓作廢", "Allowance cancelled"),
     "allowance_voided": ("折讓註銷", "Allowance voided"),
+    # B2B exchange (交換): each step, named by the state it led to
+    "exchange_confirmed": ("買方確認收受（A0102）", "Confirmed by the buyer (A0102)"),
+    "exchange_rejected": ("買方退回（A0301）", "Rejected by the buyer (A0301)"),
+    "exchange_rejection_confirmed": ("賣方確認退回（A0302）", "Rejection confirmed by the seller (A0302)"),
+    "exchange_cancel_requested": ("賣方要求作廢（A0201）", "Cancel asked by the seller (A0201)"),
+    "exchange_cancelled": ("買方確認作廢（A0202）", "Cancel confirmed by the buyer (A0202)"),
 }
 _ACTORS = {"merchant": ("網頁", "Console"), "api_key": ("API 金鑰", "API key"), "staff": ("稽徵機關", "Tax office")}
 _HISTORY_DETAILS = ("reason", "return_tax_document_number", "allowance_number", "amount", "channels", "channel")
