@@ -84,7 +84,14 @@ def _received_refused(ctx: PageContext, error: DomainError, common: dict[str, An
 def received_detail(ctx: PageContext, seller_ubn: str, invoice_number: str) -> Response:
     record = _received_record(ctx, seller_ubn, invoice_number)
     base = f"/console/received/{seller_ubn}/{invoice_number}"
-    return ctx.render("inbox/received_detail.html", invoice=buyer_view(record), base=base)
+    exchanged = record.exchange is not None
+    return ctx.render(
+        "inbox/received_detail.html",
+        invoice=buyer_view(record),
+        base=base,
+        message_type="A0101" if exchanged else "F0401",
+        exchange_link=f"/console/exchange/{seller_ubn}-{invoice_number}" if exchanged else None,
+    )
 
 
 @page(bp, "/console/received/{seller_ubn}/{invoice_number}/xml", auth="merchant")
