@@ -25,6 +25,7 @@ from chalicelib.adapters.dynamo_allowances import (
     replace_allowance,
     restore_invoice,
 )
+from chalicelib.adapters.dynamo_exchange import change_exchange, drop_task, put_task
 from chalicelib.adapters.dynamo_filings import unfiled_check
 from chalicelib.adapters.dynamo_idempotency import record_item
 from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
@@ -41,11 +42,14 @@ from chalicelib.domain.writes import (
     AppendHistory,
     CancelAllowance,
     CancelInvoice,
+    ChangeExchange,
     Contended,
+    DropExchangeTask,
     Intent,
     MarkPrizeDelivered,
     NumberTaken,
     PutAllowance,
+    PutExchangeTask,
     PutInvoice,
     PutOutboxItem,
     PutWinner,
@@ -163,6 +167,9 @@ _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     CancelInvoice: _cancel_invoice,
     ReplaceInvoice: _replace_invoice,
     AppendHistory: _append_history,
+    ChangeExchange: change_exchange,
+    PutExchangeTask: put_task,
+    DropExchangeTask: drop_task,
     PutAllowance: _put_allowance,
     ReduceAllowable: _reduce_allowable,
     RestoreAllowable: _restore_allowable,
@@ -179,6 +186,7 @@ _REQUIRING = (
     CancelInvoice,
     ReplaceInvoice,
     AppendHistory,
+    ChangeExchange,
     ReduceAllowable,
     RestoreAllowable,
     AdjustAllowable,

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from chalicelib.services.api_keys import ApiKeyService
     from chalicelib.services.document_links import DocumentLinks
     from chalicelib.services.events import EventPublisher, EventSubscriber
+    from chalicelib.services.exchange import ExchangeService
     from chalicelib.services.filings import FilingService
     from chalicelib.services.invoice_lookup import InvoiceLookupService
     from chalicelib.services.lottery import LotteryService
@@ -299,6 +300,22 @@ def invoicing_service(numbering: NumberingService | None = None, *, moment: Cloc
         or (NumberingService(tracks=DynamoTracks(), clock=moment) if moment else numbering_service()),
         clock=moment or clock,
         cache=None if moment else _ISSUING_CACHE,
+        merchants=merchants(),
+    )
+
+
+def exchange_service() -> ExchangeService:
+    """B2B exchange (交換): the to-do list and the answers, for the API, the console and MIG in."""
+    from chalicelib.adapters.dynamo_exchange import DynamoExchangeTasks
+    from chalicelib.services.exchange import ExchangeService
+
+    return ExchangeService(
+        invoices=invoices(),
+        tasks=DynamoExchangeTasks(),
+        ledger=DynamoLedger(),
+        filed=filings(),
+        clock=rules_clock(),
+        calendar=working_calendar(),
     )
 
 

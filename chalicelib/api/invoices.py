@@ -237,7 +237,7 @@ def invoice_pdf(invoice_number: str, query: PdfQuery, principal: Principal) -> R
 @operation(
     bp,
     "/v1/invoices/{invoice_number}/xml",
-    summary="The invoice's MIG 4.1 F0401 XML",
+    summary="The invoice's MIG 4.1 XML: its F0401, or its A0101 when it was issued for exchange (交換)",
     tag=TAG,
     auth="merchant",
     scope="invoices:read",
@@ -245,8 +245,15 @@ def invoice_pdf(invoice_number: str, query: PdfQuery, principal: Principal) -> R
     errors=(404,),
 )
 def invoice_xml(invoice_number: str, principal: Principal) -> Response:
+    return invoice_message(_own(principal, invoice_number))
+
+
+def invoice_message(record: Any, *, attachment: bool = False) -> Response:
+    """The invoice's own MIG message: an exchanged invoice is its A0101, any other its F0401."""
     from chalicelib.documents.mig import build_xml
+    from chalicelib.services.exchange_documents import a0101
     from chalicelib.services.invoice_documents import f0401
 
-    record = _own(principal, invoice_number)
-    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml")
+    if record.exchange is not None:
+        return xml_response(build_xml(a0101(record)), f"{record.invoice_number}-A0101.xml", attachment=attachment)
+    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml", attachment=attachment)

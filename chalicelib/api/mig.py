@@ -68,7 +68,8 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     "/v1/mig/{message_type}",
     "POST",
     rate="issue",
-    summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501, G0701 (then its G0401)",
+    summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501, G0701 (then its "
+    "G0401); B2B exchange A0101, A0102, A0201, A0202, A0301, A0302",
     description=(
         "Parsed with a hardened parser (no DTDs, no entities) and validated against the MOF's official MIG 4.1 "
         "XSD: a failure answers 400 naming the element (field) and its line, with mof_code E0304 (structure) "
@@ -81,7 +82,12 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
         "again answers the same allowance. A G0701 (void an allowance) is checked as POST "
         "/v1/allowances/{allowance_number}/void is (issued, within 48 h of its issue and in that period), kept "
         "for 48 h and answers awaiting_replacement; the G0401 that follows with the same AllowanceNumber and "
-        "AllowanceDate re-issues it with its lines in one transaction. Answers a result per message."
+        "AllowanceDate re-issues it with its lines in one transaction. "
+        "B2B exchange (交換, docs/exchange.md): an A0101 is checked as an F0401 is and issued for exchange (its "
+        "buyer must receive by exchange); A0201 (cancel) and A0302 (confirm a rejection) come from the seller "
+        "(SellerId your UBN), A0102 (confirm), A0301 (reject) and A0202 (confirm a cancel) from the buyer (BuyerId "
+        "your UBN), each only in the state that allows it; the same answer again is accepted once. "
+        "Answers a result per message."
     ),
     tag=TAG,
     response=MigResponse,
@@ -93,8 +99,16 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     errors=(400, 404, 409, 413, 422),
 )
 def mig_message(message_type: str, principal: Principal) -> Response:
-    from chalicelib.documents.mig import Allowance, CancelAllowance, CancelInvoice, Invoice, VoidAllowance, VoidInvoice
-    from chalicelib.services.mig_intake import SUPPORTED, MessageResult, rejected
+    from chalicelib.documents.mig import (
+        Allowance,
+        CancelAllowance,
+        CancelInvoice,
+        ExchangeInvoice,
+        Invoice,
+        VoidAllowance,
+        VoidInvoice,
+    )
+    from chalicelib.services.mig_intake import EXCHANGE_ANSWERS, SUPPORTED, MessageResult, rejected
 
     if message_type not in SUPPORTED:
         raise ApiError(
@@ -112,11 +126,14 @@ def mig_message(message_type: str, principal: Principal) -> Response:
             issued = intake.f0401(principal.ubn, message, actor=principal.actor, voider=deps.lifecycle_service())
             result = MessageResult(invoice_number=issued.record.invoice_number, status="accepted")
             return _answer(message_type, result, 200 if issued.replayed else 201)
-        if isinstance(message, VoidInvoice):
-            voided = intake.void_invoice(principal.ubn, message, clock=deps.rules_clock())
-            return _answer(message_type, MessageResult(invoice_number=voided, status="awaiting_replacement"), 202)
-        if isinstance(message, VoidAllowance):
-            voided = intake.void_allowance(principal.ubn, message, deps.allowance_service(), clock=deps.rules_clock())
+        if isinstance(message, (ExchangeInvoice, *EXCHANGE_ANSWERS)):
+            return _exchange(message_type, message, principal, intake)
+        if isinstance(message, VoidInvoice | VoidAllowance):
+            voided = (
+                intake.void_invoice(principal.ubn, message, clock=deps.rules_clock())
+                if isinstance(message, VoidInvoice)
+                else intake.void_allowance(principal.ubn, message, deps.allowance_service(), clock=deps.rules_clock())
+            )
             return _answer(message_type, MessageResult(invoice_number=voided, status="awaiting_replacement"), 202)
         if isinstance(message, Allowance):
             number, replayed = intake.g0401(principal.ubn, message, deps.allowance_service(), actor=principal.actor)
@@ -126,7 +143,7 @@ def mig_message(message_type: str, principal: Principal) -> Response:
         if isinstance(message, CancelInvoice):
             done = intake.cancel_invoice(principal.ubn, message, deps.lifecycle_service(), actor=principal.actor)
         else:
-            assert isinstance(message, CancelAllowance)  # noqa: S101 - SUPPORTED has six types
+            assert isinstance(message, CancelAllowance)  # noqa: S101 - every other SUPPORTED type is above
             done = intake.cancel_allowance(principal.ubn, message, cancel_allowance, actor=principal.actor)
     except DomainError as error:
         # A refused message is still answered per message, as Turnkey answers: its field and reason.
@@ -134,13 +151,35 @@ def mig_message(message_type: str, principal: Principal) -> Response:
     return _answer(message_type, MessageResult(invoice_number=done, status="accepted"), 200)
 
 
+def _exchange(message_type: str, message: MigMessage, principal: Principal, intake: MigIntake) -> Response:
+    """B2B exchange (交換): the seller's A0101, or either party's answer (services/exchange.py)."""
+    from chalicelib.documents.mig import ExchangeInvoice
+    from chalicelib.services.mig_intake import MessageResult
+
+    if isinstance(message, ExchangeInvoice):
+        issued = intake.a0101(principal.ubn, message, actor=principal.actor)
+        result = MessageResult(invoice_number=issued.record.invoice_number, status="accepted")
+        return _answer(message_type, result, 200 if issued.replayed else 201)
+    answered, _ = intake.exchange_answer(principal.ubn, message, deps.exchange_service(), actor=principal.actor)
+    return _answer(message_type, MessageResult(invoice_number=answered, status="accepted"), 200)
+
+
 def number_of(message: MigMessage) -> str | None:
     """The invoice or allowance number a message is about, for its result."""
-    from chalicelib.documents.mig import Allowance, Invoice
+    from chalicelib.documents.mig import Allowance, ExchangeInvoice, Invoice
 
-    if isinstance(message, Invoice | Allowance):
-        return message.main.invoice_number if isinstance(message, Invoice) else message.main.allowance_number
-    for name in ("cancel_invoice_number", "cancel_allowance_number", "void_invoice_number", "void_allowance_number"):
+    if isinstance(message, Invoice | ExchangeInvoice):
+        return message.main.invoice_number
+    if isinstance(message, Allowance):
+        return message.main.allowance_number
+    for name in (
+        "cancel_invoice_number",
+        "cancel_allowance_number",
+        "void_invoice_number",
+        "void_allowance_number",
+        "reject_invoice_number",
+        "invoice_number",
+    ):
         number = getattr(message, name, None)
         if isinstance(number, str):
             return number

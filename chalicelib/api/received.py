@@ -5,8 +5,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import deps
-from chalicelib.api.errors import xml_response
-from chalicelib.api.invoices import DownloadLink, PdfQuery, artifact_link
+from chalicelib.api.invoices import DownloadLink, PdfQuery, artifact_link, invoice_message
 from chalicelib.api.routing import operation
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.services.invoice_view import InvoiceView
@@ -52,7 +51,7 @@ def get_received(seller_ubn: str, invoice_number: str, principal: Principal) -> 
 @operation(
     bp,
     "/v1/received-invoices/{seller_ubn}/{invoice_number}/xml",
-    summary="A received invoice's MIG 4.1 F0401 XML",
+    summary="A received invoice's MIG 4.1 XML: its F0401, or its A0101 when it came by exchange (交換)",
     tag=TAG,
     auth="merchant",
     scope="invoices:read",
@@ -60,11 +59,7 @@ def get_received(seller_ubn: str, invoice_number: str, principal: Principal) -> 
     errors=(404,),
 )
 def received_xml(seller_ubn: str, invoice_number: str, principal: Principal) -> Response:
-    from chalicelib.documents.mig import build_xml
-    from chalicelib.services.invoice_documents import f0401
-
-    record = _received(principal, seller_ubn, invoice_number)
-    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml")
+    return invoice_message(_received(principal, seller_ubn, invoice_number))
 
 
 @operation(

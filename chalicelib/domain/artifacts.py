@@ -13,6 +13,7 @@ class ArtifactKind(StrEnum):
     A4_PDF = "a4_pdf"
     F0501_XML = "f0501_xml"  # 作廢 (cancel)
     F0701_XML = "f0701_xml"  # 註銷 (void), before the re-issued F0401
+    A0101_XML = "a0101_xml"  # an exchanged (交換) B2B invoice: its A0101 instead of an F0401
     # Allowances (折讓): under merchants/<ubn>/allowances/..., see artifact_key.
     G0401_XML = "g0401_xml"
     G0501_XML = "g0501_xml"  # 作廢折讓 (cancel)
@@ -39,6 +40,7 @@ FORMATS = {
     ArtifactKind.A4_PDF: Format("a4.pdf", "application/pdf"),
     ArtifactKind.F0501_XML: Format("F0501.xml", "application/xml"),
     ArtifactKind.F0701_XML: Format("F0701.xml", "application/xml"),
+    ArtifactKind.A0101_XML: Format("A0101.xml", "application/xml"),
     # The names the allowances' best-effort writer used, so objects stored before the outbox stay valid.
     ArtifactKind.G0401_XML: Format("G0401.xml", "application/xml"),
     ArtifactKind.G0501_XML: Format("G0501.xml", "application/xml"),

@@ -23,6 +23,12 @@ INVOICE_CANCELLED = "invoice.cancelled"
 INVOICE_VOIDED = "invoice.voided"
 INVOICE_REISSUED = "invoice.reissued"
 INVOICE_WON = "invoice.won"
+EXCHANGE_RECEIVED = "exchange.received"
+EXCHANGE_CONFIRMED = "exchange.confirmed"
+EXCHANGE_REJECTED = "exchange.rejected"
+EXCHANGE_REJECTION_CONFIRMED = "exchange.rejection_confirmed"
+EXCHANGE_CANCEL_REQUESTED = "exchange.cancel_requested"
+EXCHANGE_CANCELLED = "exchange.cancelled"
 ALLOWANCE_ISSUED = "allowance.issued"
 ALLOWANCE_CANCELLED = "allowance.cancelled"
 ALLOWANCE_VOIDED = "allowance.voided"
@@ -41,6 +47,12 @@ EVENT_TYPES: tuple[str, ...] = (
     INVOICE_VOIDED,
     INVOICE_REISSUED,
     INVOICE_WON,
+    EXCHANGE_RECEIVED,
+    EXCHANGE_CONFIRMED,
+    EXCHANGE_REJECTED,
+    EXCHANGE_REJECTION_CONFIRMED,
+    EXCHANGE_CANCEL_REQUESTED,
+    EXCHANGE_CANCELLED,
     ALLOWANCE_ISSUED,
     ALLOWANCE_CANCELLED,
     ALLOWANCE_VOIDED,
@@ -60,6 +72,13 @@ EVENT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     INVOICE_VOIDED: ("發票已註銷", "An invoice was voided (註銷) to be re-issued"),
     INVOICE_REISSUED: ("發票已註銷重開", "A voided invoice was re-issued under its number"),
     INVOICE_WON: ("發票中獎", "An invoice won a prize of the invoice lottery (統一發票給獎)"),
+    # B2B exchange (交換): each tells the counterpart of the party that took the step.
+    EXCHANGE_RECEIVED: ("收到交換發票，待確認", "A B2B exchange invoice was issued to you: confirm or reject it"),
+    EXCHANGE_CONFIRMED: ("交換發票已獲買方確認", "Your buyer confirmed an exchanged invoice (A0102)"),
+    EXCHANGE_REJECTED: ("交換發票遭買方退回", "Your buyer rejected an exchanged invoice (A0301): confirm it"),
+    EXCHANGE_REJECTION_CONFIRMED: ("賣方已確認退回", "The seller confirmed your rejection (A0302)"),
+    EXCHANGE_CANCEL_REQUESTED: ("賣方要求作廢交換發票", "A seller asks to cancel an invoice it sent you (A0201)"),
+    EXCHANGE_CANCELLED: ("交換發票作廢已獲確認", "Your buyer confirmed the cancel of an exchanged invoice (A0202)"),
     ALLOWANCE_ISSUED: ("折讓已開立", "An allowance (折讓) was issued"),
     ALLOWANCE_CANCELLED: ("折讓已作廢", "An allowance was cancelled"),
     ALLOWANCE_VOIDED: ("折讓已註銷", "An allowance was voided (註銷, G0701) to be re-issued"),

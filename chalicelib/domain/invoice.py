@@ -165,6 +165,12 @@ class InvoiceDraft(BaseModel):
     # Mapped to MIG Main/RelateNumber, which holds at most 20 characters.
     order_id: Annotated[str, *_text(20)] | None = None
     main_remark: Annotated[str, *_text(200)] | None = None
+    exchange: StrictBool = Field(
+        default=False,
+        description="Issue for B2B exchange (交換, MIG A0101): the buyer, a merchant of this platform whose receiving"
+        " method is exchange, confirms (A0102) or rejects (A0301) it in its to-do list. Needs buyer.ubn, no"
+        " carrier and print false. Off: stored (存證, F0401) as usual.",
+    )
 
     @field_validator("items")
     @classmethod

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.exchange import ExchangeRecord
+
 
 class RecordItem(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -89,10 +91,17 @@ class InvoiceRecord(BaseModel):
     allowance_count: int = 0
     # How often the invoice was voided and re-issued (註銷重開); it is "issued" again after each.
     void_count: int = 0
+    # B2B exchange (交換, A0101…A0302): its state and the messages that exist for it; None for a
+    # storage (存證) invoice, which is every invoice not issued with ``exchange: true``.
+    exchange: ExchangeRecord | None = None
 
     @property
     def is_b2b(self) -> bool:
         return bool(self.buyer.get("ubn"))
+
+    @property
+    def is_exchange(self) -> bool:
+        return self.exchange is not None
 
     def decimal(self, value: str) -> Decimal:
         return Decimal(value)

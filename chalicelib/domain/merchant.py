@@ -23,6 +23,13 @@ _HEX_KEY = re.compile(r"[0-9A-Fa-f]{32}")
 DEFAULT_LOW_STOCK_THRESHOLD = 10
 
 
+#: How B2B invoices issued to this merchant reach it (營業人接收方式設定, reference §8). ``storage``
+#: (存證, the default and what every merchant had before): the seller stores the invoice on the
+#: platform and it is simply received. ``exchange`` (交換): the merchant answers each one in its to-do
+#: list (待辦事項): confirms it (A0102) or rejects it (A0301), and confirms its cancels (A0202).
+RECEIVING_STORAGE, RECEIVING_EXCHANGE = "storage", "exchange"
+RECEIVING_METHODS = (RECEIVING_STORAGE, RECEIVING_EXCHANGE)
+
 #: Where the QR key's format is stated for users (the OpenAPI of the settings and profile routes).
 QR_AES_KEY_FORMAT = (
     "The QR-code AES key (QR Code 加密金鑰): 32 hexadecimal characters (0-9, A-F, either case), the"
@@ -66,6 +73,30 @@ class MerchantSettings(BaseModel):
         description="Per kind of notice (" + ", ".join(NOTICE_KINDS) + "): also by email and/or SMS",
         examples=[{"low_stock": {"email": True, "sms": True}, "announcement": {"email": False}}],
     )
+
+    receiving_method: str = Field(
+        default=RECEIVING_STORAGE,
+        description="How B2B invoices issued to you arrive (接收方式): storage (存證, received as issued) or"
+        " exchange (交換: confirm or reject each one in the to-do list, GET /v1/exchange/inbox)",
+        examples=[RECEIVING_EXCHANGE],
+    )
+
+    @field_validator("receiving_method")
+    @classmethod
+    def _receiving(cls, value: str) -> str:
+        if value not in RECEIVING_METHODS:
+            raise as_pydantic_error(
+                InvalidInput(
+                    "INVALID_RECEIVING_METHOD",
+                    f"The receiving method is storage or exchange, not {value[:40]!r}",
+                    f"接收方式須為 storage（存證）或 exchange（交換），不可為 {value[:40]!r}",
+                )
+            )
+        return value
+
+    @property
+    def receives_by_exchange(self) -> bool:
+        return self.receiving_method == RECEIVING_EXCHANGE
 
     @field_validator("notifications")
     @classmethod

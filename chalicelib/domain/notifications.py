@@ -18,6 +18,7 @@ DELIVERY_FAILED = "delivery_failed"
 WEBHOOK_DISABLED = "webhook_disabled"
 ANNOUNCEMENT = "announcement"
 LOTTERY_WON = "lottery_won"
+EXCHANGE = "exchange"
 
 #: Every kind, in the order the settings page lists them, with its label (zh-TW, English).
 NOTICE_KINDS: dict[str, tuple[str, str]] = {
@@ -30,6 +31,7 @@ NOTICE_KINDS: dict[str, tuple[str, str]] = {
     WEBHOOK_DISABLED: ("Webhook 端點已停用", "Webhook endpoint disabled"),
     ANNOUNCEMENT: ("系統公告", "Announcements"),
     LOTTERY_WON: ("發票中獎", "Winning invoices"),
+    EXCHANGE: ("B2B 交換發票待辦", "B2B exchange to-dos"),
 }
 
 

@@ -27,14 +27,18 @@ class InvoiceStatus(StrEnum):
     """作廢: withdrawn (F0501); the number is never used for another invoice."""
     VOIDED = "voided"
     """註銷: withdrawn (F0701) so that the same number can be re-issued with corrected data."""
+    REJECTED = "rejected"
+    """退回: an exchanged (交換) B2B invoice its buyer refused (A0301); it counts on neither side."""
 
 
 # issue -> cancel -> void -> re-issue is a scenario of the MOF's own V4.8 self-test, so a cancelled
 # invoice may still be voided; a re-issue (VOIDED -> ISSUED) keeps the same number.
 ALLOWED_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
-    InvoiceStatus.ISSUED: frozenset({InvoiceStatus.CANCELLED, InvoiceStatus.VOIDED}),
+    # An exchanged invoice is rejected by its buyer (A0301); it is never voided (reference §1.6).
+    InvoiceStatus.ISSUED: frozenset({InvoiceStatus.CANCELLED, InvoiceStatus.VOIDED, InvoiceStatus.REJECTED}),
     InvoiceStatus.CANCELLED: frozenset({InvoiceStatus.VOIDED}),
     InvoiceStatus.VOIDED: frozenset({InvoiceStatus.ISSUED}),
+    InvoiceStatus.REJECTED: frozenset(),
 }
 
 
@@ -124,4 +128,5 @@ _ZH = {
     InvoiceStatus.ISSUED: "已開立",
     InvoiceStatus.CANCELLED: "已作廢",
     InvoiceStatus.VOIDED: "已註銷",
+    InvoiceStatus.REJECTED: "已退回",
 }

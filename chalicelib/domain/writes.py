@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.counter import Counter
+from chalicelib.domain.exchange import ExchangeRecord, ExchangeTask
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.domain.lottery import WinnerRecord
 
@@ -130,6 +131,39 @@ class AppendHistory:
 
 
 @dataclass(frozen=True)
+class ChangeExchange:
+    """An exchanged (交換) invoice takes one step: its ``exchange`` becomes ``exchange`` (the new
+    state, the message added), ``history`` is appended and, where the step settles what the invoice
+    is, its ``status`` (and ``cancellation``) change too. Refused unless its exchange state is still
+    ``expected``, the state the step was decided on: of two concurrent answers only one wins."""
+
+    ubn: str  # the seller's: the invoice lives in the seller's partition
+    invoice_number: str
+    expected: str
+    exchange: ExchangeRecord
+    history: HistoryEntry
+    status: str | None = None
+    cancellation: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PutExchangeTask:
+    """Keep (or replace) one party's to-do entry (待辦事項) of an open exchange, in its own
+    partition; written only beside the ``PutInvoice`` or ``ChangeExchange`` that decides it."""
+
+    ubn: str  # the party whose to-do list holds it
+    task: ExchangeTask
+
+
+@dataclass(frozen=True)
+class DropExchangeTask:
+    """Remove one party's to-do entry of an exchange that is settled (nothing happens if none)."""
+
+    ubn: str
+    task_id: str
+
+
+@dataclass(frozen=True)
 class PutAllowance:
     """A new allowance (折讓證明單); refused if its number is already used by the merchant."""
 
@@ -233,6 +267,9 @@ Intent = (
     | CancelInvoice
     | ReplaceInvoice
     | AppendHistory
+    | ChangeExchange
+    | PutExchangeTask
+    | DropExchangeTask
     | PutAllowance
     | ReduceAllowable
     | RestoreAllowable

@@ -79,6 +79,7 @@ from chalicelib.domain.writes import (
     StateChanged,
 )
 from chalicelib.services.allowance_query import allowance_view
+from chalicelib.services.exchange import ensure_storage_invoice
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import difference
 from chalicelib.services.ports import FiledPeriods, IdempotencyStore, InvoiceReader, MerchantStore, UnitOfWork
@@ -228,6 +229,7 @@ class AllowanceService:
                 if record is None:
                     raise NotFound("INVOICE_NOT_FOUND", f"No such invoice {number}", f"查無此發票 {number}", field)
                 ensure_allowance_allowed(InvoiceStatus(record.status), field)
+                ensure_storage_invoice(record, field)
                 originals[number] = record
                 left[number] = remaining(record) + back.get(number, 0)
             ensure_item_exists(originals[number], item.original_sequence_number, index)

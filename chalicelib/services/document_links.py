@@ -77,5 +77,9 @@ class DocumentLinks:
 
         if kind is ArtifactKind.XML:
             return build_xml(f0401(record))
+        if kind is ArtifactKind.A0101_XML:
+            from chalicelib.services.exchange_documents import a0101
+
+            return build_xml(a0101(record))
         render = self.render_proof if kind is ArtifactKind.PROOF_PDF else self.render_a4
         return render(pdf_document(record))

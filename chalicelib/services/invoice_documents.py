@@ -161,6 +161,11 @@ def _buyer(buyer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The parties as MIG elements, shared with the exchange messages (services/exchange_documents.py).
+seller_element = _seller
+buyer_element = _buyer
+
+
 def pdf_document(record: InvoiceRecord) -> InvoiceDocument:
     """What the proof and A4 renderers print for an issued invoice."""
     from chalicelib.documents.pdf.model import DocumentItem, InvoiceDocument

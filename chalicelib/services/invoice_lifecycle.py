@@ -45,6 +45,7 @@ from chalicelib.domain.writes import (
     ReplaceInvoice,
     RequireUnfiled,
 )
+from chalicelib.services.exchange import ensure_storage_invoice
 from chalicelib.services.filed_periods import ensure_not_filed
 from chalicelib.services.invoice_building import difference, invoice_codes, negated, purchase_intents, totals_changes
 from chalicelib.services.ports import FiledPeriods, MerchantStore, UnitOfWork
@@ -256,7 +257,7 @@ class InvoiceLifecycleService:
             ) from None
 
 
-_STATUS_ZH = {"issued": "已開立", "cancelled": "已作廢", "voided": "已註銷"}
+_STATUS_ZH = {"issued": "已開立", "cancelled": "已作廢", "voided": "已註銷", "rejected": "已退回"}
 
 
 class ChangeableInvoices(Protocol):
@@ -385,6 +386,7 @@ def changeable_invoice(
     record = invoices.get(ubn, number)
     if record is None:
         raise NotFound("INVOICE_NOT_FOUND", "No such invoice", "查無此發票", field)
+    ensure_storage_invoice(record, field)
     if record.status != InvoiceStatus.ISSUED.value:
         raise Conflict(
             "INVOICE_NOT_ISSUED",

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.documents.codes import QrItem
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from chalicelib.domain.exchange import ensure_can_exchange
 from chalicelib.domain.invoice import InvoiceDraft, ValidatedDraft, parse_draft, validate_draft
 from chalicelib.domain.invoice_record import Amounts, HistoryEntry, InvoiceRecord, RecordItem
 from chalicelib.domain.issuing_state import CounterKey
@@ -34,12 +35,19 @@ from chalicelib.domain.writes import (
     RecordIdempotencyKey,
     RecordOrderId,
 )
+from chalicelib.services.exchange import issue_intents, issue_state
 from chalicelib.services.idempotency import is_live, record_intent, request_hash, same_request
 from chalicelib.services.invoice_building import invoice_codes, purchase_intents, totals_changes
 from chalicelib.services.invoice_view import view
 from chalicelib.services.issuing_cache import IssuingCache
 from chalicelib.services.numbering import MAX_ATTEMPTS, NextNumber, NumberingService, backoff
 from chalicelib.services.ports import InvoiceReader, IssuingReads, UnitOfWork
+
+
+class Profiles(Protocol):
+    def profile(self, ubn: str) -> MerchantProfile | None:
+        """A merchant's profile: here the buyer's, when an invoice is issued for exchange."""
+
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -82,7 +90,9 @@ class InvoicingService:
         numbering: NumberingService,
         clock: Clock,
         cache: IssuingCache | None = None,
+        merchants: Profiles | None = None,
     ) -> None:
+        self._merchants = merchants
         self._invoices = invoices
         self._reads = reads
         self._ledger = ledger
@@ -133,6 +143,8 @@ class InvoicingService:
             profile, counter = MerchantProfile.of(state.profile), state.counter
         ensure_ready_to_issue(profile)
         validated = validate_draft(draft, seller_ubn=ubn)
+        if draft.exchange:
+            self._ensure_exchange(ubn, draft)
         outcome = self._commit(
             ubn,
             draft,
@@ -202,6 +214,17 @@ class InvoicingService:
                 self._cache.remember(ubn, profile, taken.counter_key, taken.counter_after, fresh=not remembered)
             return record
         raise RuntimeError(f"could not take a number for {ubn}/{channel} after {MAX_ATTEMPTS} attempts")
+
+    def _ensure_exchange(self, ubn: str, draft: InvoiceDraft) -> None:
+        buyer_ubn = draft.buyer.ubn
+        buyer = self._merchants.profile(buyer_ubn) if self._merchants is not None and buyer_ubn else None
+        ensure_can_exchange(
+            seller_ubn=ubn,
+            buyer_ubn=buyer_ubn,
+            buyer=buyer,
+            has_carrier=draft.carrier is not None,
+            printed=draft.print_proof,
+        )
 
     def _parse(self, ubn: str, body: Mapping[str, Any], idem_id: str | None, fingerprint: str) -> InvoiceDraft | Issued:
         try:
@@ -327,7 +350,15 @@ class InvoicingService:
             barcode=codes.barcode,
             qr_left=codes.qr_left,
             qr_right=codes.qr_right,
-            history=[HistoryEntry(at=issued_at.isoformat(), event="issued", actor=actor, detail={"channel": channel})],
+            history=[
+                HistoryEntry(
+                    at=issued_at.isoformat(),
+                    event="issued",
+                    actor=actor,
+                    detail={"channel": channel, **({"exchange": "A0101"} if draft.exchange else {})},
+                )
+            ],
+            exchange=issue_state(issued_at) if draft.exchange else None,
             warnings=[
                 {"code": w.code, "message": w.message, "message_zh": w.message_zh, "field": w.field}
                 for w in validated.warnings
@@ -349,11 +380,13 @@ class InvoicingService:
         email = "pending" if record.buyer.get("email") and settings.email_buyer else "skipped"
         sms = "pending" if record.buyer.get("mobile") and settings.sms_buyer else "skipped"
         issued_at = record.issued_at
-        steps = {"xml": "pending", "proof_pdf": "pending", "a4_pdf": "pending", "email": email, "sms": sms}
+        # An exchanged invoice's message is its A0101; the buyer's side counts only once it confirms.
+        xml = "a0101_xml" if record.exchange is not None else "xml"
+        steps = {xml: "pending", "proof_pdf": "pending", "a4_pdf": "pending", "email": email, "sms": sms}
         intents: list[Intent] = [
             PutInvoice(ubn, record),
             AddToTotals(ubn, record.period, record.invoice_type, totals_changes(record)),
-            *purchase_intents(None, record),
+            *(issue_intents(record) if record.exchange is not None else purchase_intents(None, record)),
             PutOutboxItem(
                 ubn, record.invoice_number, "issued", steps, issued_at.isoformat(), {"origin": origin} if origin else {}
             ),

@@ -33,8 +33,8 @@ class ProfileUpdate(BaseModel):
     address: Annotated[str, *printable(100, min_length=1)] | None = None
     settings: dict[str, Any] | None = Field(
         default=None,
-        description="Settings to change, any of email_buyer, sms_buyer, low_stock_threshold, qr_aes_key. "
-        + QR_AES_KEY_FORMAT,
+        description="Settings to change, any of email_buyer, sms_buyer, low_stock_threshold, qr_aes_key,"
+        " receiving_method (storage or exchange: how B2B invoices issued to you arrive). " + QR_AES_KEY_FORMAT,
     )
 
     @model_validator(mode="before")
@@ -71,6 +71,11 @@ class SettingsView(BaseModel):
     qr_aes_key_set: bool = Field(
         description="Whether a QR-code AES key is set (one is generated at sign-up; the key itself is never shown)"
     )
+    receiving_method: str = Field(
+        default="storage",
+        description="How B2B invoices issued to you arrive: storage (存證) or exchange (交換, answered in the"
+        " to-do list)",
+    )
 
 
 class MerchantView(BaseModel):
@@ -105,6 +110,7 @@ def view(stored: dict[str, Any]) -> MerchantView:
             sms_buyer=settings.sms_buyer,
             low_stock_threshold=settings.low_stock_threshold,
             qr_aes_key_set=settings.qr_aes_key is not None,
+            receiving_method=settings.receiving_method,
         ),
         created_at=profile.created_at,
     )

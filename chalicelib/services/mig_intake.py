@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -19,9 +20,15 @@ from chalicelib.documents.mig import (
     Allowance,
     CancelAllowance,
     CancelInvoice,
+    CancelInvoiceConfirm,
+    ExchangeCancelInvoice,
+    ExchangeInvoice,
     Invoice,
+    InvoiceConfirm,
     MessageType,
     MigMessage,
+    RejectInvoice,
+    RejectInvoiceConfirm,
     VoidAllowance,
     VoidInvoice,
     message_class,
@@ -34,6 +41,7 @@ from chalicelib.domain.allowance_rules import ensure_can_void_allowance
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
+from chalicelib.domain.exchange import ExchangeAction, exchange_id
 from chalicelib.domain.invoice import parse_draft, validate_draft
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.pending_void import PendingVoid
@@ -41,9 +49,10 @@ from chalicelib.domain.period import TAIWAN_TZ, Period
 from chalicelib.domain.status import ensure_can_void
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 from chalicelib.domain.validation import parse_model
+from chalicelib.services.exchange import Answer
 from chalicelib.services.invoice_lifecycle import changeable_invoice
 from chalicelib.services.invoicing import InvoicingService, Issued, not_next_number
-from chalicelib.services.mig_mapping import allowance_body, draft_of, mig_allowance_error
+from chalicelib.services.mig_mapping import allowance_body, draft_of, exchange_draft_of, mig_allowance_error
 
 SUPPORTED = (
     MessageType.F0401,
@@ -52,6 +61,13 @@ SUPPORTED = (
     MessageType.G0401,
     MessageType.G0501,
     MessageType.G0701,
+    # B2B exchange (交換): the seller's A0101 and A0201 and A0302, the buyer's A0102, A0301 and A0202.
+    MessageType.A0101,
+    MessageType.A0102,
+    MessageType.A0201,
+    MessageType.A0202,
+    MessageType.A0301,
+    MessageType.A0302,
 )
 #: F0701 (G0701) comes alone and the replacement F0401 (G0401) with the same number follows: the
 #: void waits this long for it.
@@ -159,6 +175,48 @@ class PendingVoids(Protocol):
     def delete(self, ubn: str, number: str) -> None: ...
 
 
+class ExchangeAnswers(Protocol):
+    """The exchange use case (services/exchange.py): one exchange as a party sees it, and a step."""
+
+    def get(self, ubn: str, ident: str) -> Any: ...
+
+    def take(self, ubn: str, ident: str, action: ExchangeAction, answer: Answer, *, actor: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _AnswerShape:
+    """Where an exchange answer keeps what the intake reads, and whose it is."""
+
+    action: ExchangeAction
+    own: str  # the MIG field that must be the caller's UBN: BuyerId or SellerId
+    number: str
+    date: str
+    time: str
+    reason: str | None = None
+
+
+_ANSWERS: dict[type, _AnswerShape] = {
+    InvoiceConfirm: _AnswerShape(ExchangeAction.CONFIRM, "buyer_id", "invoice_number", "receive_date", "receive_time"),
+    RejectInvoice: _AnswerShape(
+        ExchangeAction.REJECT, "buyer_id", "reject_invoice_number", "reject_date", "reject_time", "reject_reason"
+    ),
+    RejectInvoiceConfirm: _AnswerShape(
+        ExchangeAction.CONFIRM_REJECT, "seller_id", "reject_invoice_number", "reject_date", "reject_time"
+    ),
+    ExchangeCancelInvoice: _AnswerShape(
+        ExchangeAction.CANCEL, "seller_id", "cancel_invoice_number", "cancel_date", "cancel_time", "cancel_reason"
+    ),
+    CancelInvoiceConfirm: _AnswerShape(
+        ExchangeAction.CONFIRM_CANCEL, "buyer_id", "cancel_invoice_number", "cancel_date", "cancel_time"
+    ),
+}
+EXCHANGE_ANSWERS = tuple(_ANSWERS)
+
+
+def _mig_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 class IntakeInvoices(Protocol):
     def get(self, ubn: str, number: str) -> InvoiceRecord | None: ...
 
@@ -232,7 +290,7 @@ class MigIntake:
         # The ERP retries a message whose answer it missed: the same message again is answered with
         # the invoice it made (Idempotency-Key per number), whatever the counter says by now.
         if existing is None:
-            self._check_today(invoice)
+            self._check_today(main.invoice_date)
             channel = self._channel_of(ubn, main.invoice_number, main.invoice_type)
         else:
             channel = existing.channel  # a different message under a used number fails as not next
@@ -263,9 +321,114 @@ class MigIntake:
             )
         return issued
 
-    def _check_today(self, invoice: Invoice) -> None:
+    # --- B2B exchange (交換): A0101 in, then each party's answers -------------------------------------
+
+    def a0101(self, ubn: str, invoice: ExchangeInvoice, *, actor: str) -> Issued:
+        """An invoice for exchange: checked as an F0401 is (own seller, next number, lines and
+        totals), then issued with ``exchange: true``, so the buyer rules apply as over JSON."""
+        main = invoice.main
+        _own_seller(main.seller.identifier, ubn, "Main.Seller.Identifier")
+        body = exchange_draft_of(invoice)
+        validated = validate_draft(parse_draft(body), seller_ubn=ubn)
+        self._check_lines(invoice)
+        ours = validated.amounts
+        theirs = invoice.amount
+        for mig_name, mine, given in (
+            ("SalesAmount", ours.total_amount - ours.tax_amount, theirs.sales_amount),
+            ("TaxType", ours.tax_type, theirs.tax_type),
+            ("TaxRate", ours.tax_rate, theirs.tax_rate),
+            ("TaxAmount", ours.tax_amount, theirs.tax_amount),
+            ("TotalAmount", ours.total_amount, theirs.total_amount),
+        ):
+            if not _same(mine, given):
+                raise _mismatch(f"Amount.{mig_name}", mine, given)
+        existing = self._wiring.invoices.get(ubn, main.invoice_number)
+        if existing is None:
+            self._check_today(main.invoice_date)
+            channel = self._channel_of(ubn, main.invoice_number, main.invoice_type)
+        else:
+            channel = existing.channel  # the same message again is answered with its invoice
+        try:
+            issued = self._wiring.invoicing.issue(
+                ubn,
+                body,
+                channel=channel,
+                actor=actor,
+                idempotency_key=f"mig-A0101-{main.invoice_number}",
+                number=main.invoice_number,
+            )
+        except RuleViolation as error:
+            if error.code != "IDEMPOTENCY_KEY_REUSED":
+                raise _exchange_field(error) from None
+            raise _number_used(main.invoice_number) from None
+        if issued.record.invoice_number != main.invoice_number:
+            raise Conflict(
+                "ORDER_ALREADY_INVOICED",
+                f"This RelateNumber was already invoiced as {issued.record.invoice_number}",
+                f"此 RelateNumber 已開立為 {issued.record.invoice_number}",
+                "Main.RelateNumber",
+            )
+        return issued
+
+    @staticmethod
+    def exchange_answer(ubn: str, message: MigMessage, answers: ExchangeAnswers, *, actor: str) -> tuple[str, bool]:
+        """A0102, A0201, A0202, A0301 or A0302 from the party whose step it is; the other party's
+        UBN in it, or an exchange the caller is no party to, is refused. The same message again is
+        answered as accepted without a second step. Answers the number and whether it was a replay."""
+        shape = _ANSWERS[type(message)]
+        mig_type = str(message.message_type)
+        own_field = _mig_name(shape.own)
+        number_field = _mig_name(shape.number)
+        seller, buyer = str(message.seller_id), str(message.buyer_id)  # type: ignore[attr-defined]
+        number = str(getattr(message, shape.number))
+        if str(getattr(message, shape.own)) != ubn:
+            raise RuleViolation(
+                "PARTY_NOT_CALLER",
+                f"{own_field} must be your own UBN: only that party sends {mig_type}",
+                f"{own_field} 須為您自己的統一編號：{mig_type} 僅由該方傳送",
+                own_field,
+            )
+        ident = exchange_id(seller, number)
+        try:
+            found = answers.get(ubn, ident)
+        except NotFound as error:
+            raise NotFound(error.code, error.message, error.message_zh, number_field) from None
+        record = found.record
+        if buyer != record.buyer.get("ubn"):
+            raise _differs("BuyerId", "buyer", "買方")
+        if message.invoice_date != record.invoice_date:  # type: ignore[attr-defined]
+            raise _differs("InvoiceDate", "invoice date", "發票日期")
+        at = datetime.combine(getattr(message, shape.date), getattr(message, shape.time), tzinfo=TAIWAN_TZ)
+        answer = Answer(
+            reason=getattr(message, shape.reason) if shape.reason else None,
+            remark=getattr(message, "remark", None),
+            return_tax_document_number=getattr(message, "return_tax_document_number", None),
+            buyer_remark=getattr(message, "buyer_remark", None),
+            bonded_area_confirm=getattr(message, "bonded_area_confirm", None),
+            at=at,
+        )
+        kept = found.exchange.messages.get(mig_type)
+        if kept is not None and _same_answer(kept, answer):
+            return number, True  # the ERP sent it again: it was applied once
+        try:
+            answers.take(ubn, ident, shape.action, answer, actor=actor)
+        except DomainError as error:
+            mapped = {
+                "reason": _mig_name(shape.reason) if shape.reason else None,
+                "return_tax_document_number": "ReturnTaxDocumentNumber",
+                "action": own_field,
+                "state": number_field,
+            }.get(error.field or "")
+            if mapped is None:
+                raise
+            clone = type(error)(error.code, error.message, error.message_zh, mapped)
+            clone.mof_code = error.mof_code
+            raise clone from None
+        return number, False
+
+    def _check_today(self, invoice_date: Any) -> None:
         today = self._clock.now().astimezone(TAIWAN_TZ).date()
-        if invoice.main.invoice_date != today:
+        if invoice_date != today:
             # The platform stamps the issue time itself; an older date would disagree with the record.
             raise RuleViolation(
                 "INVOICE_DATE_NOT_TODAY",
@@ -547,7 +710,7 @@ class MigIntake:
         )
 
     @staticmethod
-    def _check_lines(invoice: Invoice) -> None:
+    def _check_lines(invoice: Invoice | ExchangeInvoice) -> None:
         for index, item in enumerate(invoice.details):
             ours = (item.quantity * item.unit_price).quantize(Decimal("0.0000001"))
             if not _same(ours, item.amount):
@@ -628,6 +791,23 @@ def _is_current_replacement(record: InvoiceRecord, invoice: Invoice, body: Mappi
         and record.donation_code == body.get("donation_code")
         and record.print_mark == body.get("print")
     )
+
+
+def _same_answer(kept: Mapping[str, Any], answer: Answer) -> bool:
+    """The answer recorded is this message (its time and every field it carried)."""
+    at = answer.at.isoformat() if answer.at else None
+    return kept.get("at") == at and all(
+        kept.get(name) == getattr(answer, name)
+        for name in ("reason", "remark", "return_tax_document_number", "buyer_remark", "bonded_area_confirm")
+    )
+
+
+def _exchange_field(error: RuleViolation) -> RuleViolation:
+    """The exchange rules name JSON fields (``exchange``, ``buyer.ubn``); an A0101 has MIG ones."""
+    mapped = {"exchange": "Main.Buyer.Identifier", "buyer.ubn": "Main.Buyer.Identifier"}.get(error.field or "")
+    if mapped is None:
+        return error
+    return RuleViolation(error.code, error.message, error.message_zh, mapped)
 
 
 def _number_used(number: str) -> Conflict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.documents.mig import Allowance, Invoice
+from chalicelib.documents.mig import Allowance, ExchangeInvoice, Invoice
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
@@ -57,6 +57,50 @@ def draft_of(invoice: Invoice) -> dict[str, Any]:
         body["special_tax_rate"] = str(invoice.amount.tax_rate)
     for index, item in enumerate(body["items"]):
         body["items"][index] = {k: v for k, v in item.items() if v is not None}
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def exchange_draft_of(invoice: ExchangeInvoice) -> dict[str, Any]:
+    """The JSON API body of an A0101: a B2B invoice issued for exchange (``exchange: true``). It has
+    no carrier, print mark, donation or random number; its lines are before tax, as B2B lines are."""
+    main = invoice.main
+    buyer = {
+        "ubn": main.buyer.identifier,
+        "name": main.buyer.name,
+        "address": main.buyer.address,
+        "person_in_charge": main.buyer.person_in_charge,
+        "telephone": main.buyer.telephone_number,
+        "email": main.buyer.email_address,
+        "customer_number": main.buyer.customer_number,
+    }
+    body: dict[str, Any] = {
+        "buyer": {k: v for k, v in buyer.items() if v is not None},
+        "print": False,
+        "exchange": True,
+        "items": [
+            {
+                k: v
+                for k, v in {
+                    "description": item.description,
+                    "quantity": str(item.quantity),
+                    "unit": item.unit,
+                    "unit_price": str(item.unit_price),
+                    "tax_type": item.tax_type,
+                    "remark": item.remark,
+                }.items()
+                if v is not None
+            }
+            for item in invoice.details
+        ],
+        "prices_include_tax": False,
+        "invoice_type": main.invoice_type,
+        "customs_clearance_mark": main.customs_clearance_mark,
+        "zero_tax_rate_reason": main.zero_tax_rate_reason,
+        "order_id": main.relate_number,
+        "main_remark": main.main_remark,
+    }
+    if main.invoice_type == InvoiceType.SPECIAL.value and invoice.amount.tax_type == "4":
+        body["special_tax_rate"] = str(invoice.amount.tax_rate)
     return {k: v for k, v in body.items() if v is not None}
 
 

@@ -248,12 +248,57 @@ def _lottery_won(event: Event) -> Notice:
     )
 
 
+def _exchange(event: Event) -> Notice:
+    """An exchange step the merchant's counterpart took (or, ``exchange.received``, an invoice sent to it)."""
+    d = event.data
+    number, ident = d.get("invoice_number"), d.get("id")
+    desc_zh, desc_en = types.EVENT_DESCRIPTIONS[event.type]
+    seller, buyer = d.get("seller") or {}, d.get("buyer") or {}
+    told_buyer = event.ubn == buyer.get("ubn")  # then the seller took the step, else the buyer
+    other, role_zh = (seller, "賣方") if told_buyer else (buyer, "買方")
+    reason = d.get("reason")
+    body_zh = f"{role_zh} {other.get('name')}（{other.get('ubn')}）：發票 {number}，金額 NT${d.get('total_amount')}。"
+    body_en = f"{other.get('name')} ({other.get('ubn')}): invoice {number}, NT${d.get('total_amount')}."
+    if reason:
+        body_zh += f"原因：{reason}。"
+        body_en += f" Reason: {reason}."
+    if d.get("deadline") and event.type in _EXCHANGE_TO_ANSWER:
+        body_zh += f"請於 {str(d['deadline'])[:10]} 前處理。"
+        body_en += f" Answer by {str(d['deadline'])[:10]}."
+    return Notice(
+        event.ubn,
+        kinds.EXCHANGE,
+        event.id,
+        f"{desc_zh}：{number}",
+        f"{desc_en}: {number}",
+        body_zh,
+        body_en,
+        f"/console/exchange/{ident}",
+        {"exchange_id": ident, "invoice_number": number, "state": d.get("state")},
+    )
+
+
+# The events that ask the merchant told for an answer (the others only report one).
+_EXCHANGE_TO_ANSWER = frozenset({types.EXCHANGE_RECEIVED, types.EXCHANGE_REJECTED, types.EXCHANGE_CANCEL_REQUESTED})
+
+
 _FROM_EVENTS = {
     types.TRACK_LOW_STOCK: (_low_stock, ("sms",)),  # the outbox's own step mails it
     types.DELIVERY_FAILED: (_delivery_failed, ALL_CHANNELS),
     types.PENDING_INVOICE_ISSUED: (_payment_recorded, ALL_CHANNELS),
     types.ANNOUNCEMENT_PUBLISHED: (_announcement, ALL_CHANNELS),
     types.INVOICE_WON: (_lottery_won, ALL_CHANNELS),
+    **{
+        event_type: (_exchange, ALL_CHANNELS)
+        for event_type in (
+            types.EXCHANGE_RECEIVED,
+            types.EXCHANGE_CONFIRMED,
+            types.EXCHANGE_REJECTED,
+            types.EXCHANGE_REJECTION_CONFIRMED,
+            types.EXCHANGE_CANCEL_REQUESTED,
+            types.EXCHANGE_CANCELLED,
+        )
+    },
 }
 
 

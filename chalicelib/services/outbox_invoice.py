@@ -1,6 +1,7 @@
 """An invoice's outbox item: its MIG messages and PDFs, then the buyer's mail and SMS.
 
-Events: ``issued`` (``xml → proof_pdf → a4_pdf → email → sms``), ``cancelled`` and ``voided``
+Events: ``issued`` (``xml → proof_pdf → a4_pdf → email → sms``; an exchanged invoice's XML step is
+``a0101_xml``), ``cancelled`` and ``voided``
 (services/invoice_lifecycle.py) with their own message first, ``notify-<stamp>`` (a re-send).
 """
 
@@ -15,6 +16,7 @@ from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.outbox_item import DONE, FINISHED, SKIPPED, result_attribute
 from chalicelib.domain.public_invoice import lookup_link
 from chalicelib.services.event_sources import invoice_events
+from chalicelib.services.exchange_documents import a0101
 from chalicelib.services.invoice_documents import (
     Attachment,
     cancellation_email,
@@ -34,6 +36,7 @@ DOCUMENT_STEPS: dict[str, ArtifactKind] = {
     "f0501_xml": ArtifactKind.F0501_XML,
     "f0701_xml": ArtifactKind.F0701_XML,
     "xml": ArtifactKind.XML,
+    "a0101_xml": ArtifactKind.A0101_XML,
     "proof_pdf": ArtifactKind.PROOF_PDF,
     "a4_pdf": ArtifactKind.A4_PDF,
 }
@@ -96,6 +99,8 @@ class InvoiceRun(Run):
             body = build_xml(f0501(self.record))
         elif kind is ArtifactKind.F0701_XML:
             body = build_xml(f0701(self.record))
+        elif kind is ArtifactKind.A0101_XML:
+            body = build_xml(a0101(self.record))
         else:
             body = self._render(kind)
         key = self.parts.artifacts.put(self.ubn, self.record.period, self.number, kind, body)

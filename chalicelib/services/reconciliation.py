@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.allowance_rules import counted_totals
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.exchange import counts_for_buyer
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import Period
 from chalicelib.domain.period_totals import GENERAL, PURCHASES, SPECIAL
@@ -146,7 +147,8 @@ def _count(phase: str, item: Mapping[str, Any], period: Period, sums: dict[str, 
             elif record.status == "cancelled":
                 _add(target, {"cancelled_count": 1})
             return
-        found = purchases_changes(record) if record.status == "issued" else None
+        # An exchanged invoice is the buyer's purchase only once it confirmed it (A0102).
+        found = purchases_changes(record) if counts_for_buyer(record.status, record.exchange) else None
         if found is not None:
             _add(sums.setdefault("purchases", {}), found[1])
         return

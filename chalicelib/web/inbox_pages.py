@@ -15,8 +15,8 @@ from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.api import deps
-from chalicelib.api.errors import file_response, status_for, xml_response
-from chalicelib.api.invoices import artifact_link
+from chalicelib.api.errors import file_response, status_for
+from chalicelib.api.invoices import artifact_link, invoice_message
 from chalicelib.api.pending_invoices import PendingRequest
 from chalicelib.domain.errors import DomainError, InvalidInput, NotFound
 from chalicelib.domain.invoice_record import InvoiceRecord
@@ -173,16 +173,19 @@ def _allowances_page(ctx: PageContext, lists: dict[str, Any], status: int, perio
 def received_detail(ctx: PageContext, seller_ubn: str, invoice_number: str) -> Response:
     record = _received_record(ctx, seller_ubn, invoice_number)
     base = f"/console/received/{seller_ubn}/{invoice_number}"
-    return ctx.render("inbox/received_detail.html", invoice=buyer_view(record), base=base)
+    exchanged = record.exchange is not None
+    return ctx.render(
+        "inbox/received_detail.html",
+        invoice=buyer_view(record),
+        base=base,
+        message_type="A0101" if exchanged else "F0401",
+        exchange_link=f"/console/exchange/{seller_ubn}-{invoice_number}" if exchanged else None,
+    )
 
 
 @page(bp, "/console/received/{seller_ubn}/{invoice_number}/xml", auth="merchant")
 def received_xml(ctx: PageContext, seller_ubn: str, invoice_number: str) -> Response:
-    from chalicelib.documents.mig import build_xml
-    from chalicelib.services.invoice_documents import f0401
-
-    record = _received_record(ctx, seller_ubn, invoice_number)
-    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml", attachment=True)
+    return invoice_message(_received_record(ctx, seller_ubn, invoice_number), attachment=True)
 
 
 @page(bp, "/console/received/{seller_ubn}/{invoice_number}/pdf", auth="merchant")

@@ -54,6 +54,7 @@ STATUS_LABELS = {
     "issued": ("已開立", "Issued", "ok"),
     "cancelled": ("已作廢", "Cancelled", "bad"),
     "voided": ("已註銷", "Voided", "warn"),
+    "rejected": ("已退回", "Rejected", "bad"),
 }
 
 # What each field is called on the page, for messages shown away from the field (the preview, the
@@ -294,6 +295,7 @@ class IssueForm:
     zero_tax_rate_reason: str = ""
     order_id: str = ""
     main_remark: str = ""
+    exchange: bool = False  # B2B exchange (交換, A0101): the buyer confirms or rejects it
 
     @classmethod
     def from_form(cls, form: Form) -> IssueForm:
@@ -307,6 +309,7 @@ class IssueForm:
             zero_tax_rate_reason=_clean(form.get("zero_tax_rate_reason")),
             order_id=_clean(form.get("order_id")),
             main_remark=_clean(form.get("main_remark")),
+            exchange="1" in form.all("exchange"),
         )
 
     @property
@@ -327,6 +330,10 @@ class IssueForm:
             value = getattr(self, name)
             if value:
                 body[name] = value
+        if self.exchange and self.delivery.is_b2b:
+            # An exchanged invoice reaches the buyer through the platform: never printed.
+            body["exchange"] = True
+            body["print"] = False
         return body
 
     def shown_field(self, error: DomainError) -> DomainError:

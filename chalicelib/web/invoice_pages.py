@@ -22,9 +22,8 @@ from chalice.app import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib.api import deps
-from chalicelib.api.errors import xml_response
 from chalicelib.api.invoice_lifecycle import InvoiceCancelRequest, InvoiceNotifyRequest, InvoiceVoidRequest
-from chalicelib.api.invoices import PdfQuery, artifact_link
+from chalicelib.api.invoices import PdfQuery, artifact_link, invoice_message
 from chalicelib.domain.allowance_record import (
     ALLOWANCE_NUMBER_PATTERN,
     AllowanceRecord,
@@ -92,6 +91,12 @@ HISTORY_EVENTS = {
     "allowance": ("開立折讓", "Allowance"),
     "allowance_cancelled": ("折讓作廢", "Allowance cancelled"),
     "allowance_voided": ("折讓註銷", "Allowance voided"),
+    # B2B exchange (交換): each step, named by the state it led to
+    "exchange_confirmed": ("買方確認收受（A0102）", "Confirmed by the buyer (A0102)"),
+    "exchange_rejected": ("買方退回（A0301）", "Rejected by the buyer (A0301)"),
+    "exchange_rejection_confirmed": ("賣方確認退回（A0302）", "Rejection confirmed by the seller (A0302)"),
+    "exchange_cancel_requested": ("賣方要求作廢（A0201）", "Cancel asked by the seller (A0201)"),
+    "exchange_cancelled": ("買方確認作廢（A0202）", "Cancel confirmed by the buyer (A0202)"),
 }
 _ACTORS = {"merchant": ("網頁", "Console"), "api_key": ("API 金鑰", "API key"), "staff": ("稽徵機關", "Tax office")}
 _HISTORY_DETAILS = ("reason", "return_tax_document_number", "allowance_number", "amount", "channels", "channel")
@@ -290,12 +295,8 @@ def invoice_pdf(ctx: PageContext, number: str) -> Response:
 
 @page(bp, "/console/invoices/{number}/xml", auth="merchant")
 def invoice_xml(ctx: PageContext, number: str) -> Response:
-    """The invoice's MIG 4.1 F0401 XML, as a download."""
-    from chalicelib.documents.mig import build_xml
-    from chalicelib.services.invoice_documents import f0401
-
-    record = own_invoice(ctx, number)
-    return xml_response(build_xml(f0401(record)), f"{record.invoice_number}-F0401.xml", attachment=True)
+    """The invoice's MIG 4.1 XML (F0401, or A0101 when issued for exchange), as a download."""
+    return invoice_message(own_invoice(ctx, number), attachment=True)
 
 
 def _refusal(ctx: PageContext, error: Exception) -> dict[str, str]:

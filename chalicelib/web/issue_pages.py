@@ -202,4 +202,15 @@ def buyer_lookup(ctx: PageContext) -> Response:
                 name, source = found.name or name, "registry"
             if found.status and found.status != "active":
                 note = ctx.t("注意：此營業人非營業中", "Note: this business is not active")
+            elif _receives_by_exchange(ubn):
+                # Public on the MOF platform too (營業人電子發票資格查詢): what the seller may choose.
+                note = ctx.t(
+                    "此買方的接收方式為「交換」：可勾選「以交換方式開立」。",
+                    'This buyer receives by exchange: you may tick "Issue for exchange".',
+                )
     return ctx.render("issue/_buyer_name.html", name=name, source=source, note=note, errors={})
+
+
+def _receives_by_exchange(ubn: str) -> bool:
+    profile = deps.merchants().profile(ubn)
+    return profile is not None and profile.status == "active" and profile.settings.receives_by_exchange

@@ -317,6 +317,28 @@ def issuing_page(ctx: PageContext) -> Response:
     return _section(ctx, "settings/issuing.html", 422, section="issuing", values=values, errors=errors)
 
 
+# --- receiving method (接收方式): how B2B invoices issued to this merchant arrive ------------------------
+
+RECEIVING_FIELD = "settings.receiving_method"
+
+
+@page(bp, "/console/settings/receiving", ("GET", "POST"), auth="merchant")
+def receiving_page(ctx: PageContext) -> Response:
+    """Storage (存證, as issued) or exchange (交換: confirm or reject each one in the to-do list)."""
+    current = _profile(ctx).settings.receiving_method
+    if ctx.request.method == "GET":
+        return _section(ctx, "settings/receiving.html", section="receiving", value=current, errors={})
+    chosen = ctx.form.get(RECEIVING_FIELD)
+    errors = ctx.attempt(
+        lambda: deps.profile_service().update(
+            ctx.ubn, ProfileUpdate(settings={"receiving_method": chosen}), actor=ctx.actor
+        ),
+    )
+    if not errors:
+        return ctx.redirect("/console/settings/receiving?done=saved")
+    return _section(ctx, "settings/receiving.html", 422, section="receiving", value=chosen, errors=errors)
+
+
 # --- notifications: where each kind goes besides the inbox -------------------------------------------
 
 

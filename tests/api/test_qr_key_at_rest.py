@@ -87,6 +87,7 @@ def test_a_profile_stored_with_the_key_in_plain_still_issues_and_is_sealed_on_it
         "sms_buyer": False,
         "low_stock_threshold": 50,
         "qr_aes_key_set": True,
+        "receiving_method": "storage",
     }
     assert QR_KEY not in json.dumps(_stored_profile(issuer.ubn)).upper()
     after = _issue(client, issuer)

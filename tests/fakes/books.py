@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.domain.allowance_record import AllowanceRecord
+from chalicelib.domain.exchange import ExchangeTask
 from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.merchant import MerchantProfile
 from chalicelib.domain.writes import (
@@ -21,8 +22,11 @@ from chalicelib.domain.writes import (
     AppendHistory,
     CancelAllowance,
     CancelInvoice,
+    ChangeExchange,
+    DropExchangeTask,
     Intent,
     PutAllowance,
+    PutExchangeTask,
     PutInvoice,
     PutOutboxItem,
     RecordIdempotencyKey,
@@ -47,6 +51,7 @@ class MemoryBooks:
         self.outbox: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.orders: dict[tuple[str, str], dict[str, Any]] = {}
         self.idempotency: dict[str, dict[str, Any]] = {}
+        self.tasks: dict[tuple[str, str], dict[str, Any]] = {}  # (party, exchange id): to-do entry
         self.filed: set[tuple[str, str]] = set()
         self.profiles: dict[str, dict[str, Any]] = {}
         self.sequences: dict[tuple[str, str], int] = {}
@@ -69,7 +74,7 @@ class MemoryBooks:
             self.commits += 1
 
     def _state(self) -> dict[str, Any]:
-        names = ("invoices", "allowances", "totals", "outbox", "orders", "idempotency")
+        names = ("invoices", "allowances", "totals", "outbox", "orders", "idempotency", "tasks")
         return {name: getattr(self, name) for name in names}
 
     def _restore(self, work: Mapping[str, Any]) -> None:
@@ -186,6 +191,20 @@ class MemoryBooks:
             if stored is None:
                 return StateChanged(intent, None)
             stored["history"] = [*stored.get("history", []), intent.entry.model_dump(mode="json")]
+        elif isinstance(intent, ChangeExchange):
+            stored = invoices.get((intent.ubn, intent.invoice_number))
+            if stored is None or (stored.get("exchange") or {}).get("state") != intent.expected:
+                return StateChanged(intent, stored)
+            stored["exchange"] = intent.exchange.model_dump(mode="json")
+            if intent.status is not None:
+                stored["status"] = intent.status
+            if intent.cancellation is not None:
+                stored["cancellation"] = dict(intent.cancellation)
+            stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, PutExchangeTask):
+            work["tasks"][(intent.ubn, intent.task.id)] = intent.task.model_dump(mode="json")
+        elif isinstance(intent, DropExchangeTask):
+            work["tasks"].pop((intent.ubn, intent.task_id), None)
         elif isinstance(intent, RequireUnfiled):
             if (intent.ubn, intent.period) in self.filed:
                 return StateChanged(intent, None)
@@ -207,6 +226,10 @@ class MemoryBooks:
         with self._lock:
             self.sequences[(ubn, period)] = self.sequences.get((ubn, period), 0) + 1
             return self.sequences[(ubn, period)]
+
+    def open_tasks(self, ubn: str) -> list[ExchangeTask]:
+        """``ExchangeTasks.open_tasks``: a party's open exchanges (its to-do entries)."""
+        return [ExchangeTask.model_validate(task) for (party, _), task in sorted(self.tasks.items()) if party == ubn]
 
     def group(self, ubn: str, period: str, group: str) -> dict[str, int]:
         return dict(self.totals.get((ubn, period, group), {}))

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.dynamo_allowances import DynamoAllowances
+from chalicelib.adapters.dynamo_exchange import DynamoExchangeTasks
 from chalicelib.adapters.dynamo_filings import DynamoFilings
 from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.domain.allowance_record import AllowanceRecord
+from chalicelib.domain.exchange import ExchangeRecord, ExchangeState, Party
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.domain.writes import (
     AddToTotals,
@@ -25,7 +27,10 @@ from chalicelib.domain.writes import (
     AppendHistory,
     CancelAllowance,
     CancelInvoice,
+    ChangeExchange,
+    DropExchangeTask,
     PutAllowance,
+    PutExchangeTask,
     PutInvoice,
     PutOutboxItem,
     RecordIdempotencyKey,
@@ -54,6 +59,7 @@ class Books:
     idempotency: Any
     file_period: Any
     totals: Any
+    tasks: Any
 
     def commit(self, intents: list[Any]) -> None:
         self.ledger.commit(intents)
@@ -68,6 +74,7 @@ def _memory() -> Books:
         idempotency=IdempotencyView(books),
         file_period=lambda ubn, period: books.filed.add((ubn, period)),
         totals=books.group,
+        tasks=books,
     )
 
 
@@ -79,6 +86,7 @@ def _dynamodb() -> Books:
         idempotency=DynamoIdempotency(),
         file_period=lambda ubn, period: DynamoFilings().mark(ubn, period, {"current_version": 1}),
         totals=lambda ubn, period, group: DynamoInvoices().totals(ubn, period, group) or {},
+        tasks=DynamoExchangeTasks(),
     )
 
 
@@ -288,3 +296,81 @@ def test_an_allowance_is_replaced_only_from_the_version_it_was_made_from_and_onl
         books.commit([ReplaceAllowance(seller, again, expected_void_count=1)])
     with pytest.raises(StateChanged):  # no allowance under that number at all
         books.commit([ReplaceAllowance(seller, _allowance(seller, invoice, "ALV-none", 1), expected_void_count=0)])
+
+
+# --- B2B exchange (交換) -------------------------------------------------------------------------------
+
+
+def _exchanged(books: Books) -> tuple[str, str, InvoiceRecord]:
+    from chalicelib.services.exchange import issue_intents, issue_state
+
+    seller, buyer = random_ubn(), random_ubn()
+    record = b2b_invoice(seller, buyer)
+    record = record.model_copy(update={"exchange": issue_state(record.issued_at)})
+    books.commit([PutInvoice(seller, record), *issue_intents(record)])
+    return seller, buyer, record
+
+
+def _step(record: InvoiceRecord, expected: ExchangeState, target: ExchangeState, **changes: Any) -> ChangeExchange:
+    assert record.exchange is not None
+    after = record.exchange.model_copy(update={"state": target})
+    return ChangeExchange(str(record.seller["ubn"]), record.invoice_number, expected.value, after, ENTRY, **changes)
+
+
+def test_an_exchange_step_needs_the_state_it_was_decided_on(books):
+    seller, _, record = _exchanged(books)
+    confirmed = _step(record, ExchangeState.AWAITING_BUYER, ExchangeState.CONFIRMED)
+    books.commit([confirmed])
+    stored = books.invoices.get(seller, record.invoice_number)
+    assert stored.exchange.state is ExchangeState.CONFIRMED and stored.status == "issued"
+    assert [e.event for e in stored.history][-1] == "test"
+    # A second answer decided on the same state (a reject racing the confirm) loses, and nothing of
+    # its commit is written.
+    rejected = _step(record, ExchangeState.AWAITING_BUYER, ExchangeState.REJECTED, status="rejected")
+    with pytest.raises(StateChanged) as refused:
+        books.commit([rejected, AddToTotals(seller, record.period, "07", {"invoice_count": -1})])
+    assert isinstance(refused.value.intent, ChangeExchange)
+    assert books.invoices.get(seller, record.invoice_number).exchange.state is ExchangeState.CONFIRMED
+    assert books.totals(seller, record.period, "07").get("invoice_count", 0) == 0
+
+
+def test_a_settling_step_sets_status_and_cancellation_with_the_state(books):
+    seller, _, record = _exchanged(books)
+    asked = _step(record, ExchangeState.AWAITING_BUYER, ExchangeState.CANCEL_REQUESTED)
+    books.commit([asked])
+    done = _step(
+        record,
+        ExchangeState.CANCEL_REQUESTED,
+        ExchangeState.CANCELLED,
+        status="cancelled",
+        cancellation={"reason": "訂單取消", "cancelled_at": NOW.isoformat()},
+    )
+    books.commit([done])
+    stored = books.invoices.get(seller, record.invoice_number)
+    assert (stored.status, stored.exchange.state, stored.cancellation["reason"]) == (
+        "cancelled",
+        ExchangeState.CANCELLED,
+        "訂單取消",
+    )
+    plain_seller, plain = _issued(books)
+    storage_step = ChangeExchange(plain_seller, plain.invoice_number, "awaiting_buyer", ExchangeRecord(), ENTRY)
+    with pytest.raises(StateChanged):  # a storage invoice has no exchange state to match
+        books.commit([storage_step])
+
+
+def test_each_party_keeps_its_to_do_entry_until_it_is_dropped(books):
+    seller, buyer, record = _exchanged(books)
+    (sellers,) = books.tasks.open_tasks(seller)
+    (buyers,) = books.tasks.open_tasks(buyer)
+    assert (sellers.role, buyers.role) == (Party.SELLER, Party.BUYER)
+    assert sellers.id == buyers.id == f"{seller}-{record.invoice_number}"
+    assert books.tasks.open_tasks(random_ubn()) == []
+
+    moved = buyers.model_copy(update={"state": ExchangeState.REJECTED, "waiting_on": Party.SELLER})
+    books.commit([PutExchangeTask(buyer, moved)])  # replaced, not added
+    (again,) = books.tasks.open_tasks(buyer)
+    assert (again.state, again.waiting_on) == (ExchangeState.REJECTED, Party.SELLER)
+
+    books.commit([DropExchangeTask(seller, sellers.id), DropExchangeTask(buyer, buyers.id)])
+    assert books.tasks.open_tasks(seller) == books.tasks.open_tasks(buyer) == []
+    books.commit([DropExchangeTask(buyer, buyers.id)])  # dropping what is gone changes nothing

@@ -285,6 +285,7 @@ def test_issuing_defaults_are_the_settings_the_invoicing_reads(signed_in, client
         "sms_buyer": True,
         "low_stock_threshold": 20,
         "qr_aes_key_set": True,  # generated at sign-up
+        "receiving_method": "storage",  # untouched by this page: B2B invoices are received as issued
     }
     refused = browser.post("/console/settings/issuing", {"settings.low_stock_threshold": "-3"})
     assert refused.status_code == 422 and error_text(text_of(refused), "f-settings-low_stock_threshold")

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     import segno
     from fpdf import FPDF
 
-STATUS_MARKS: Final = {"issued": None, "cancelled": "作廢", "voided": "註銷"}
+STATUS_MARKS: Final = {"issued": None, "cancelled": "作廢", "voided": "註銷", "rejected": "退回"}
+STATUS_ENGLISH: Final = {"cancelled": "Cancelled", "voided": "Voided", "rejected": "Rejected"}
 TAX_TYPE_LABELS: Final = {"1": "應稅", "2": "零稅率", "3": "免稅", "4": "特種稅額", "9": "混合"}
 QR_ERROR: Final = "L"  # what codes.qr_pair sized the payloads for (version 6 to 9 at level L)
 # One data mask for every symbol instead of segno scoring all 8 (~5 ms a symbol). Readers take the

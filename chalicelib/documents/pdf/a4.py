@@ -74,7 +74,7 @@ class _A4:
     def stamp(self, mark: str) -> None:
         """A large diagonal 作廢/註銷 on every page, drawn first so the content stays on top."""
         pdf = self.pdf
-        english = "CANCELLED" if self.doc.status == "cancelled" else "VOIDED"
+        english = _common.STATUS_ENGLISH[self.doc.status].upper()
         with pdf.rotation(angle=30, x=PAGE_WIDTH / 2, y=PAGE_HEIGHT / 2):
             pdf.set_text_color(200, 30, 30)
             pdf.set_draw_color(200, 30, 30)
@@ -115,7 +115,7 @@ class _A4:
         mark = _common.status_mark(doc)
         if mark:
             # Also in plain words: the diagonal stamp alone is easy to miss in a text search.
-            rows.append(("狀態 Status", f"{mark} {'Cancelled' if doc.status == 'cancelled' else 'Voided'}"))
+            rows.append(("狀態 Status", f"{mark} {_common.STATUS_ENGLISH[doc.status]}"))
         self.label_rows(rows, text_width)
         pdf.ln(3)
 

@@ -51,7 +51,7 @@ class InvoiceDocument:
     carrier_id: str | None = None
     donation_code: str | None = None
     print_mark: bool = True
-    status: str = "issued"  # "issued", "cancelled" (作廢) or "voided" (註銷)
+    status: str = "issued"  # "issued", "cancelled" (作廢), "voided" (註銷) or "rejected" (退回, exchange)
     reprint: bool = False  # a copy (補印) of a proof printed before
     # A winning invoice's proof (中獎發票證明聯): the prize, e.g. "六獎 NT$200", printed under a 中獎 mark.
     prize_mark: str | None = None
