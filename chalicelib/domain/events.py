@@ -23,6 +23,7 @@ INVOICE_CANCELLED = "invoice.cancelled"
 INVOICE_VOIDED = "invoice.voided"
 INVOICE_REISSUED = "invoice.reissued"
 INVOICE_WON = "invoice.won"
+INVOICE_WIN_WITHDRAWN = "invoice.win_withdrawn"
 ALLOWANCE_ISSUED = "allowance.issued"
 ALLOWANCE_CANCELLED = "allowance.cancelled"
 ALLOWANCE_VOIDED = "allowance.voided"
@@ -41,6 +42,7 @@ EVENT_TYPES: tuple[str, ...] = (
     INVOICE_VOIDED,
     INVOICE_REISSUED,
     INVOICE_WON,
+    INVOICE_WIN_WITHDRAWN,
     ALLOWANCE_ISSUED,
     ALLOWANCE_CANCELLED,
     ALLOWANCE_VOIDED,
@@ -60,6 +62,10 @@ EVENT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     INVOICE_VOIDED: ("發票已註銷", "An invoice was voided (註銷) to be re-issued"),
     INVOICE_REISSUED: ("發票已註銷重開", "A voided invoice was re-issued under its number"),
     INVOICE_WON: ("發票中獎", "An invoice won a prize of the invoice lottery (統一發票給獎)"),
+    INVOICE_WIN_WITHDRAWN: (
+        "發票中獎撤銷",
+        "A win was withdrawn: the period's winning numbers were corrected and the invoice no longer wins",
+    ),
     ALLOWANCE_ISSUED: ("折讓已開立", "An allowance (折讓) was issued"),
     ALLOWANCE_CANCELLED: ("折讓已作廢", "An allowance was cancelled"),
     ALLOWANCE_VOIDED: ("折讓已註銷", "An allowance was voided (註銷, G0701) to be re-issued"),

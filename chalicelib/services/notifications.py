@@ -243,8 +243,25 @@ def _lottery_won(event: Event) -> Notice:
         f"Invoice {number} won: {d.get('prize_name_en')} NT${d.get('prize_amount')}",
         str(d.get("duty_zh") or ""),
         str(d.get("duty_en") or ""),
-        f"/console/lottery?period={period}",
+        f"/console/lottery/{period}",
         {"invoice_number": number, "period": period, "prize": d.get("prize"), "duty": d.get("duty")},
+    )
+
+
+def _win_withdrawn(event: Event) -> Notice:
+    d = event.data
+    number, period = d.get("invoice_number"), d.get("period")
+    return Notice(
+        event.ubn,
+        kinds.LOTTERY_WON,
+        event.id,
+        f"發票 {number} 中獎已撤銷（中獎號碼更正）",
+        f"Invoice {number}: win withdrawn (winning numbers corrected)",
+        f"{period} 期中獎號碼經稽徵機關更正，發票 {number} 不再中{d.get('prize_name_zh')}；請勿交付中獎證明聯。",
+        f"The winning numbers of period {period} were corrected: invoice {number} no longer wins the "
+        f"{d.get('prize_name_en')}. Do not deliver a winning proof.",
+        f"/console/lottery/{period}",
+        {"invoice_number": number, "period": period, "prize": d.get("prize"), "withdrawn": True},
     )
 
 
@@ -254,6 +271,7 @@ _FROM_EVENTS = {
     types.PENDING_INVOICE_ISSUED: (_payment_recorded, ALL_CHANNELS),
     types.ANNOUNCEMENT_PUBLISHED: (_announcement, ALL_CHANNELS),
     types.INVOICE_WON: (_lottery_won, ALL_CHANNELS),
+    types.INVOICE_WIN_WITHDRAWN: (_win_withdrawn, ALL_CHANNELS),
 }
 
 
