@@ -285,7 +285,10 @@ class LotteryService:
         for gone in plan.withdraw:
             self._withdraw(report, gone, actor, version)
         report.kept = len(plan.keep)
-        report.already_recorded += len([w for w in plan.listed if (w.ubn, w.invoice_number) in _keys(matches)])
+        matched = _keys(matches)
+        for same in [*plan.keep, *(w for w in plan.listed if (w.ubn, w.invoice_number) in matched)]:
+            report.found.append(Found(same.ubn, same.invoice_number, same.prize, same.prize_amount))
+        report.already_recorded += len([w for w in plan.listed if (w.ubn, w.invoice_number) in matched])
         return report
 
     def _first_numbers(self, period: Period, numbers: WinningNumbers, actor: str) -> PeriodNumbers:
