@@ -235,7 +235,12 @@ def winning_proof(ctx: PageContext, period: str, number: str) -> Response:
 @page(bp, "/console/lottery/{period}/{number}/delivered", ("POST",), auth="merchant")
 def mark_delivered(ctx: PageContext, period: str, number: str) -> Response:
     """The proof was handed to the winner. From htmx: the row, delivered; else back to the list."""
-    found = deps.lottery_service().mark_delivered(ctx.ubn, period_of(period), number, actor=ctx.actor)
+    service = deps.lottery_service()
+    found = service.mark_delivered(ctx.ubn, period_of(period), number, actor=ctx.actor)
     if ctx.is_htmx:
-        return ctx.render("lottery/_row.html", row=winner_row(ctx, found), when=taiwan_time)
+        left = sum(1 for w in service.winners(ctx.ubn, period_of(period)) if w.status == "to_deliver")
+        row = ctx.render("lottery/_row.html", row=winner_row(ctx, found), when=taiwan_time)
+        count = ctx.render("lottery/_to_deliver.html", to_deliver=left, oob=True)
+        row.body = str(row.body) + str(count.body)
+        return row
     return ctx.redirect(f"/console/lottery/{found.period}")
