@@ -30,7 +30,7 @@ from chalicelib.adapters.dynamo_filings import unfiled_check
 from chalicelib.adapters.dynamo_idempotency import record_item
 from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
 from chalicelib.adapters.dynamo_invoices import invoice_item, invoices_table, outbox_item, owner
-from chalicelib.adapters.dynamo_lottery import mark_delivered, put_winner
+from chalicelib.adapters.dynamo_lottery import mark_delivered, put_numbers, put_winner, revise_winner, withdraw_winner
 from chalicelib.adapters.dynamo_totals import adding
 from chalicelib.adapters.dynamo_tracks import as_counter, take_number_action
 from chalicelib.domain.period_totals import PURCHASES
@@ -53,6 +53,7 @@ from chalicelib.domain.writes import (
     PutInvoice,
     PutOutboxItem,
     PutWinner,
+    PutWinningNumbers,
     RecordIdempotencyKey,
     RecordOrderId,
     ReduceAllowable,
@@ -61,8 +62,10 @@ from chalicelib.domain.writes import (
     ReplaceInvoice,
     RequireUnfiled,
     RestoreAllowable,
+    ReviseWinner,
     StateChanged,
     TakeNumber,
+    WithdrawWinner,
 )
 from chalicelib.settings import get_settings
 
@@ -179,6 +182,9 @@ _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     RequireUnfiled: _require_unfiled,
     PutWinner: put_winner,
     MarkPrizeDelivered: mark_delivered,
+    WithdrawWinner: withdraw_winner,
+    ReviseWinner: revise_winner,
+    PutWinningNumbers: put_numbers,
 }
 
 # Intents whose refusal means the state they required moved on, not that their record exists.
@@ -194,6 +200,9 @@ _REQUIRING = (
     CancelAllowance,
     RequireUnfiled,
     MarkPrizeDelivered,
+    WithdrawWinner,
+    ReviseWinner,
+    PutWinningNumbers,
 )
 
 

@@ -29,6 +29,7 @@ EXCHANGE_REJECTED = "exchange.rejected"
 EXCHANGE_REJECTION_CONFIRMED = "exchange.rejection_confirmed"
 EXCHANGE_CANCEL_REQUESTED = "exchange.cancel_requested"
 EXCHANGE_CANCELLED = "exchange.cancelled"
+INVOICE_WIN_WITHDRAWN = "invoice.win_withdrawn"
 ALLOWANCE_ISSUED = "allowance.issued"
 ALLOWANCE_CANCELLED = "allowance.cancelled"
 ALLOWANCE_VOIDED = "allowance.voided"
@@ -53,6 +54,7 @@ EVENT_TYPES: tuple[str, ...] = (
     EXCHANGE_REJECTION_CONFIRMED,
     EXCHANGE_CANCEL_REQUESTED,
     EXCHANGE_CANCELLED,
+    INVOICE_WIN_WITHDRAWN,
     ALLOWANCE_ISSUED,
     ALLOWANCE_CANCELLED,
     ALLOWANCE_VOIDED,
@@ -79,6 +81,10 @@ EVENT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     EXCHANGE_REJECTION_CONFIRMED: ("賣方已確認退回", "The seller confirmed your rejection (A0302)"),
     EXCHANGE_CANCEL_REQUESTED: ("賣方要求作廢交換發票", "A seller asks to cancel an invoice it sent you (A0201)"),
     EXCHANGE_CANCELLED: ("交換發票作廢已獲確認", "Your buyer confirmed the cancel of an exchanged invoice (A0202)"),
+    INVOICE_WIN_WITHDRAWN: (
+        "發票中獎撤銷",
+        "A win was withdrawn: the period's winning numbers were corrected and the invoice no longer wins",
+    ),
     ALLOWANCE_ISSUED: ("折讓已開立", "An allowance (折讓) was issued"),
     ALLOWANCE_CANCELLED: ("折讓已作廢", "An allowance was cancelled"),
     ALLOWANCE_VOIDED: ("折讓已註銷", "An allowance was voided (註銷, G0701) to be re-issued"),

@@ -30,13 +30,18 @@ MOF's member-carrier rules, reference §5 and §6):
   print at a kiosk); nothing to deliver;
 - a donation (捐贈): the prize goes to the charity (受捐贈機關或團體) through the MOF; nothing to
   deliver, and the buyer is not told (donated numbers are shown masked, reference §5).
+
+A period has one set of drawn numbers (:class:`PeriodNumbers`). Correcting a wrong set replaces it
+(:func:`plan_replacement`): winners that no longer win are withdrawn, the others keep what was done.
+The rule that keeps it safe: a winner whose proof was delivered is never withdrawn nor given another
+prize, because the proof in the winner's hands prints the prize (see docs/lottery.md).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -44,7 +49,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.carriers import CarrierKind, carrier_kind
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, RuleViolation
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 
 SERIAL_DIGITS = 8
@@ -145,6 +150,15 @@ class WinningNumbers:
             grand=_eight(grand, "grand"),
             first=tuple(_eight(value, f"first[{index}]") for index, value in enumerate(first)),
             extra_sixth=tuple(extras),
+        )
+
+    def same_draw(self, other: WinningNumbers) -> bool:
+        """The same numbers, whatever order the first and extra sixth prizes were given in."""
+        return (self.special, self.grand, sorted(self.first), sorted(self.extra_sixth)) == (
+            other.special,
+            other.grand,
+            sorted(other.first),
+            sorted(other.extra_sixth),
         )
 
     def suffixes(self) -> frozenset[str]:
@@ -321,6 +335,10 @@ def unique(values: Iterable[str]) -> list[str]:
 TO_DELIVER = "to_deliver"
 DELIVERED = "delivered"
 NOTHING_TO_DELIVER = "nothing_to_deliver"
+#: The numbers it won by were replaced by numbers it does not win by (a corrected load).
+WITHDRAWN = "withdrawn"
+#: What a replacement may still withdraw or re-prize: nothing was handed over yet.
+UNDELIVERED = (TO_DELIVER, NOTHING_TO_DELIVER)
 
 
 class WinnerRecord(BaseModel):
@@ -341,6 +359,8 @@ class WinnerRecord(BaseModel):
     loaded_by: str
     delivered_at: str | None = None
     delivered_by: str | None = None
+    withdrawn_at: str | None = None
+    withdrawn_by: str | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
 
 
@@ -357,9 +377,178 @@ def winner(
         prize_amount=amount,
         source=source,
         duty=what,
-        status=TO_DELIVER if what is Duty.DELIVER_PROOF else NOTHING_TO_DELIVER,
+        status=status_for(what),
         buyer_mailed=buyer_email(record) is not None,
         loaded_at=at,
         loaded_by=actor,
         history=[HistoryEntry(at=at, event="won", actor=actor, detail={"prize": prize.value, "source": source})],
     )
+
+
+def status_for(what: Duty) -> str:
+    return TO_DELIVER if what is Duty.DELIVER_PROOF else NOTHING_TO_DELIVER
+
+
+def revised(
+    stored: WinnerRecord, record: InvoiceRecord, prize: Prize, amount: Decimal, *, at: str, actor: str
+) -> WinnerRecord:
+    """``stored`` winning again, by replaced numbers, with ``prize`` (a new prize, or back from
+    withdrawn). What to do is read again from the invoice as it is now (a re-issue may have moved it
+    onto a member carrier); what was done before is cleared, for nothing was delivered."""
+    what = duty(record)
+    return stored.model_copy(
+        update={
+            "prize": prize,
+            "prize_amount": amount,
+            "source": "numbers",
+            "duty": what,
+            "status": status_for(what),
+            "buyer_mailed": buyer_email(record) is not None,
+            "withdrawn_at": None,
+            "withdrawn_by": None,
+            "loaded_at": at,
+            "loaded_by": actor,
+        }
+    )
+
+
+# --- the period's drawn numbers, and replacing them ------------------------------------------------------
+
+
+class PeriodNumbers(BaseModel):
+    """The numbers a period was loaded with; ``version`` counts the loads (1, then one per replacement).
+
+    ``earlier`` keeps every set it replaced: a winner recorded by any of them is found again by key
+    (among their candidates), even after a replacement that stopped halfway."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    period: str
+    special: str
+    grand: str
+    first: list[str]
+    extra_sixth: list[str] = Field(default_factory=list)
+    version: int
+    loaded_at: str
+    loaded_by: str
+    earlier: list[dict[str, Any]] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, period: str, numbers: WinningNumbers, *, version: int, at: str, actor: str) -> PeriodNumbers:
+        return cls(period=period, version=version, loaded_at=at, loaded_by=actor, **numbers.as_dict())
+
+    def winning(self) -> WinningNumbers:
+        return WinningNumbers(self.special, self.grand, tuple(self.first), tuple(self.extra_sixth))
+
+    def replaced_by(self, numbers: WinningNumbers, *, at: str, actor: str) -> PeriodNumbers:
+        replaced = {**self.winning().as_dict(), "version": self.version, "loaded_at": self.loaded_at}
+        return PeriodNumbers(
+            period=self.period,
+            version=self.version + 1,
+            loaded_at=at,
+            loaded_by=actor,
+            earlier=[*self.earlier, replaced],
+            **numbers.as_dict(),
+        )
+
+    def every_draw(self) -> list[WinningNumbers]:
+        """These numbers and every set they replaced."""
+        older = [
+            WinningNumbers(d["special"], d["grand"], tuple(d["first"]), tuple(d.get("extra_sixth") or ()))
+            for d in self.earlier
+        ]
+        return [self.winning(), *older]
+
+
+@dataclass(frozen=True)
+class Match:
+    """An invoice that takes part and that the numbers make win ``prize``."""
+
+    ubn: str
+    record: InvoiceRecord
+    prize: Prize
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.ubn, self.record.invoice_number
+
+
+@dataclass
+class Replacement:
+    """What replacing a period's numbers does to each winner already recorded there."""
+
+    add: list[Match] = field(default_factory=list)  # wins now, never recorded
+    reinstate: list[tuple[WinnerRecord, Match]] = field(default_factory=list)  # withdrawn before, wins again
+    change: list[tuple[WinnerRecord, Match]] = field(default_factory=list)  # wins another prize now
+    withdraw: list[WinnerRecord] = field(default_factory=list)  # no longer wins
+    keep: list[WinnerRecord] = field(default_factory=list)  # same prize: delivered or not, left as it is
+    listed: list[WinnerRecord] = field(default_factory=list)  # from the MOF's E0504: numbers never touch it
+    #: Delivered winners the new numbers would withdraw (prize None) or give another prize: refused.
+    blocked: list[tuple[WinnerRecord, Prize | None]] = field(default_factory=list)
+
+
+def _key(winner: WinnerRecord) -> tuple[str, str]:
+    return winner.ubn, winner.invoice_number
+
+
+def plan_replacement(stored: Iterable[WinnerRecord], matches: Iterable[Match]) -> Replacement:
+    """Compare the winners recorded in a period with what the replacing numbers make win.
+
+    Only winners the drawn numbers recorded (``source == "numbers"``) move: an E0504 row is the MOF's
+    own list and stays until the MOF corrects it. A delivered winner is ``blocked`` whenever the new
+    numbers would withdraw it or give it another prize (its printed proof names the prize); the
+    caller then refuses the whole replacement, so nothing is half-corrected."""
+    plan = Replacement()
+    winning = {match.key: match for match in matches}
+    known = {_key(winner): winner for winner in stored}
+    for key, match in sorted(winning.items()):
+        if key not in known:
+            plan.add.append(match)
+    for key, winner in sorted(known.items()):
+        found = winning.get(key)
+        if winner.source != "numbers":
+            plan.listed.append(winner)
+        elif winner.status == WITHDRAWN:
+            if found is not None:
+                plan.reinstate.append((winner, found))
+        elif found is not None and found.prize is winner.prize:
+            plan.keep.append(winner)
+        elif winner.status == DELIVERED:
+            plan.blocked.append((winner, found.prize if found else None))
+        elif found is not None:
+            plan.change.append((winner, found))
+        else:
+            plan.withdraw.append(winner)
+    return plan
+
+
+# --- E0504 PrizeType ---------------------------------------------------------------------------------------
+
+
+def prize_types(rows: Sequence[tuple[str, str, Decimal]]) -> dict[str, Prize]:
+    """What each PrizeType code of one E0504 stands for, read from the rows' PrizeAmount; every row
+    with the same code must agree (``PRIZE_TYPE_MISMATCH`` naming the row), else the file is refused.
+
+    ``rows`` are (InvoiceNumber, PrizeType, PrizeAmount) in the file's order.
+
+    ⚠️ unverified: neither the XSD (``xsd:string``, maxLength 1) nor the domain reference lists the
+    PrizeType codes, and no source at hand does. So no code is given a meaning of its own: the amount
+    is the truth (the prize table of 統一發票給獎辦法), and a code is taken to mean, within a file,
+    the prize of the first row that uses it. Two rows giving one code two different amounts cannot
+    both be right, so the whole list is refused rather than recording either guess. (The sixth and
+    extra sixth prizes are both NT$200: a code for either reads as 六獎, the amount being the same.)"""
+    seen: dict[str, tuple[int, str, Decimal]] = {}
+    for index, (number, code, amount) in enumerate(rows):
+        first = seen.setdefault(code, (index, number, amount))
+        if first[2] != amount:
+            where = f"Details.PrizeInvoice[{index}]"
+            then = f"Details.PrizeInvoice[{first[0]}] ({first[1]})"
+            raise RuleViolation(
+                "PRIZE_TYPE_MISMATCH",
+                f"{where} ({number}): PrizeType {code} stands for NT${first[2]:,.0f} in {then}, "
+                f"but this row's PrizeAmount is NT${amount:,.0f}: one code cannot mean two prizes",
+                f"{where}（{number}）：中獎獎別 PrizeType {code} 在 {then} 為 NT${first[2]:,.0f}，"
+                f"此列的中獎金額 PrizeAmount 卻為 NT${amount:,.0f}；同一獎別代碼不得代表兩種獎項",
+                f"{where}.PrizeType",
+            )
+    return {code: prize_for_amount(amount) for code, (_, _, amount) in seen.items()}

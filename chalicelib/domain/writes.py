@@ -16,7 +16,7 @@ from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.counter import Counter
 from chalicelib.domain.exchange import ExchangeRecord, ExchangeTask
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
-from chalicelib.domain.lottery import WinnerRecord
+from chalicelib.domain.lottery import PeriodNumbers, WinnerRecord
 
 
 @dataclass(frozen=True)
@@ -256,6 +256,35 @@ class MarkPrizeDelivered:
     entry: HistoryEntry
 
 
+@dataclass(frozen=True)
+class WithdrawWinner:
+    """A winner that replaced numbers no longer make win becomes withdrawn; refused unless it is still
+    undelivered (to deliver, or nothing to deliver): a delivered proof is never taken back."""
+
+    ubn: str
+    period: str
+    invoice_number: str
+    entry: HistoryEntry
+
+
+@dataclass(frozen=True)
+class ReviseWinner:
+    """A recorded winner takes ``record``'s prize, amount, duty and status (replaced numbers give it
+    another prize, or make a withdrawn one win again), with ``entry`` added to its history; refused
+    unless it exists and is not delivered."""
+
+    record: WinnerRecord
+    entry: HistoryEntry
+
+
+@dataclass(frozen=True)
+class PutWinningNumbers:
+    """A period's drawn numbers, version ``numbers.version``: refused unless the stored version is
+    ``numbers.version - 1`` (none stored for version 1), so of two concurrent loads one wins."""
+
+    numbers: PeriodNumbers
+
+
 Intent = (
     TakeNumber
     | PutInvoice
@@ -279,6 +308,9 @@ Intent = (
     | RequireUnfiled
     | PutWinner
     | MarkPrizeDelivered
+    | WithdrawWinner
+    | ReviseWinner
+    | PutWinningNumbers
 )
 
 

@@ -243,7 +243,7 @@ def _lottery_won(event: Event) -> Notice:
         f"Invoice {number} won: {d.get('prize_name_en')} NT${d.get('prize_amount')}",
         str(d.get("duty_zh") or ""),
         str(d.get("duty_en") or ""),
-        f"/console/lottery?period={period}",
+        f"/console/lottery/{period}",
         {"invoice_number": number, "period": period, "prize": d.get("prize"), "duty": d.get("duty")},
     )
 
@@ -282,6 +282,23 @@ def _exchange(event: Event) -> Notice:
 _EXCHANGE_TO_ANSWER = frozenset({types.EXCHANGE_RECEIVED, types.EXCHANGE_REJECTED, types.EXCHANGE_CANCEL_REQUESTED})
 
 
+def _win_withdrawn(event: Event) -> Notice:
+    d = event.data
+    number, period = d.get("invoice_number"), d.get("period")
+    return Notice(
+        event.ubn,
+        kinds.LOTTERY_WON,
+        event.id,
+        f"發票 {number} 中獎已撤銷（中獎號碼更正）",
+        f"Invoice {number}: win withdrawn (winning numbers corrected)",
+        f"{period} 期中獎號碼經稽徵機關更正，發票 {number} 不再中{d.get('prize_name_zh')}；請勿交付中獎證明聯。",
+        f"The winning numbers of period {period} were corrected: invoice {number} no longer wins the "
+        f"{d.get('prize_name_en')}. Do not deliver a winning proof.",
+        f"/console/lottery/{period}",
+        {"invoice_number": number, "period": period, "prize": d.get("prize"), "withdrawn": True},
+    )
+
+
 _FROM_EVENTS = {
     types.TRACK_LOW_STOCK: (_low_stock, ("sms",)),  # the outbox's own step mails it
     types.DELIVERY_FAILED: (_delivery_failed, ALL_CHANNELS),
@@ -299,6 +316,7 @@ _FROM_EVENTS = {
             types.EXCHANGE_CANCELLED,
         )
     },
+    types.INVOICE_WIN_WITHDRAWN: (_win_withdrawn, ALL_CHANNELS),
 }
 
 

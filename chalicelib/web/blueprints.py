@@ -15,6 +15,7 @@ from chalicelib.web import (
     invoice_pages,
     issue_pages,
     lookup_pages,
+    lottery_pages,
     notification_pages,
     settings_pages,
     staff_pages,
@@ -38,6 +39,7 @@ CONSOLE_BLUEPRINTS: list[Blueprint] = [
         staff_pages,
         announcement_pages,
         lookup_pages,
+        lottery_pages,
         notification_pages,
         webhook_pages,
     )

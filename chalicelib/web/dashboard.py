@@ -1,6 +1,6 @@
 """個人專區: the merchant's dashboard. Who the merchant is, the current period (期別) and its
-deadlines, the numbers left per issuing channel, the latest invoices and what is missing before
-the first invoice can be issued."""
+deadlines, the numbers left per issuing channel, the latest invoices, what is missing before
+the first invoice can be issued, and winning invoices (中獎) whose proof is still to deliver."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def _announcements(ctx: PageContext) -> list[dict[str, Any]]:
         {"title": a.title_en if ctx.lang == "en" else a.title_zh, "href": f"/console/announcements/{a.id}"}
         for a in unread[:LATEST_ANNOUNCEMENTS]
     ]
+
+
+def _winners_to_deliver(ctx: PageContext) -> list[tuple[str, int]]:
+    """(period, how many) of the merchant's winning proofs still to deliver, latest period first."""
+    counted: dict[str, int] = {}
+    for found in deps.lottery_service().to_deliver(ctx.ubn):
+        counted[found.period] = counted.get(found.period, 0) + 1
+    return sorted(counted.items(), reverse=True)
 
 
 def _missing_setup(ctx: PageContext, profile: MerchantView, stock: Stock) -> list[tuple[str, str]]:
@@ -69,4 +77,5 @@ def dashboard(ctx: PageContext) -> Response:
         announcements=_announcements(ctx),
         unread_notices_count=deps.notices().unread(ctx.ubn),
         missing=_missing_setup(ctx, profile, stock),
+        winners_to_deliver=_winners_to_deliver(ctx),
     )

@@ -93,6 +93,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/auth/staff/logout"): STAFF,
     ("POST", "/v1/admin/lottery/{period}"): STAFF,
     ("POST", "/v1/admin/lottery/{period}/numbers"): STAFF,
+    ("PUT", "/v1/admin/lottery/{period}/numbers"): STAFF,
+    ("GET", "/v1/admin/lottery/{period}/numbers"): STAFF,
     # account control: people only
     ("POST", "/v1/auth/logout"): PEOPLE_EVEN_INITIAL,
     ("POST", "/v1/auth/password"): PEOPLE_EVEN_INITIAL,

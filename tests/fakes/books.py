@@ -1,6 +1,7 @@
 """The write seam and the reads beside it, in memory: what the allowance and invoice-change use
 cases rely on from DynamoDB (services/ports.py), with the same conditions and all-or-nothing
-commits, so those services can be tested without a database. tests/integration/test_books_contract.py
+commits, so those services can be tested without a database (the lottery's winners and period
+numbers too, read through :class:`WinnerView`). tests/integration/test_books_contract.py
 runs one suite against this and against DynamoDB Local, which keeps the two honest."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.exchange import ExchangeTask
 from chalicelib.domain.invoice_record import InvoiceRecord
+from chalicelib.domain.lottery import DELIVERED, TO_DELIVER, UNDELIVERED, WITHDRAWN, PeriodNumbers, WinnerRecord
 from chalicelib.domain.merchant import MerchantProfile
 from chalicelib.domain.writes import (
     AddToPurchases,
@@ -25,10 +27,13 @@ from chalicelib.domain.writes import (
     ChangeExchange,
     DropExchangeTask,
     Intent,
+    MarkPrizeDelivered,
     PutAllowance,
     PutExchangeTask,
     PutInvoice,
     PutOutboxItem,
+    PutWinner,
+    PutWinningNumbers,
     RecordIdempotencyKey,
     RecordOrderId,
     ReduceAllowable,
@@ -37,7 +42,9 @@ from chalicelib.domain.writes import (
     ReplaceInvoice,
     RequireUnfiled,
     RestoreAllowable,
+    ReviseWinner,
     StateChanged,
+    WithdrawWinner,
 )
 
 
@@ -52,6 +59,8 @@ class MemoryBooks:
         self.orders: dict[tuple[str, str], dict[str, Any]] = {}
         self.idempotency: dict[str, dict[str, Any]] = {}
         self.tasks: dict[tuple[str, str], dict[str, Any]] = {}  # (party, exchange id): to-do entry
+        self.winners: dict[tuple[str, str, str], dict[str, Any]] = {}  # (ubn, period, number)
+        self.drawn: dict[str, dict[str, Any]] = {}  # period -> its winning numbers
         self.filed: set[tuple[str, str]] = set()
         self.profiles: dict[str, dict[str, Any]] = {}
         self.sequences: dict[tuple[str, str], int] = {}
@@ -74,7 +83,7 @@ class MemoryBooks:
             self.commits += 1
 
     def _state(self) -> dict[str, Any]:
-        names = ("invoices", "allowances", "totals", "outbox", "orders", "idempotency", "tasks")
+        names = ("invoices", "allowances", "totals", "outbox", "orders", "idempotency", "tasks", "winners", "drawn")
         return {name: getattr(self, name) for name in names}
 
     def _restore(self, work: Mapping[str, Any]) -> None:
@@ -208,8 +217,55 @@ class MemoryBooks:
         elif isinstance(intent, RequireUnfiled):
             if (intent.ubn, intent.period) in self.filed:
                 return StateChanged(intent, None)
+        elif isinstance(intent, PutWinner | MarkPrizeDelivered | WithdrawWinner | ReviseWinner | PutWinningNumbers):
+            return self._lottery(work, intent)
         else:
             raise NotImplementedError(f"{type(intent).__name__} is not kept in memory")
+        return None
+
+    @staticmethod
+    def _lottery(  # noqa: PLR0911 - one return per intent and refusal, as _apply
+        work: dict[str, Any], intent: PutWinner | MarkPrizeDelivered | WithdrawWinner | ReviseWinner | PutWinningNumbers
+    ) -> Refused | None:
+        winners = work["winners"]
+        if isinstance(intent, PutWinningNumbers):
+            numbers = intent.numbers
+            stored = work["drawn"].get(numbers.period)
+            if (stored is None and numbers.version != 1) or (
+                stored is not None and stored["version"] != numbers.version - 1
+            ):
+                return StateChanged(intent, stored)
+            work["drawn"][numbers.period] = numbers.model_dump(mode="json")
+            return None
+        if isinstance(intent, PutWinner):
+            key = (intent.record.ubn, intent.record.period, intent.record.invoice_number)
+            if key in winners:
+                return AlreadyRecorded(intent, winners[key])
+            winners[key] = {"kind": "winner", **intent.record.model_dump(mode="json")}
+            return None
+        if isinstance(intent, ReviseWinner):
+            record = intent.record
+            stored = winners.get((record.ubn, record.period, record.invoice_number))
+            if stored is None or stored["status"] == DELIVERED:
+                return StateChanged(intent, stored)
+            fields = record.model_dump(mode="json")
+            for name in ("prize", "prize_amount", "source", "duty", "status", "buyer_mailed", "loaded_at", "loaded_by"):
+                stored[name] = fields[name]
+            stored.pop("withdrawn_at", None)
+            stored.pop("withdrawn_by", None)
+            stored["history"] = [*stored["history"], intent.entry.model_dump(mode="json")]
+            return None
+        stored = winners.get((intent.ubn, intent.period, intent.invoice_number))
+        entry = intent.entry.model_dump(mode="json")
+        if isinstance(intent, MarkPrizeDelivered):
+            if stored is None or stored["status"] != TO_DELIVER:
+                return StateChanged(intent, stored)
+            stored.update({"status": DELIVERED, "delivered_at": entry["at"], "delivered_by": entry["actor"]})
+        else:
+            if stored is None or stored["status"] not in UNDELIVERED:
+                return StateChanged(intent, stored)
+            stored.update({"status": WITHDRAWN, "withdrawn_at": entry["at"], "withdrawn_by": entry["actor"]})
+        stored["history"] = [*stored["history"], entry]
         return None
 
     # --- reads (InvoiceReader, AllowanceStore, IdempotencyStore, FiledPeriods, MerchantStore) -------
@@ -269,3 +325,61 @@ class IdempotencyView:
 
     def remember(self, key_id: str, expires_at: int, now: int) -> bool:
         return self._books.remember(key_id, expires_at, now)
+
+
+class WinnerView:
+    """``WinnerStore`` over the books (the lottery's reads: the books' own ``invoices`` is a dict)."""
+
+    def __init__(self, books: MemoryBooks) -> None:
+        self._books = books
+
+    def winners(self, ubn: str, period: str) -> list[WinnerRecord]:
+        return [
+            WinnerRecord.model_validate(item)
+            for (owner, drawn, _), item in sorted(self._books.winners.items())
+            if (owner, drawn) == (ubn, period)
+        ]
+
+    def winner(self, ubn: str, period: str, number: str) -> WinnerRecord | None:
+        item = self._books.winners.get((ubn, period, number))
+        return None if item is None else WinnerRecord.model_validate(item)
+
+    def winners_at(self, ubn: str, period: str, numbers: Sequence[str]) -> dict[str, WinnerRecord]:
+        found = {number: self.winner(ubn, period, number) for number in numbers}
+        return {number: record for number, record in found.items() if record is not None}
+
+    def numbers(self, period: str) -> PeriodNumbers | None:
+        item = self._books.drawn.get(period)
+        return None if item is None else PeriodNumbers.model_validate(item)
+
+    def recent_to_deliver(self, ubn: str, limit: int) -> list[WinnerRecord]:
+        newest = sorted(((key, item) for key, item in self._books.winners.items() if key[0] == ubn), reverse=True)
+        return [WinnerRecord.model_validate(item) for _, item in newest[:limit] if item["status"] == TO_DELIVER]
+
+    def invoices(self, ubn: str, numbers: Sequence[str]) -> dict[str, InvoiceRecord]:
+        found = {number: self._books.get(ubn, number) for number in numbers}
+        return {number: record for number, record in found.items() if record is not None}
+
+
+class MemoryRanges:
+    """``PeriodRanges``: the allocated ranges of each period, as the tracks table's index lists them."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, ubn: str, period: str, track: str, begin: int, end: int, invoice_type: str = "07") -> None:
+        self.items.append(
+            {
+                "ubn": ubn,
+                "period": period,
+                "track": track,
+                "begin": f"{begin:08d}",
+                "end": f"{end:08d}",
+                "invoice_type": invoice_type,
+            }
+        )
+
+    def ranges(self, period: str, track: str | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        found = [r for r in self.items if r["period"] == period and (track is None or r["track"] == track)]
+        found.sort(key=lambda r: (r["track"], r["begin"]))
+        return found[:limit], len(found) > limit

@@ -5,8 +5,10 @@ fake rely on is proved here to be what DynamoDB does."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,9 +19,22 @@ from chalicelib.adapters.dynamo_filings import DynamoFilings
 from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
+from chalicelib.adapters.dynamo_lottery import DynamoWinners
 from chalicelib.domain.allowance_record import AllowanceRecord
 from chalicelib.domain.exchange import ExchangeRecord, ExchangeState, Party
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
+from chalicelib.domain.lottery import (
+    DELIVERED,
+    NOTHING_TO_DELIVER,
+    TO_DELIVER,
+    WITHDRAWN,
+    PeriodNumbers,
+    Prize,
+    WinnerRecord,
+    WinningNumbers,
+    revised,
+    winner,
+)
 from chalicelib.domain.writes import (
     AddToTotals,
     AdjustAllowable,
@@ -29,20 +44,25 @@ from chalicelib.domain.writes import (
     CancelInvoice,
     ChangeExchange,
     DropExchangeTask,
+    MarkPrizeDelivered,
     PutAllowance,
     PutExchangeTask,
     PutInvoice,
     PutOutboxItem,
+    PutWinner,
+    PutWinningNumbers,
     RecordIdempotencyKey,
     ReduceAllowable,
     ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
     RestoreAllowable,
+    ReviseWinner,
     StateChanged,
+    WithdrawWinner,
 )
 from tests.api.conftest import random_ubn
-from tests.fakes.books import IdempotencyView, MemoryBooks
+from tests.fakes.books import IdempotencyView, MemoryBooks, WinnerView
 from tests.fakes.records import b2b_invoice
 
 NOW = datetime.now(UTC)
@@ -60,6 +80,7 @@ class Books:
     file_period: Any
     totals: Any
     tasks: Any
+    winners: Any
 
     def commit(self, intents: list[Any]) -> None:
         self.ledger.commit(intents)
@@ -75,6 +96,7 @@ def _memory() -> Books:
         file_period=lambda ubn, period: books.filed.add((ubn, period)),
         totals=books.group,
         tasks=books,
+        winners=WinnerView(books),
     )
 
 
@@ -87,6 +109,7 @@ def _dynamodb() -> Books:
         file_period=lambda ubn, period: DynamoFilings().mark(ubn, period, {"current_version": 1}),
         totals=lambda ubn, period, group: DynamoInvoices().totals(ubn, period, group) or {},
         tasks=DynamoExchangeTasks(),
+        winners=DynamoWinners(),
     )
 
 
@@ -374,3 +397,150 @@ def test_each_party_keeps_its_to_do_entry_until_it_is_dropped(books):
     books.commit([DropExchangeTask(seller, sellers.id), DropExchangeTask(buyer, buyers.id)])
     assert books.tasks.open_tasks(seller) == books.tasks.open_tasks(buyer) == []
     books.commit([DropExchangeTask(buyer, buyers.id)])  # dropping what is gone changes nothing
+
+
+# --- the lottery: winners and a period's numbers -------------------------------------------------------
+
+
+def _consumer_invoice(books: Books, carrier: dict[str, str] | None) -> tuple[str, InvoiceRecord]:
+    seller = random_ubn()
+    record = b2b_invoice(seller, random_ubn()).model_copy(update={"buyer": {"ubn": None, "name": "消費者"}})
+    record = record.model_copy(update={"carrier": carrier})
+    books.commit([PutInvoice(seller, record)])
+    return seller, record
+
+
+def _winner(books: Books, *, member: bool = True, prize: Prize = Prize.SIXTH) -> WinnerRecord:
+    """A recorded winner: to deliver on a member carrier, else nothing to deliver (a printed proof)."""
+    seller, record = _consumer_invoice(books, {"type": "EJ0113", "id": "m@example.com"} if member else None)
+    won = winner(seller, record.period, record, prize, Decimal(200), source="numbers", at=NOW.isoformat(), actor="t")
+    books.commit([PutWinner(won)])
+    return won
+
+
+def _stored(books: Books, won: WinnerRecord) -> WinnerRecord:
+    found = books.winners.winner(won.ubn, won.period, won.invoice_number)
+    assert found is not None
+    return found
+
+
+def test_a_winner_is_recorded_once_and_read_by_period_and_by_key(books):
+    won = _winner(books)
+    with pytest.raises(AlreadyRecorded):
+        books.commit([PutWinner(won.model_copy(update={"prize": Prize.FIRST}))])
+    assert [w.invoice_number for w in books.winners.winners(won.ubn, won.period)] == [won.invoice_number]
+    assert _stored(books, won).prize is Prize.SIXTH
+    at = books.winners.winners_at(won.ubn, won.period, [won.invoice_number, "ZZ00000000"])
+    assert list(at) == [won.invoice_number]
+    assert books.winners.winners_at(won.ubn, "11402", [won.invoice_number]) == {}  # another period
+
+
+def test_a_prize_is_marked_delivered_once_and_only_when_there_is_a_proof_to_deliver(books):
+    won = _winner(books)
+    books.commit([MarkPrizeDelivered(won.ubn, won.period, won.invoice_number, ENTRY)])
+    stored = _stored(books, won)
+    assert (stored.status, stored.delivered_at, stored.delivered_by) == (DELIVERED, ENTRY.at, ENTRY.actor)
+    with pytest.raises(StateChanged):
+        books.commit([MarkPrizeDelivered(won.ubn, won.period, won.invoice_number, ENTRY)])
+    printed = _winner(books, member=False)
+    assert printed.status == NOTHING_TO_DELIVER
+    with pytest.raises(StateChanged):
+        books.commit([MarkPrizeDelivered(printed.ubn, printed.period, printed.invoice_number, ENTRY)])
+    assert [h.event for h in _stored(books, won).history] == ["won", "test"]
+
+
+def test_a_withdrawal_takes_an_undelivered_winner_once_and_never_a_delivered_one(books):
+    for member in (True, False):  # to deliver, and nothing to deliver
+        won = _winner(books, member=member)
+        books.commit([WithdrawWinner(won.ubn, won.period, won.invoice_number, ENTRY)])
+        stored = _stored(books, won)
+        assert (stored.status, stored.withdrawn_at, stored.withdrawn_by) == (WITHDRAWN, ENTRY.at, ENTRY.actor)
+        with pytest.raises(StateChanged):
+            books.commit([WithdrawWinner(won.ubn, won.period, won.invoice_number, ENTRY)])
+    delivered = _winner(books)
+    books.commit([MarkPrizeDelivered(delivered.ubn, delivered.period, delivered.invoice_number, ENTRY)])
+    with pytest.raises(StateChanged):
+        books.commit([WithdrawWinner(delivered.ubn, delivered.period, delivered.invoice_number, ENTRY)])
+    assert _stored(books, delivered).status == DELIVERED
+    with pytest.raises(StateChanged):  # nobody recorded under that number
+        books.commit([WithdrawWinner(delivered.ubn, delivered.period, "ZZ00000000", ENTRY)])
+
+
+def test_a_refused_withdrawal_writes_neither_its_history_nor_its_notice(books):
+    won = _winner(books)
+    books.commit([MarkPrizeDelivered(won.ubn, won.period, won.invoice_number, ENTRY)])
+    item = PutOutboxItem(won.ubn, won.invoice_number, "lottery_withdrawn#2", {"email": "pending"}, NOW.isoformat())
+    with pytest.raises(StateChanged) as refused:
+        books.commit(
+            [
+                WithdrawWinner(won.ubn, won.period, won.invoice_number, ENTRY),
+                AppendHistory(won.ubn, won.invoice_number, ENTRY),
+                item,
+            ]
+        )
+    assert isinstance(refused.value.intent, WithdrawWinner)
+    assert books.invoices.get(won.ubn, won.invoice_number).history == []
+    books.commit([item])  # it was never written: writing it now is its first time
+
+
+def test_a_revision_gives_another_prize_or_wins_again_but_never_touches_a_delivered_winner(books):
+    won = _winner(books)
+    record = books.invoices.get(won.ubn, won.invoice_number)
+    second = revised(won, record, Prize.SECOND, Decimal(40_000), at=NOW.isoformat(), actor="t")
+    books.commit([ReviseWinner(second, ENTRY)])
+    stored = _stored(books, won)
+    assert (stored.prize, stored.prize_amount, stored.status) == (Prize.SECOND, Decimal(40_000), TO_DELIVER)
+    assert [h.event for h in stored.history] == ["won", "test"]
+    books.commit([WithdrawWinner(won.ubn, won.period, won.invoice_number, ENTRY)])
+    back = revised(stored, record, Prize.FIFTH, Decimal(1000), at=NOW.isoformat(), actor="t")
+    books.commit([ReviseWinner(back, ENTRY)])
+    stored = _stored(books, won)
+    assert (stored.prize, stored.status, stored.withdrawn_at, stored.withdrawn_by) == (
+        Prize.FIFTH,
+        TO_DELIVER,
+        None,
+        None,
+    )
+    books.commit([MarkPrizeDelivered(won.ubn, won.period, won.invoice_number, ENTRY)])
+    with pytest.raises(StateChanged):
+        books.commit([ReviseWinner(second, ENTRY)])
+    assert _stored(books, won).prize is Prize.FIFTH
+    nobody = second.model_copy(update={"invoice_number": "ZZ00000001"})
+    with pytest.raises(StateChanged):
+        books.commit([ReviseWinner(nobody, ENTRY)])
+
+
+def _numbers(period: str, special: str, version: int) -> PeriodNumbers:
+    drawn = WinningNumbers.parse(special, "87654321", ["11112222"], ["777"])
+    return PeriodNumbers.of(period, drawn, version=version, at=NOW.isoformat(), actor="t")
+
+
+def test_a_periods_numbers_are_stored_once_then_replaced_only_from_the_version_read(books):
+    period = f"{secrets.randbelow(700) + 200:03d}{secrets.choice(['02', '04', '06', '08', '10', '12'])}"
+    assert books.winners.numbers(period) is None
+    books.commit([PutWinningNumbers(_numbers(period, "12345678", 1))])
+    with pytest.raises(StateChanged):  # a second first load
+        books.commit([PutWinningNumbers(_numbers(period, "22345678", 1))])
+    with pytest.raises(StateChanged):  # skipping a version
+        books.commit([PutWinningNumbers(_numbers(period, "22345678", 3))])
+    first = books.winners.numbers(period)
+    books.commit([PutWinningNumbers(first.replaced_by(_numbers(period, "32345678", 2).winning(), at="t2", actor="b"))])
+    with pytest.raises(StateChanged):  # two replacements from version 1: the second loses
+        books.commit([PutWinningNumbers(_numbers(period, "42345678", 2))])
+    stored = books.winners.numbers(period)
+    assert (stored.special, stored.version, stored.first, stored.extra_sixth) == ("32345678", 2, ["11112222"], ["777"])
+    assert [(d["special"], d["version"]) for d in stored.earlier] == [("12345678", 1)]
+    assert [n.special for n in stored.every_draw()] == ["32345678", "12345678"]
+
+
+def test_the_winners_still_to_deliver_are_read_newest_first(books):
+    first = _winner(books)  # this period's
+    later = first.model_copy(update={"period": "90004"})
+    printed = first.model_copy(update={"period": "90006", "status": NOTHING_TO_DELIVER})
+    books.commit([PutWinner(later), PutWinner(printed)])
+    assert [(w.period, w.invoice_number) for w in books.winners.recent_to_deliver(first.ubn, 10)] == [
+        ("90004", first.invoice_number),
+        (first.period, first.invoice_number),
+    ]
+    # Only the newest two are read (90006, 90004), and of those only one is still to deliver.
+    assert [w.period for w in books.winners.recent_to_deliver(first.ubn, 2)] == ["90004"]

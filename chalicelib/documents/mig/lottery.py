@@ -5,9 +5,11 @@ The official schema is MIG 4.0 (``urn:GEINV:eInvoiceMessage:E0504:4.0``, vendore
 ``xsd/common/v40/E0504.xsd``); ``Award`` holds one ``Main`` (one HeadBan per file) and ``Details``
 with 1-9999 ``PrizeInvoice``. Every element but ``Seller`` is ``xsd:all`` (any order).
 
-⚠️ The codes of PrizeType, DepositMark, RedeemDataType, PrizeDataSource and PrintType are not in the
-schema and no source at hand lists them: they are kept as the file gives them (1-2 characters), and
-the platform reads the prize from ``PrizeAmount`` (统一發票給獎辦法's table, domain/lottery.py).
+⚠️ unverified: the codes of PrizeType, DepositMark, RedeemDataType, PrizeDataSource and PrintType
+are not in the schema and no source at hand lists them: they are kept as the file gives them (1-2
+characters), and the platform reads the prize from ``PrizeAmount`` (統一發票給獎辦法's table). Within
+one file a PrizeType code must stand for one amount, else the file is refused naming the row
+(domain/lottery.py ``prize_types``).
 """
 
 from __future__ import annotations
