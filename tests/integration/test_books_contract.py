@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamo_idempotency import DynamoIdempotency
 from chalicelib.adapters.dynamo_invoices import DynamoInvoices
 from chalicelib.adapters.dynamo_ledger import DynamoLedger
 from chalicelib.domain.allowance_record import AllowanceRecord
+from chalicelib.domain.exchange import ExchangeRecord, ExchangeState, Party
 from chalicelib.domain.invoice_record import HistoryEntry, InvoiceRecord
 from chalicelib.domain.writes import (
     AddToTotals,
@@ -25,6 +26,8 @@ from chalicelib.domain.writes import (
     AppendHistory,
     CancelAllowance,
     CancelInvoice,
+    ChangeExchange,
+    ChangeExchangeAllowance,
     PutAllowance,
     PutInvoice,
     PutOutboxItem,
@@ -33,6 +36,7 @@ from chalicelib.domain.writes import (
     ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
+    ReserveAllowable,
     RestoreAllowable,
     StateChanged,
 )
@@ -288,3 +292,54 @@ def test_an_allowance_is_replaced_only_from_the_version_it_was_made_from_and_onl
         books.commit([ReplaceAllowance(seller, again, expected_void_count=1)])
     with pytest.raises(StateChanged):  # no allowance under that number at all
         books.commit([ReplaceAllowance(seller, _allowance(seller, invoice, "ALV-none", 1), expected_void_count=0)])
+
+
+# --- B2B exchange allowances (交換折讓) ----------------------------------------------------------------
+
+
+def _exchanged(books: Books, state: ExchangeState) -> tuple[str, InvoiceRecord]:
+    seller = random_ubn()
+    record = b2b_invoice(seller, random_ubn(), sales=1000, tax=50).model_copy(
+        update={"exchange": ExchangeRecord(state=state)}
+    )
+    books.commit([PutInvoice(seller, record)])
+    return seller, record
+
+
+def test_a_reservation_needs_the_invoices_confirmation_and_what_remains(books):
+    waiting_seller, waiting = _exchanged(books, ExchangeState.AWAITING_BUYER)
+    with pytest.raises(StateChanged):
+        books.commit([ReserveAllowable(waiting_seller, waiting.invoice_number, 100, 1050, ENTRY)])
+    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    books.commit([ReserveAllowable(seller, invoice.invoice_number, 1000, 1050, ENTRY)])
+    with pytest.raises(StateChanged):
+        books.commit([ReserveAllowable(seller, invoice.invoice_number, 51, 1050, ENTRY)])
+    stored = books.invoices.get(seller, invoice.invoice_number)
+    assert (stored.allowance_remaining, stored.allowance_count, len(stored.history)) == (50, 1, 1)
+    assert books.invoices.get(waiting_seller, waiting.invoice_number).allowance_count == 0
+
+
+def test_an_invoice_with_an_allowance_reserved_takes_no_step_that_must_be_allowance_free(books):
+    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    cancel = ExchangeRecord(state=ExchangeState.CANCEL_REQUESTED)
+    books.commit([ReserveAllowable(seller, invoice.invoice_number, 105, 1050, ENTRY)])
+    with pytest.raises(StateChanged):
+        books.commit([ChangeExchange(seller, invoice.invoice_number, "confirmed", cancel, ENTRY, allowance_free=True)])
+    books.commit([RestoreAllowable(seller, invoice.invoice_number, 105, ENTRY)])
+    books.commit([ChangeExchange(seller, invoice.invoice_number, "confirmed", cancel, ENTRY, allowance_free=True)])
+    assert books.invoices.get(seller, invoice.invoice_number).exchange.state is ExchangeState.CANCEL_REQUESTED
+
+
+def test_an_exchanged_allowance_steps_only_from_the_state_it_was_decided_on(books):
+    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    pending = ExchangeRecord(state=ExchangeState.AWAITING_COUNTERPART, flow="allowance", issuer=Party.BUYER)
+    record = _allowance(seller, invoice, "XA1", 105).model_copy(update={"status": "pending", "exchange": pending})
+    books.commit([PutAllowance(seller, record)])
+    confirmed = pending.model_copy(update={"state": ExchangeState.CONFIRMED, "messages": {"B0102": {"at": "x"}}})
+    step = ChangeExchangeAllowance(seller, "XA1", "awaiting_counterpart", confirmed, ENTRY, {"status": "issued"})
+    books.commit([step])
+    with pytest.raises(StateChanged):  # the same step again: the state moved on
+        books.commit([step])
+    stored = books.allowances.record(seller, "XA1")
+    assert (stored.status, stored.exchange.state, stored.exchange.issuer) == ("issued", "confirmed", "buyer")
+    assert stored.exchange.confirmed and [entry.event for entry in stored.history] == ["test"]
