@@ -286,6 +286,10 @@ class ExchangeAllowanceService:
                 found.append(ExchangeAllowance(record, party, self._now()))
         return found
 
+    def invoice(self, ubn: str, invoice_ident: str) -> InvoiceRecord:
+        """The exchanged invoice ``invoice_ident`` if ``ubn`` is a party to it (404 otherwise)."""
+        return self._invoice(ubn, invoice_ident)[0]
+
     def message(self, ubn: str, ident: str, message_type: str) -> tuple[bytes, str]:
         """The XML of one message of an exchanged allowance (either party may read every one)."""
         from chalicelib.documents.mig import build_xml
