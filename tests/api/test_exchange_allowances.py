@@ -185,3 +185,20 @@ def test_another_merchant_gets_404_on_every_exchange_allowance_route(client, iss
         assert error_of(answer(client, stranger, aid, action, payload))[:2] == (404, "EXCHANGE_ALLOWANCE_NOT_FOUND")
     assert get(client, issuer, "/v1/exchange/allowances/not-an-id").status_code == 404
     assert get(client, issuer, f"/v1/exchange/allowances/{aid}/messages/A0101").status_code == 404
+
+
+def test_each_step_tells_the_other_party_by_event_and_notice(client, issuer, buyer):
+    from tests.api.test_events import _process_outbox, _types
+
+    exchange, _ = confirmed_invoice(client, issuer, buyer)
+    aid = body_of(allow(client, issuer, exchange, lines()))["id"]
+    _process_outbox(buyer.ubn)
+    assert "exchange.allowance_received" in _types(buyer.ubn)
+    notices = body_of(get(client, buyer, "/v1/notifications?kind=exchange"))["items"]
+    [received] = [n for n in notices if n["link"] == f"/console/exchange/allowances/{aid}"]
+    assert "NT$105" in received["body_en"] and received["title_zh"].startswith("收到交換折讓證明單")
+
+    answer(client, buyer, aid, "confirm")
+    _process_outbox(issuer.ubn)
+    assert "exchange.allowance_confirmed" in _types(issuer.ubn)
+    assert "exchange.allowance_confirmed" not in _types(buyer.ubn)  # told to the other party only
