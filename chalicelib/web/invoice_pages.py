@@ -91,6 +91,11 @@ HISTORY_EVENTS = {
     "allowance": ("開立折讓", "Allowance"),
     "allowance_cancelled": ("折讓作廢", "Allowance cancelled"),
     "allowance_voided": ("折讓註銷", "Allowance voided"),
+    # Allowances by exchange (交換折讓, services/exchange_allowances.py) on an exchanged invoice
+    "exchange_allowance": ("交換折讓開立（B0101）", "Allowance by exchange issued (B0101)"),
+    "exchange_allowance_confirmed": ("交換折讓已確認（B0102）", "Allowance by exchange confirmed (B0102)"),
+    "exchange_allowance_cancel_requested": ("交換折讓申請作廢（B0201）", "Allowance by exchange: cancel asked (B0201)"),
+    "exchange_allowance_cancelled": ("交換折讓作廢已確認（B0202）", "Allowance by exchange cancelled (B0202)"),
 }
 _ACTORS = {"merchant": ("網頁", "Console"), "api_key": ("API 金鑰", "API key"), "staff": ("稽徵機關", "Tax office")}
 _HISTORY_DETAILS = ("reason", "return_tax_document_number", "allowance_number", "amount", "channels", "channel")
