@@ -41,12 +41,16 @@ def change_exchange(intent: ChangeExchange) -> dict[str, Any]:
     if intent.cancellation is not None:
         sets.append("cancellation = :c")
         values[":c"] = dict(intent.cancellation)
+    condition = "#x.#state = :expected"
+    if intent.allowance_free:
+        condition += " AND (attribute_not_exists(allowance_count) OR allowance_count = :zero)"
+        values[":zero"] = 0
     return {
         "Update": {
             "TableName": invoices_table(),
             "Key": key(owner(intent.ubn), invoice_sort_key(intent.invoice_number)),
             "UpdateExpression": "SET " + ", ".join(sets),
-            "ConditionExpression": "#x.#state = :expected",
+            "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": to_item(values),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",

@@ -26,6 +26,7 @@ from chalicelib.adapters.dynamo_allowances import (
     restore_invoice,
 )
 from chalicelib.adapters.dynamo_exchange import change_exchange, drop_task, put_task
+from chalicelib.adapters.dynamo_exchange_allowances import change_allowance, reserve_invoice
 from chalicelib.adapters.dynamo_filings import unfiled_check
 from chalicelib.adapters.dynamo_idempotency import record_item
 from chalicelib.adapters.dynamo_invoice_changes import append_history, cancel_invoice, replace_invoice
@@ -43,6 +44,7 @@ from chalicelib.domain.writes import (
     CancelAllowance,
     CancelInvoice,
     ChangeExchange,
+    ChangeExchangeAllowance,
     Contended,
     DropExchangeTask,
     Intent,
@@ -61,6 +63,7 @@ from chalicelib.domain.writes import (
     ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
+    ReserveAllowable,
     RestoreAllowable,
     ReviseWinner,
     StateChanged,
@@ -174,6 +177,8 @@ _ACTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {
     PutExchangeTask: put_task,
     DropExchangeTask: drop_task,
     PutAllowance: _put_allowance,
+    ReserveAllowable: reserve_invoice,
+    ChangeExchangeAllowance: change_allowance,
     ReduceAllowable: _reduce_allowable,
     RestoreAllowable: _restore_allowable,
     AdjustAllowable: _adjust_allowable,
@@ -193,6 +198,8 @@ _REQUIRING = (
     ReplaceInvoice,
     AppendHistory,
     ChangeExchange,
+    ChangeExchangeAllowance,
+    ReserveAllowable,
     ReduceAllowable,
     RestoreAllowable,
     AdjustAllowable,

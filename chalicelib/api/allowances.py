@@ -105,7 +105,7 @@ def get_allowance(allowance_number: str, principal: Principal) -> AllowanceView:
 @operation(
     bp,
     "/v1/allowances/{allowance_number}/xml",
-    summary="The allowance's MIG 4.1 G0401 XML",
+    summary="The allowance's MIG 4.1 G0401 XML (its B0101 when issued by exchange)",
     tag=TAG,
     auth="merchant",
     scope="allowances:read",
@@ -116,6 +116,10 @@ def allowance_xml(allowance_number: str, principal: Principal) -> Response:
     from chalicelib.documents.mig import build_xml
 
     record = _own(principal, allowance_number)
+    if record.exchange is not None:  # an allowance by exchange is its B0101
+        from chalicelib.services.exchange_allowance_documents import b0101
+
+        return xml_response(build_xml(b0101(record)), f"{record.allowance_number}-B0101.xml")
     return xml_response(build_xml(g0401(record)), f"{record.allowance_number}-G0401.xml")
 
 

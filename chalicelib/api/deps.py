@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from chalicelib.services.document_links import DocumentLinks
     from chalicelib.services.events import EventPublisher, EventSubscriber
     from chalicelib.services.exchange import ExchangeService
+    from chalicelib.services.exchange_allowances import ExchangeAllowanceService
     from chalicelib.services.filings import FilingService
     from chalicelib.services.invoice_lookup import InvoiceLookupService
     from chalicelib.services.lottery import LotteryService
@@ -338,6 +339,20 @@ def lifecycle_service() -> InvoiceLifecycleService:
     return InvoiceLifecycleService(
         invoices=invoices(),
         merchants=merchants(),
+        ledger=DynamoLedger(),
+        filed=filings(),
+        clock=rules_clock(),
+        calendar=working_calendar(),
+    )
+
+
+def exchange_allowance_service() -> ExchangeAllowanceService:
+    """Allowances by B2B exchange (交換折讓, B0101…B0202), for the API, the console and MIG in."""
+    from chalicelib.services.exchange_allowances import ExchangeAllowanceService
+
+    return ExchangeAllowanceService(
+        invoices=invoices(),
+        allowances=DynamoAllowances(),
         ledger=DynamoLedger(),
         filed=filings(),
         clock=rules_clock(),

@@ -53,10 +53,13 @@ class ExchangeTaskView(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [_TASK_EXAMPLE]})
 
-    id: str = Field(default="", description=_ID_DOC)
-    kind: str = Field(default="invoice", description="invoice (allowances later)")
+    id: str = Field(default="", description=_ID_DOC + "; an allowance's: <seller UBN>-ALW-<allowance number>")
+    kind: str = Field(default="invoice", description="invoice, or allowance (an exchanged allowance, B0101)")
     role: str = Field(default="", description="seller or buyer: which party the caller is")
-    state: str = Field(default="", description="awaiting_buyer, rejected or cancel_requested (the open states)")
+    state: str = Field(
+        default="",
+        description="awaiting_buyer, rejected or cancel_requested (the open states), awaiting_counterpart",
+    )
     state_label: str = ""
     state_label_zh: str = ""
     waiting_on: str = Field(default="", description="seller or buyer: who answers next")
@@ -67,7 +70,9 @@ class ExchangeTaskView(BaseModel):
     counterpart: dict[str, Any] = Field(default_factory=dict)
     invoice_number: str = ""
     invoice_date: str = ""
-    total_amount: int = 0
+    total_amount: int = Field(default=0, description="The invoice's total; an allowance's own, tax included")
+    allowance_number: str | None = Field(default=None, description="An allowance's number (kind allowance)")
+    issuer: str = Field(default="seller", description="Who issued the document: seller or buyer")
     links: dict[str, str] = Field(default_factory=dict)
 
 
@@ -155,10 +160,13 @@ class ExchangeCancelRequest(BaseModel):
 
 
 def task_view(task: ExchangeTask, now: datetime) -> ExchangeTaskView:
-    from chalicelib.domain.exchange import INVOICE_FLOW, actions_for
+    from chalicelib.domain.exchange import FLOWS, actions_for
 
-    zh, en = STATE_LABELS[task.state]
+    flow = FLOWS[task.kind]
+    zh, en = flow.label(task.state)
     is_seller = task.role is Party.SELLER
+    issuer = task.issuer or Party.SELLER
+    path = "/v1/exchange/allowances" if task.kind == "allowance" else "/v1/exchange"
     return ExchangeTaskView(
         id=task.id,
         kind=task.kind,
@@ -168,7 +176,7 @@ def task_view(task: ExchangeTask, now: datetime) -> ExchangeTaskView:
         state_label_zh=zh,
         waiting_on=task.waiting_on.value,
         your_turn=task.waiting_on is task.role,
-        actions=[a.value for a in actions_for(INVOICE_FLOW, task.state, task.role)],
+        actions=[a.value for a in actions_for(flow, task.state, task.role, issuer)],
         deadline=task.deadline,
         overdue=now > datetime.fromisoformat(task.deadline),
         counterpart={
@@ -178,7 +186,9 @@ def task_view(task: ExchangeTask, now: datetime) -> ExchangeTaskView:
         invoice_number=task.invoice_number,
         invoice_date=task.invoice_date,
         total_amount=task.total_amount,
-        links={"self": f"/v1/exchange/{task.id}"},
+        allowance_number=task.allowance_number,
+        issuer=issuer.value,
+        links={"self": f"{path}/{task.id}"},
     )
 
 
@@ -234,6 +244,8 @@ def exchange_view(found: Exchange) -> ExchangeView:
     description=(
         "As buyer: invoices awaiting your confirmation (confirm or reject) and cancels awaiting your "
         "confirmation; as seller: rejections awaiting your confirmation, and what waits on your buyers. "
+        "Either way: exchanged allowances (kind allowance, B0101) the other party issued, awaiting your "
+        "confirmation (B0102) or that of their cancel (B0202), and yours awaiting theirs. "
         "A settled exchange (confirmed, rejection confirmed, cancel confirmed) leaves the list."
     ),
     tag=TAG,

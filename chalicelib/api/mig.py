@@ -69,7 +69,7 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
     "POST",
     rate="issue",
     summary="MIG 4.1 XML in: F0401, F0501, F0701 (then its replacement F0401), G0401, G0501, G0701 (then its "
-    "G0401); B2B exchange A0101, A0102, A0201, A0202, A0301, A0302",
+    "G0401); B2B exchange A0101, A0102, A0201, A0202, A0301, A0302, B0101, B0102, B0201, B0202",
     description=(
         "Parsed with a hardened parser (no DTDs, no entities) and validated against the MOF's official MIG 4.1 "
         "XSD: a failure answers 400 naming the element (field) and its line, with mof_code E0304 (structure) "
@@ -87,6 +87,10 @@ def _answer(message_type: str, result: MessageResult, status: int) -> Response:
         "buyer must receive by exchange); A0201 (cancel) and A0302 (confirm a rejection) come from the seller "
         "(SellerId your UBN), A0102 (confirm), A0301 (reject) and A0202 (confirm a cancel) from the buyer (BuyerId "
         "your UBN), each only in the state that allows it; the same answer again is accepted once. "
+        "Allowances by exchange (交換折讓): a B0101 comes from its issuer (AllowanceType 2: the seller, "
+        "Seller.Identifier your UBN; 1: the buyer, Buyer.Identifier your UBN) on one exchanged invoice its buyer "
+        "confirmed, its line amounts and totals matching the platform's computation; B0201 (cancel) also from the "
+        "issuer, B0102 (confirm) and B0202 (confirm the cancel) from the other party. "
         "Answers a result per message."
     ),
     tag=TAG,
@@ -103,11 +107,13 @@ def mig_message(message_type: str, principal: Principal) -> Response:
         Allowance,
         CancelAllowance,
         CancelInvoice,
+        ExchangeAllowance,
         ExchangeInvoice,
         Invoice,
         VoidAllowance,
         VoidInvoice,
     )
+    from chalicelib.services.mig_exchange_allowances import ANSWERS as ALLOWANCE_ANSWERS
     from chalicelib.services.mig_intake import EXCHANGE_ANSWERS, SUPPORTED, MessageResult, rejected
 
     if message_type not in SUPPORTED:
@@ -126,7 +132,7 @@ def mig_message(message_type: str, principal: Principal) -> Response:
             issued = intake.f0401(principal.ubn, message, actor=principal.actor, voider=deps.lifecycle_service())
             result = MessageResult(invoice_number=issued.record.invoice_number, status="accepted")
             return _answer(message_type, result, 200 if issued.replayed else 201)
-        if isinstance(message, (ExchangeInvoice, *EXCHANGE_ANSWERS)):
+        if isinstance(message, (ExchangeInvoice, *EXCHANGE_ANSWERS, ExchangeAllowance, *ALLOWANCE_ANSWERS)):
             return _exchange(message_type, message, principal, intake)
         if isinstance(message, VoidInvoice | VoidAllowance):
             voided = (
@@ -153,9 +159,12 @@ def mig_message(message_type: str, principal: Principal) -> Response:
 
 def _exchange(message_type: str, message: MigMessage, principal: Principal, intake: MigIntake) -> Response:
     """B2B exchange (交換): the seller's A0101, or either party's answer (services/exchange.py)."""
-    from chalicelib.documents.mig import ExchangeInvoice
+    from chalicelib.documents.mig import ExchangeAllowance, ExchangeInvoice
+    from chalicelib.services.mig_exchange_allowances import ANSWERS as ALLOWANCE_ANSWERS
     from chalicelib.services.mig_intake import MessageResult
 
+    if isinstance(message, (ExchangeAllowance, *ALLOWANCE_ANSWERS)):
+        return _exchange_allowance(message_type, message, principal)
     if isinstance(message, ExchangeInvoice):
         issued = intake.a0101(principal.ubn, message, actor=principal.actor)
         result = MessageResult(invoice_number=issued.record.invoice_number, status="accepted")
@@ -164,13 +173,29 @@ def _exchange(message_type: str, message: MigMessage, principal: Principal, inta
     return _answer(message_type, MessageResult(invoice_number=answered, status="accepted"), 200)
 
 
+def _exchange_allowance(message_type: str, message: MigMessage, principal: Principal) -> Response:
+    """An allowance by exchange (交換折讓): its issuer's B0101 or B0201, the other party's B0102 or
+    B0202 (services/mig_exchange_allowances.py)."""
+    from chalicelib.documents.mig import ExchangeAllowance
+    from chalicelib.services import mig_exchange_allowances as intake
+    from chalicelib.services.mig_intake import MessageResult
+
+    service = deps.exchange_allowance_service()
+    if isinstance(message, ExchangeAllowance):
+        number, replayed = intake.b0101(principal.ubn, message, service, actor=principal.actor)
+        result = MessageResult(invoice_number=number, status="accepted")
+        return _answer(message_type, result, 200 if replayed else 201)
+    number, _ = intake.answer(principal.ubn, message, service, actor=principal.actor)
+    return _answer(message_type, MessageResult(invoice_number=number, status="accepted"), 200)
+
+
 def number_of(message: MigMessage) -> str | None:
     """The invoice or allowance number a message is about, for its result."""
-    from chalicelib.documents.mig import Allowance, ExchangeInvoice, Invoice
+    from chalicelib.documents.mig import Allowance, ExchangeAllowance, ExchangeInvoice, Invoice
 
     if isinstance(message, Invoice | ExchangeInvoice):
         return message.main.invoice_number
-    if isinstance(message, Allowance):
+    if isinstance(message, Allowance | ExchangeAllowance):
         return message.main.allowance_number
     for name in (
         "cancel_invoice_number",
@@ -179,6 +204,7 @@ def number_of(message: MigMessage) -> str | None:
         "void_allowance_number",
         "reject_invoice_number",
         "invoice_number",
+        "allowance_number",
     ):
         number = getattr(message, name, None)
         if isinstance(number, str):

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from chalicelib.domain.allowance import AllowanceDraft
+from chalicelib.domain.exchange import ExchangeRecord
 from chalicelib.domain.fields import check_text
 from chalicelib.domain.invoice_record import HistoryEntry
 
@@ -113,3 +114,10 @@ class AllowanceRecord(BaseModel):
     # Published by the outbox: S3 keys per document step, and what the e-mail steps did.
     artifacts: dict[str, str] = Field(default_factory=dict)
     delivery: dict[str, Any] = Field(default_factory=dict)
+    # B2B exchange (交換, B0101…B0202): its state, who issued it and the messages that exist for it;
+    # None for a storage (存證) allowance (G0401). ``status`` is ``pending`` until it is confirmed.
+    exchange: ExchangeRecord | None = None
+
+    @property
+    def is_exchange(self) -> bool:
+        return self.exchange is not None

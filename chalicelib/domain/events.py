@@ -30,6 +30,10 @@ EXCHANGE_REJECTION_CONFIRMED = "exchange.rejection_confirmed"
 EXCHANGE_CANCEL_REQUESTED = "exchange.cancel_requested"
 EXCHANGE_CANCELLED = "exchange.cancelled"
 INVOICE_WIN_WITHDRAWN = "invoice.win_withdrawn"
+EXCHANGE_ALLOWANCE_RECEIVED = "exchange.allowance_received"
+EXCHANGE_ALLOWANCE_CONFIRMED = "exchange.allowance_confirmed"
+EXCHANGE_ALLOWANCE_CANCEL_REQUESTED = "exchange.allowance_cancel_requested"
+EXCHANGE_ALLOWANCE_CANCELLED = "exchange.allowance_cancelled"
 ALLOWANCE_ISSUED = "allowance.issued"
 ALLOWANCE_CANCELLED = "allowance.cancelled"
 ALLOWANCE_VOIDED = "allowance.voided"
@@ -55,6 +59,10 @@ EVENT_TYPES: tuple[str, ...] = (
     EXCHANGE_CANCEL_REQUESTED,
     EXCHANGE_CANCELLED,
     INVOICE_WIN_WITHDRAWN,
+    EXCHANGE_ALLOWANCE_RECEIVED,
+    EXCHANGE_ALLOWANCE_CONFIRMED,
+    EXCHANGE_ALLOWANCE_CANCEL_REQUESTED,
+    EXCHANGE_ALLOWANCE_CANCELLED,
     ALLOWANCE_ISSUED,
     ALLOWANCE_CANCELLED,
     ALLOWANCE_VOIDED,
@@ -84,6 +92,19 @@ EVENT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     INVOICE_WIN_WITHDRAWN: (
         "發票中獎撤銷",
         "A win was withdrawn: the period's winning numbers were corrected and the invoice no longer wins",
+    ),
+    EXCHANGE_ALLOWANCE_RECEIVED: (
+        "收到交換折讓證明單，待確認",
+        "Your counterpart issued an allowance on an exchanged invoice (B0101): confirm it",
+    ),
+    EXCHANGE_ALLOWANCE_CONFIRMED: ("交換折讓證明單已獲對方確認", "Your counterpart confirmed your allowance (B0102)"),
+    EXCHANGE_ALLOWANCE_CANCEL_REQUESTED: (
+        "對方要求作廢交換折讓證明單",
+        "Your counterpart asks to cancel an allowance it issued (B0201): confirm it",
+    ),
+    EXCHANGE_ALLOWANCE_CANCELLED: (
+        "交換折讓證明單作廢已獲確認",
+        "Your counterpart confirmed the cancel of your allowance (B0202)",
     ),
     ALLOWANCE_ISSUED: ("折讓已開立", "An allowance (折讓) was issued"),
     ALLOWANCE_CANCELLED: ("折讓已作廢", "An allowance was cancelled"),

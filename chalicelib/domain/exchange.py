@@ -20,13 +20,22 @@ States (of one exchanged document)::
 A cancel is allowed before the buyer answered as well as after it confirmed: an invoice issued in
 error need not be confirmed first to be withdrawn. Once a cancel is asked for, the buyer can only
 confirm it (the MIG has no message that refuses a cancel).
+
+An allowance (折讓證明單) by exchange may be issued by either party (B0101 AllowanceType 2 賣方折讓證明
+通知單 by the seller, 1 買方開立折讓證明單 by the buyer), so its steps name a ``Role`` (the issuer,
+the counterpart) where the invoice's name a ``Party``; ``decide`` resolves a role with the
+document's issuer. Its flow (``ALLOWANCE_FLOW``) has no reject::
+
+    awaiting_counterpart ──confirm (B0102, counterpart)──▶ confirmed
+        └──────cancel (B0201, issuer)──▶ cancel_requested ◀──┘
+                                            └──confirm-cancel (B0202, counterpart)──▶ cancelled
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -50,11 +59,36 @@ class ExchangeState(StrEnum):
     """作廢待確認: the seller asked to cancel (A0201); it still counts until the buyer confirms."""
     CANCELLED = "cancelled"
     """作廢已確認: the buyer confirmed the cancel (A0202). Settled."""
+    AWAITING_COUNTERPART = "awaiting_counterpart"
+    """待對方確認: an allowance sent (B0101) that the party which did not issue it has not confirmed."""
 
 
 class Party(StrEnum):
     SELLER = "seller"
     BUYER = "buyer"
+
+
+class Role(StrEnum):
+    """Who takes a step relative to the document, where either party may issue it (an allowance)."""
+
+    ISSUER = "issuer"
+    COUNTERPART = "counterpart"
+
+
+#: Who takes a step: a party fixed by the flow (an invoice's steps), or a role the document's
+#: issuer resolves (an allowance's).
+Actor = Party | Role
+
+
+def other(party: Party) -> Party:
+    return Party.BUYER if party is Party.SELLER else Party.SELLER
+
+
+def resolve(actor: Actor, issuer: Party) -> Party:
+    """The party an actor is on a document ``issuer`` issued."""
+    if isinstance(actor, Party):
+        return actor
+    return issuer if actor is Role.ISSUER else other(issuer)
 
 
 class ExchangeAction(StrEnum):
@@ -73,6 +107,7 @@ STATE_LABELS: Mapping[ExchangeState, tuple[str, str]] = {
     ExchangeState.REJECTION_CONFIRMED: ("退回已確認", "Rejection confirmed"),
     ExchangeState.CANCEL_REQUESTED: ("作廢待買方確認", "Cancel awaiting the buyer"),
     ExchangeState.CANCELLED: ("作廢已確認", "Cancel confirmed"),
+    ExchangeState.AWAITING_COUNTERPART: ("待對方確認", "Awaiting the counterpart"),
 }
 
 ACTION_LABELS: Mapping[ExchangeAction, tuple[str, str]] = {
@@ -83,12 +118,14 @@ ACTION_LABELS: Mapping[ExchangeAction, tuple[str, str]] = {
     ExchangeAction.CONFIRM_CANCEL: ("確認作廢", "Confirm the cancel"),
 }
 
-#: Who answers next in each open state; a settled state waits on no one.
+#: Who answers next in each open state of an invoice; a settled state waits on no one.
 WAITING_ON: Mapping[ExchangeState, Party] = {
     ExchangeState.AWAITING_BUYER: Party.BUYER,
     ExchangeState.REJECTED: Party.SELLER,
     ExchangeState.CANCEL_REQUESTED: Party.BUYER,
 }
+#: The states someone is to answer in, whatever the flow.
+OPEN_STATES = frozenset({*WAITING_ON, ExchangeState.AWAITING_COUNTERPART})
 
 #: How long the counterpart has to answer. ⚠️ unverified: the reference (§1.5) gives B2B invoices
 #: 7 days to be uploaded "and the buyer must have received it", but states no deadline for the
@@ -103,26 +140,34 @@ class Step:
     """One answer: who may give it, from which states, to which state, as which MIG message."""
 
     action: ExchangeAction
-    party: Party
+    party: Actor
     sources: frozenset[ExchangeState]
     target: ExchangeState
     message: str
 
 
+StepTable = Mapping[ExchangeAction, tuple[Actor, frozenset[ExchangeState], ExchangeState]]
+
+
 @dataclass(frozen=True)
 class Flow:
     """The messages of one kind of exchanged document; a step it lacks (an allowance has no reject)
-    is refused as not possible for it."""
+    is refused as not possible for it. ``table`` (who, from which states, to which state) and
+    ``waiting`` (who answers next) default to the invoice's; ``labels`` override a state's name."""
 
     kind: str
     issue_message: str
     messages: Mapping[ExchangeAction, str]
+    table: StepTable | None = None
+    waiting: Mapping[ExchangeState, Actor] | None = None
+    labels: Mapping[ExchangeState, tuple[str, str]] = field(default_factory=dict)
+    first_state: ExchangeState = ExchangeState.AWAITING_BUYER
 
     def step(self, action: ExchangeAction) -> Step | None:
         message = self.messages.get(action)
         if message is None:
             return None
-        party, sources, target = _STEPS[action]
+        party, sources, target = (self.table or _STEPS)[action]
         return Step(action, party, sources, target, message)
 
     def steps(self) -> list[Step]:
@@ -131,8 +176,16 @@ class Flow:
     def all_messages(self) -> tuple[str, ...]:
         return (self.issue_message, *self.messages.values())
 
+    def waiting_on(self, state: ExchangeState, issuer: Party = Party.SELLER) -> Party | None:
+        actor = (self.waiting if self.waiting is not None else WAITING_ON).get(state)
+        return None if actor is None else resolve(actor, issuer)
 
-_STEPS: Mapping[ExchangeAction, tuple[Party, frozenset[ExchangeState], ExchangeState]] = {
+    def label(self, state: ExchangeState) -> tuple[str, str]:
+        """(zh-TW, English) name of ``state`` in this flow."""
+        return self.labels.get(state) or STATE_LABELS[state]
+
+
+_STEPS: StepTable = {
     ExchangeAction.CONFIRM: (Party.BUYER, frozenset({ExchangeState.AWAITING_BUYER}), ExchangeState.CONFIRMED),
     ExchangeAction.REJECT: (Party.BUYER, frozenset({ExchangeState.AWAITING_BUYER}), ExchangeState.REJECTED),
     ExchangeAction.CONFIRM_REJECT: (
@@ -160,9 +213,45 @@ INVOICE_FLOW = Flow(
     },
 )
 
+_AWAITING = ExchangeState.AWAITING_COUNTERPART
+ALLOWANCE_FLOW = Flow(
+    kind="allowance",
+    issue_message="B0101",
+    messages={
+        ExchangeAction.CONFIRM: "B0102",
+        ExchangeAction.CANCEL: "B0201",
+        ExchangeAction.CONFIRM_CANCEL: "B0202",
+    },
+    table={
+        ExchangeAction.CONFIRM: (Role.COUNTERPART, frozenset({_AWAITING}), ExchangeState.CONFIRMED),
+        # As an invoice's: a pending allowance may be withdrawn before it is confirmed, too.
+        ExchangeAction.CANCEL: (
+            Role.ISSUER,
+            frozenset({_AWAITING, ExchangeState.CONFIRMED}),
+            ExchangeState.CANCEL_REQUESTED,
+        ),
+        ExchangeAction.CONFIRM_CANCEL: (
+            Role.COUNTERPART,
+            frozenset({ExchangeState.CANCEL_REQUESTED}),
+            ExchangeState.CANCELLED,
+        ),
+    },
+    waiting={_AWAITING: Role.COUNTERPART, ExchangeState.CANCEL_REQUESTED: Role.COUNTERPART},
+    labels={
+        ExchangeState.CONFIRMED: ("對方已確認", "Confirmed by the counterpart"),
+        ExchangeState.CANCEL_REQUESTED: ("作廢待對方確認", "Cancel awaiting the counterpart"),
+    },
+    first_state=_AWAITING,
+)
 
-def decide(flow: Flow, state: ExchangeState, action: ExchangeAction, party: Party) -> Step:
-    """The step ``party`` takes by ``action`` from ``state``; refused (named) when it may not."""
+FLOWS: Mapping[str, Flow] = {flow.kind: flow for flow in (INVOICE_FLOW, ALLOWANCE_FLOW)}
+
+
+def decide(
+    flow: Flow, state: ExchangeState, action: ExchangeAction, party: Party, issuer: Party = Party.SELLER
+) -> Step:
+    """The step ``party`` takes by ``action`` from ``state`` of a document ``issuer`` issued;
+    refused (named) when it may not."""
     step = flow.step(action)
     if step is None:
         raise Conflict(
@@ -171,8 +260,8 @@ def decide(flow: Flow, state: ExchangeState, action: ExchangeAction, party: Part
             f"交換{_KIND_ZH.get(flow.kind, flow.kind)}沒有「{ACTION_LABELS[action][0]}」這個步驟。",
             "action",
         )
-    if step.party is not party:
-        who, who_zh = ("the buyer", "買方") if step.party is Party.BUYER else ("the seller", "賣方")
+    if resolve(step.party, issuer) is not party:
+        who, who_zh = _WHO[step.party]
         raise Forbidden(
             "EXCHANGE_NOT_YOUR_STEP",
             f"Only {who} may {action.value.replace('-', ' ')} this exchange.",
@@ -180,7 +269,7 @@ def decide(flow: Flow, state: ExchangeState, action: ExchangeAction, party: Part
             "action",
         )
     if state not in step.sources:
-        zh, en = STATE_LABELS[state]
+        zh, en = flow.label(state)
         raise Conflict(
             "EXCHANGE_STATE_CONFLICT",
             f"Cannot {action.value.replace('-', ' ')}: the exchange is {en.lower()}.",
@@ -191,15 +280,21 @@ def decide(flow: Flow, state: ExchangeState, action: ExchangeAction, party: Part
 
 
 _KIND_ZH = {"invoice": "發票", "allowance": "折讓證明單"}
+_WHO: Mapping[Actor, tuple[str, str]] = {
+    Party.BUYER: ("the buyer", "買方"),
+    Party.SELLER: ("the seller", "賣方"),
+    Role.ISSUER: ("the party that issued it", "開立方"),
+    Role.COUNTERPART: ("the party that did not issue it", "非開立之一方（對方）"),
+}
 
 
-def actions_for(flow: Flow, state: ExchangeState, party: Party) -> list[ExchangeAction]:
+def actions_for(flow: Flow, state: ExchangeState, party: Party, issuer: Party = Party.SELLER) -> list[ExchangeAction]:
     """What ``party`` may do now (the console's buttons, the API's ``actions``)."""
-    return [s.action for s in flow.steps() if s.party is party and state in s.sources]
+    return [s.action for s in flow.steps() if resolve(s.party, issuer) is party and state in s.sources]
 
 
 def is_open(state: ExchangeState) -> bool:
-    return state in WAITING_ON
+    return state in OPEN_STATES
 
 
 def answer_deadline(asked_at: datetime) -> datetime:
@@ -217,6 +312,8 @@ class ExchangeRecord(BaseModel):
 
     state: ExchangeState = ExchangeState.AWAITING_BUYER
     flow: str = "invoice"
+    #: Who issued the document: always the seller for an invoice; either for an allowance.
+    issuer: Party = Party.SELLER
     #: When the party now waited on must answer by (Taiwan time); None once settled.
     deadline: str | None = None
     updated_at: str | None = None
@@ -224,12 +321,13 @@ class ExchangeRecord(BaseModel):
 
     @property
     def confirmed(self) -> bool:
-        """The buyer confirmed receipt at some point (it then counts on the buyer's input side)."""
-        return INVOICE_FLOW.messages[ExchangeAction.CONFIRM] in self.messages
+        """The counterpart confirmed receipt at some point (an invoice then counts on the buyer's
+        input side; an allowance on both)."""
+        return FLOWS[self.flow].messages[ExchangeAction.CONFIRM] in self.messages
 
     @property
     def waiting_on(self) -> Party | None:
-        return WAITING_ON.get(self.state)
+        return FLOWS[self.flow].waiting_on(self.state, self.issuer)
 
 
 def counts_for_buyer(status: str, exchange: ExchangeRecord | None) -> bool:
@@ -275,6 +373,10 @@ class ExchangeTask(BaseModel):
     invoice_date: str
     total_amount: int
     updated_at: str
+    # An allowance's entry (``kind`` allowance): its number and who issued it; ``invoice_*`` then
+    # name the invoice it reduces and ``total_amount`` is the allowance's, tax included.
+    allowance_number: str | None = None
+    issuer: Party | None = None
 
 
 def ensure_can_exchange(

@@ -144,6 +144,9 @@ class ChangeExchange:
     history: HistoryEntry
     status: str | None = None
     cancellation: Mapping[str, Any] | None = None
+    # Refused too while an allowance (折讓) is in force or pending on the invoice: a cancel asked for
+    # then would leave the allowance reducing an invoice that no longer counts.
+    allowance_free: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,34 @@ class DropExchangeTask:
 
     ubn: str
     task_id: str
+
+
+@dataclass(frozen=True)
+class ReserveAllowable:
+    """Take an exchanged allowance's ``amount`` (tax-inclusive NT$) off what may still be allowed on
+    an exchanged invoice (``invoice_total`` when nothing was yet), as ``ReduceAllowable`` does, but
+    only while the invoice is issued and its buyer's confirmation stands (exchange state
+    ``confirmed``): refused once a cancel is asked for, or when less remains."""
+
+    ubn: str  # the seller's: the invoice lives in the seller's partition
+    invoice_number: str
+    amount: int
+    invoice_total: int
+    history: HistoryEntry
+
+
+@dataclass(frozen=True)
+class ChangeExchangeAllowance:
+    """An exchanged allowance (B0101) takes one step, as ``ChangeExchange`` for an invoice: its
+    ``exchange`` becomes ``exchange``, ``history`` is appended and ``fields`` (``status``,
+    ``cancelled_at``…) are set. Refused unless its exchange state is still ``expected``."""
+
+    ubn: str  # the seller's: the allowance lives in the seller's partition, whoever issued it
+    allowance_number: str
+    expected: str
+    exchange: ExchangeRecord
+    history: HistoryEntry
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -300,6 +331,8 @@ Intent = (
     | PutExchangeTask
     | DropExchangeTask
     | PutAllowance
+    | ReserveAllowable
+    | ChangeExchangeAllowance
     | ReduceAllowable
     | RestoreAllowable
     | AdjustAllowable

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.allowance_record import AllowanceItemRecord, AllowanceRecord, OriginalInvoice
+from chalicelib.domain.exchange import Party
 from chalicelib.domain.invoice_record import HistoryEntry
 from chalicelib.services.invoice_query import PagedDateQuery, date_bounds
 from chalicelib.services.ports import Cursors
@@ -36,7 +37,7 @@ class AllowanceView(BaseModel):
     tax_amount: int = Field(description="Tax allowed (稅額, G0401 Amount.TaxAmount)")
     total_amount: int = Field(description="Tax included: sales_amount + tax_amount, as an invoice's total_amount")
     original_invoices: list[OriginalInvoice]
-    status: str
+    status: str = Field(description="issued, cancelled, or pending (an exchange allowance not yet confirmed)")
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     void_count: int = Field(default=0, description="How many times this number was voided and re-issued (註銷重開)")
@@ -48,8 +49,26 @@ class AllowanceView(BaseModel):
     artifacts_pending: bool | None = None
 
 
+def _links(record: AllowanceRecord) -> dict[str, str]:
+    number = record.allowance_number
+    links = {"self": f"/v1/allowances/{number}", "xml": f"/v1/allowances/{number}/xml"}
+    if record.exchange is not None:
+        # By exchange (B0101): answered, cancelled and confirmed on its exchange route only.
+        from chalicelib.domain.exchange_allowance import allowance_exchange_id
+
+        ident = allowance_exchange_id(str(record.seller["ubn"]), number)
+        return {**links, "pdf": f"/v1/allowances/{number}/pdf", "exchange": f"/v1/exchange/allowances/{ident}"}
+    return {
+        **links,
+        "pdf": f"/v1/allowances/{number}/pdf",
+        "cancel": f"/v1/allowances/{number}/cancel",
+        "void": f"/v1/allowances/{number}/void",
+    }
+
+
 def allowance_view(record: AllowanceRecord, *, with_history: bool = False) -> AllowanceView:
     number = record.allowance_number
+    exchange = record.exchange
     return AllowanceView(
         allowance_number=number,
         allowance_date=record.allowance_date,
@@ -68,13 +87,8 @@ def allowance_view(record: AllowanceRecord, *, with_history: bool = False) -> Al
         voided_at=record.voided_at,
         void_reason=record.void_reason,
         remark=record.remark,
-        links={
-            "self": f"/v1/allowances/{number}",
-            "xml": f"/v1/allowances/{number}/xml",
-            "pdf": f"/v1/allowances/{number}/pdf",
-            "cancel": f"/v1/allowances/{number}/cancel",
-            "void": f"/v1/allowances/{number}/void",
-        },
+        links=_links(record),
+        allowance_type="1" if exchange is not None and exchange.issuer is Party.BUYER else "2",
         history=record.history if with_history else None,
         artifacts_pending=record.artifacts_pending if with_history else None,
     )

@@ -335,6 +335,7 @@ class AllowanceService:
     def cancel(self, ubn: str, number: str, request: CancelRequest, *, actor: str) -> AllowanceRecord:
         for attempt in range(_CONFLICT_RETRIES):
             record = self.get(ubn, number)
+            ensure_storage_allowance(record, "cancel")
             if record.status == "cancelled":
                 raise Conflict(
                     "ALLOWANCE_ALREADY_CANCELLED", "This allowance is already cancelled", "此折讓單已作廢", "status"
@@ -383,6 +384,7 @@ class AllowanceService:
         re-issued since then makes it spent)."""
         for attempt in range(_CONFLICT_RETRIES):
             record = self.get(ubn, number)
+            ensure_storage_allowance(record, "void")
             if version is not None and record.void_count != version:
                 raise _changed("allowance_number")
             now = self._clock.now()
@@ -547,6 +549,24 @@ class AllowanceService:
                 "Idempotency-Key",
             )
         return IssuedAllowance(self.get(ubn, str(item["allowance_number"])), replayed=True)
+
+
+def ensure_storage_allowance(record: AllowanceRecord, action: str) -> None:
+    """An allowance by exchange (交換, B0101) is cancelled only by its issuer's B0201 that the other
+    party confirms (B0202), and never voided (as an exchanged invoice is not, reference §1.6)."""
+    if record.exchange is None:
+        return
+    from chalicelib.domain.exchange_allowance import allowance_exchange_id
+
+    ident = allowance_exchange_id(str(record.seller["ubn"]), record.allowance_number)
+    raise Conflict(
+        "EXCHANGE_ALLOWANCE",
+        f"This allowance was issued by exchange (B0101): it cannot be {action}ed here; its issuer cancels it with "
+        f"POST /v1/exchange/allowances/{ident}/cancel (B0201), which the other party confirms.",
+        f"此折讓證明單以交換方式開立（B0101），不可於此{'作廢' if action == 'cancel' else '註銷'}；"
+        f"請由開立方以 POST /v1/exchange/allowances/{ident}/cancel（B0201）作廢，並待對方確認。",
+        "allowance_number",
+    )
 
 
 def _in_replacement(error: DomainError) -> DomainError:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain import events as types
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from chalicelib.domain.events import outbox_event_name
 from chalicelib.domain.exchange import (
     INVOICE_FLOW,
@@ -126,16 +126,17 @@ def not_found() -> NotFound:
 def ensure_storage_invoice(record: InvoiceRecord, field: str) -> None:
     """The storage (存證) changes (F0501 cancel, F0701 void, G0401 allowance) are not for an
     exchanged invoice: it is cancelled by A0201 with the buyer's A0202, never voided (reference
-    §1.6), and its allowances are the exchange's own B0101 (not yet offered)."""
+    §1.6), and its allowances are the exchange's own B0101 (services/exchange_allowances.py)."""
     if record.exchange is None:
         return
     ident = exchange_id(str(record.seller["ubn"]), record.invoice_number)
     raise Conflict(
         "EXCHANGE_INVOICE",
         f"This invoice was issued for exchange: cancel it with POST /v1/exchange/{ident}/cancel (A0201), which "
-        "its buyer confirms; it cannot be voided, and exchange allowances (B0101) are not offered yet.",
-        f"此發票以交換方式開立：請以 POST /v1/exchange/{ident}/cancel（A0201）作廢，並待買方確認；交換發票不可註銷，"
-        "交換折讓（B0101）尚未提供。",
+        f"its buyer confirms; it cannot be voided; allow on it by exchange with POST /v1/exchange/{ident}/allowances "
+        "(B0101), which the counterpart confirms.",
+        f"此發票以交換方式開立：請以 POST /v1/exchange/{ident}/cancel（A0201）作廢，並待買方確認；交換發票不可註銷；"
+        f"折讓請以 POST /v1/exchange/{ident}/allowances（B0101）開立，並待對方確認。",
         field,
     )
 
@@ -354,6 +355,7 @@ class ExchangeService:
                 history,
                 status=status,
                 cancellation=cancellation,
+                allowance_free=action is ExchangeAction.CANCEL,
             ),
         )
         ident = exchange_id(seller, record.invoice_number)
@@ -381,6 +383,14 @@ class ExchangeService:
                 "reason",
             )
         if action is ExchangeAction.CANCEL:
+            if record.allowance_count > 0:
+                # An exchange allowance (B0101) in force or awaiting its confirmation reduces it.
+                raise RuleViolation(
+                    "INVOICE_HAS_ALLOWANCES",
+                    "Cancel the invoice's allowances first (B0201, confirmed by the counterpart).",
+                    "請先作廢此發票的折讓證明單（B0201，並經對方確認）。",
+                    "status",
+                )
             # As a storage cancel (作廢): until the filing deadline, then with the approval number.
             ensure_can_cancel(
                 Period.parse(record.period),

@@ -68,6 +68,12 @@ SUPPORTED = (
     MessageType.A0202,
     MessageType.A0301,
     MessageType.A0302,
+    # Allowances by exchange: the issuer's B0101 and B0201, the other party's B0102 and B0202
+    # (services/mig_exchange_allowances.py).
+    MessageType.B0101,
+    MessageType.B0102,
+    MessageType.B0201,
+    MessageType.B0202,
 )
 #: F0701 (G0701) comes alone and the replacement F0401 (G0401) with the same number follows: the
 #: void waits this long for it.

@@ -279,7 +279,51 @@ def _exchange(event: Event) -> Notice:
 
 
 # The events that ask the merchant told for an answer (the others only report one).
-_EXCHANGE_TO_ANSWER = frozenset({types.EXCHANGE_RECEIVED, types.EXCHANGE_REJECTED, types.EXCHANGE_CANCEL_REQUESTED})
+_EXCHANGE_TO_ANSWER = frozenset(
+    {
+        types.EXCHANGE_RECEIVED,
+        types.EXCHANGE_REJECTED,
+        types.EXCHANGE_CANCEL_REQUESTED,
+        types.EXCHANGE_ALLOWANCE_RECEIVED,
+        types.EXCHANGE_ALLOWANCE_CANCEL_REQUESTED,
+    }
+)
+
+
+def _exchange_allowance(event: Event) -> Notice:
+    """A step the other party of an exchanged allowance (交換折讓) took, or one it issued to you."""
+    d = event.data
+    number, ident = d.get("allowance_number"), d.get("id")
+    desc_zh, desc_en = types.EVENT_DESCRIPTIONS[event.type]
+    seller, buyer = d.get("seller") or {}, d.get("buyer") or {}
+    told_buyer = event.ubn == buyer.get("ubn")
+    other, role_zh = (seller, "賣方") if told_buyer else (buyer, "買方")
+    invoice = d.get("invoice_number")
+    body_zh = (
+        f"{role_zh} {other.get('name')}（{other.get('ubn')}）：折讓證明單 {number}（發票 {invoice}），"
+        f"金額 NT${d.get('total_amount')}。"
+    )
+    body_en = (
+        f"{other.get('name')} ({other.get('ubn')}): allowance {number} on invoice {invoice}, "
+        f"NT${d.get('total_amount')}."
+    )
+    if d.get("reason"):
+        body_zh += f"原因：{d['reason']}。"
+        body_en += f" Reason: {d['reason']}."
+    if d.get("deadline") and event.type in _EXCHANGE_TO_ANSWER:
+        body_zh += f"請於 {str(d['deadline'])[:10]} 前處理。"
+        body_en += f" Answer by {str(d['deadline'])[:10]}."
+    return Notice(
+        event.ubn,
+        kinds.EXCHANGE,
+        event.id,
+        f"{desc_zh}：{number}",
+        f"{desc_en}: {number}",
+        body_zh,
+        body_en,
+        f"/console/exchange/allowances/{ident}",
+        {"exchange_allowance_id": ident, "allowance_number": number, "state": d.get("state")},
+    )
 
 
 def _win_withdrawn(event: Event) -> Notice:
@@ -317,6 +361,15 @@ _FROM_EVENTS = {
         )
     },
     types.INVOICE_WIN_WITHDRAWN: (_win_withdrawn, ALL_CHANNELS),
+    **{
+        event_type: (_exchange_allowance, ALL_CHANNELS)
+        for event_type in (
+            types.EXCHANGE_ALLOWANCE_RECEIVED,
+            types.EXCHANGE_ALLOWANCE_CONFIRMED,
+            types.EXCHANGE_ALLOWANCE_CANCEL_REQUESTED,
+            types.EXCHANGE_ALLOWANCE_CANCELLED,
+        )
+    },
 }
 
 

@@ -22,8 +22,9 @@ from chalicelib.api.exchange import (
     task_view,
 )
 from chalicelib.domain.errors import DomainError, NotFound
-from chalicelib.domain.exchange import ACTION_LABELS, STATE_LABELS, ExchangeAction, ExchangeState
+from chalicelib.domain.exchange import ACTION_LABELS, ALLOWANCE_FLOW, STATE_LABELS, ExchangeAction, ExchangeState
 from chalicelib.services.exchange import Answer
+from chalicelib.web.exchange_allowance_form import blank_form
 from chalicelib.web.pages import PageContext, page
 from chalicelib.web.rendering import taiwan_time
 
@@ -104,10 +105,15 @@ def _detail(
     errors: dict[str, dict[str, str]] | None = None,
     values: dict[str, dict[str, str]] | None = None,
     done: str = "",
+    allowance_values: dict[str, str] | None = None,
+    allowance_errors: dict[str, str] | None = None,
 ) -> Response:
+    """The exchanged invoice's page: its state and answers, and its allowances by exchange with the
+    form either party issues one with (``allowance_*``: that form as sent, and its errors)."""
     found = deps.exchange_service().get(ctx.ubn, exchange_id)
     shown = exchange_view(found)
     template = "exchange/_panel.html" if ctx.is_htmx else "exchange/detail.html"
+    allowances = deps.exchange_allowance_service().of_invoice(ctx.ubn, exchange_id)
     return ctx.render(
         template,
         status=status,
@@ -117,6 +123,10 @@ def _detail(
         errors=errors or {},
         values=values or {},
         done=done,
+        allowances=[(one, ctx.t(*ALLOWANCE_FLOW.label(one.exchange.state))) for one in allowances],
+        can_allow=found.exchange.state is ExchangeState.CONFIRMED and found.record.status == "issued",
+        allowance_values=allowance_values or blank_form(),
+        allowance_errors=allowance_errors or {},
         **_labels(ctx),
     )
 

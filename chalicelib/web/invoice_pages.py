@@ -97,6 +97,11 @@ HISTORY_EVENTS = {
     "exchange_rejection_confirmed": ("賣方確認退回（A0302）", "Rejection confirmed by the seller (A0302)"),
     "exchange_cancel_requested": ("賣方要求作廢（A0201）", "Cancel asked by the seller (A0201)"),
     "exchange_cancelled": ("買方確認作廢（A0202）", "Cancel confirmed by the buyer (A0202)"),
+    # Allowances by exchange (交換折讓, services/exchange_allowances.py) on an exchanged invoice
+    "exchange_allowance": ("交換折讓開立（B0101）", "Allowance by exchange issued (B0101)"),
+    "exchange_allowance_confirmed": ("交換折讓已確認（B0102）", "Allowance by exchange confirmed (B0102)"),
+    "exchange_allowance_cancel_requested": ("交換折讓申請作廢（B0201）", "Allowance by exchange: cancel asked (B0201)"),
+    "exchange_allowance_cancelled": ("交換折讓作廢已確認（B0202）", "Allowance by exchange cancelled (B0202)"),
 }
 _ACTORS = {"merchant": ("網頁", "Console"), "api_key": ("API 金鑰", "API key"), "staff": ("稽徵機關", "Tax office")}
 _HISTORY_DETAILS = ("reason", "return_tax_document_number", "allowance_number", "amount", "channels", "channel")

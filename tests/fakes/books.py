@@ -25,6 +25,7 @@ from chalicelib.domain.writes import (
     CancelAllowance,
     CancelInvoice,
     ChangeExchange,
+    ChangeExchangeAllowance,
     DropExchangeTask,
     Intent,
     MarkPrizeDelivered,
@@ -41,6 +42,7 @@ from chalicelib.domain.writes import (
     ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
+    ReserveAllowable,
     RestoreAllowable,
     ReviseWinner,
     StateChanged,
@@ -138,6 +140,26 @@ class MemoryBooks:
             stored["allowance_remaining"] = left - intent.amount
             stored["allowance_count"] = int(stored.get("allowance_count") or 0) + 1
             stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, ReserveAllowable):
+            stored = invoices.get((intent.ubn, intent.invoice_number))
+            left = None if stored is None else stored.get("allowance_remaining")
+            left = intent.invoice_total if left is None else left
+            if (
+                stored is None
+                or stored["status"] != "issued"
+                or (stored.get("exchange") or {}).get("state") != "confirmed"
+                or left < intent.amount
+            ):
+                return StateChanged(intent, stored)
+            stored["allowance_remaining"] = left - intent.amount
+            stored["allowance_count"] = int(stored.get("allowance_count") or 0) + 1
+            stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
+        elif isinstance(intent, ChangeExchangeAllowance):
+            stored = allowances.get((intent.ubn, intent.allowance_number))
+            if stored is None or (stored.get("exchange") or {}).get("state") != intent.expected:
+                return StateChanged(intent, stored)
+            stored.update({"exchange": intent.exchange.model_dump(mode="json"), **intent.fields})
+            stored["history"] = [*stored.get("history", []), intent.history.model_dump(mode="json")]
         elif isinstance(intent, RestoreAllowable):
             stored = invoices.get((intent.ubn, intent.invoice_number))
             if stored is None or stored.get("allowance_remaining") is None or stored.get("allowance_count", 0) < 1:
@@ -203,6 +225,8 @@ class MemoryBooks:
         elif isinstance(intent, ChangeExchange):
             stored = invoices.get((intent.ubn, intent.invoice_number))
             if stored is None or (stored.get("exchange") or {}).get("state") != intent.expected:
+                return StateChanged(intent, stored)
+            if intent.allowance_free and int(stored.get("allowance_count") or 0) > 0:
                 return StateChanged(intent, stored)
             stored["exchange"] = intent.exchange.model_dump(mode="json")
             if intent.status is not None:

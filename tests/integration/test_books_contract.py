@@ -43,6 +43,7 @@ from chalicelib.domain.writes import (
     CancelAllowance,
     CancelInvoice,
     ChangeExchange,
+    ChangeExchangeAllowance,
     DropExchangeTask,
     MarkPrizeDelivered,
     PutAllowance,
@@ -56,6 +57,7 @@ from chalicelib.domain.writes import (
     ReplaceAllowance,
     ReplaceInvoice,
     RequireUnfiled,
+    ReserveAllowable,
     RestoreAllowable,
     ReviseWinner,
     StateChanged,
@@ -406,6 +408,16 @@ def _consumer_invoice(books: Books, carrier: dict[str, str] | None) -> tuple[str
     seller = random_ubn()
     record = b2b_invoice(seller, random_ubn()).model_copy(update={"buyer": {"ubn": None, "name": "消費者"}})
     record = record.model_copy(update={"carrier": carrier})
+
+
+# --- B2B exchange allowances (交換折讓) ----------------------------------------------------------------
+
+
+def _exchanged(books: Books, state: ExchangeState) -> tuple[str, InvoiceRecord]:
+    seller = random_ubn()
+    record = b2b_invoice(seller, random_ubn(), sales=1000, tax=50).model_copy(
+        update={"exchange": ExchangeRecord(state=state)}
+    )
     books.commit([PutInvoice(seller, record)])
     return seller, record
 
@@ -544,3 +556,42 @@ def test_the_winners_still_to_deliver_are_read_newest_first(books):
     ]
     # Only the newest two are read (90006, 90004), and of those only one is still to deliver.
     assert [w.period for w in books.winners.recent_to_deliver(first.ubn, 2)] == ["90004"]
+
+
+def test_a_reservation_needs_the_invoices_confirmation_and_what_remains(books):
+    waiting_seller, waiting = _exchanged(books, ExchangeState.AWAITING_BUYER)
+    with pytest.raises(StateChanged):
+        books.commit([ReserveAllowable(waiting_seller, waiting.invoice_number, 100, 1050, ENTRY)])
+    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    books.commit([ReserveAllowable(seller, invoice.invoice_number, 1000, 1050, ENTRY)])
+    with pytest.raises(StateChanged):
+        books.commit([ReserveAllowable(seller, invoice.invoice_number, 51, 1050, ENTRY)])
+    stored = books.invoices.get(seller, invoice.invoice_number)
+    assert (stored.allowance_remaining, stored.allowance_count, len(stored.history)) == (50, 1, 1)
+    assert books.invoices.get(waiting_seller, waiting.invoice_number).allowance_count == 0
+
+
+def test_an_invoice_with_an_allowance_reserved_takes_no_step_that_must_be_allowance_free(books):
+    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    cancel = ExchangeRecord(state=ExchangeState.CANCEL_REQUESTED)
+    books.commit([ReserveAllowable(seller, invoice.invoice_number, 105, 1050, ENTRY)])
+    with pytest.raises(StateChanged):
+        books.commit([ChangeExchange(seller, invoice.invoice_number, "confirmed", cancel, ENTRY, allowance_free=True)])
+    books.commit([RestoreAllowable(seller, invoice.invoice_number, 105, ENTRY)])
+    books.commit([ChangeExchange(seller, invoice.invoice_number, "confirmed", cancel, ENTRY, allowance_free=True)])
+    assert books.invoices.get(seller, invoice.invoice_number).exchange.state is ExchangeState.CANCEL_REQUESTED
+
+
+def test_an_exchanged_allowance_steps_only_from_the_state_it_was_decided_on(books):
+    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    pending = ExchangeRecord(state=ExchangeState.AWAITING_COUNTERPART, flow="allowance", issuer=Party.BUYER)
+    record = _allowance(seller, invoice, "XA1", 105).model_copy(update={"status": "pending", "exchange": pending})
+    books.commit([PutAllowance(seller, record)])
+    confirmed = pending.model_copy(update={"state": ExchangeState.CONFIRMED, "messages": {"B0102": {"at": "x"}}})
+    step = ChangeExchangeAllowance(seller, "XA1", "awaiting_counterpart", confirmed, ENTRY, {"status": "issued"})
+    books.commit([step])
+    with pytest.raises(StateChanged):  # the same step again: the state moved on
+        books.commit([step])
+    stored = books.allowances.record(seller, "XA1")
+    assert (stored.status, stored.exchange.state, stored.exchange.issuer) == ("issued", "confirmed", "buyer")
+    assert stored.exchange.confirmed and [entry.event for entry in stored.history] == ["test"]

@@ -47,6 +47,13 @@ PAGE_ACCESS: dict[str, str] = {
     "/console/exchange/{exchange_id}/{action}": "merchant",
     "/console/exchange/{exchange_id}/messages/{message_type}": "merchant",
     "/console/settings/receiving": "merchant",
+    # B2B exchange allowances (交換折讓): the exchanged invoice's page and the allowance's
+    "/console/exchange/{exchange_id}/allowances": "merchant",
+    "/console/exchange/allowances/{allowance_id}": "merchant",
+    "/console/exchange/allowances/{allowance_id}/messages/{message_type}": "merchant",
+    "/console/exchange/allowances/{allowance_id}/confirm": "merchant",
+    "/console/exchange/allowances/{allowance_id}/cancel": "merchant",
+    "/console/exchange/allowances/{allowance_id}/confirm-cancel": "merchant",
     "/console/pending": "merchant",
     "/console/pending/new": "merchant",
     "/console/pending/{pending_id}": "merchant",
