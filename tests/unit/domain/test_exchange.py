@@ -22,7 +22,9 @@ from chalicelib.domain.exchange import (
 )
 
 S, B = Party.SELLER, Party.BUYER
-AWAITING, CONFIRMED, REJECTED, REJECTION_CONFIRMED, CANCEL_REQUESTED, CANCELLED = ExchangeState
+AWAITING, CONFIRMED, REJECTED = ExchangeState.AWAITING_BUYER, ExchangeState.CONFIRMED, ExchangeState.REJECTED
+REJECTION_CONFIRMED, CANCEL_REQUESTED = ExchangeState.REJECTION_CONFIRMED, ExchangeState.CANCEL_REQUESTED
+CANCELLED = ExchangeState.CANCELLED
 
 # (state, action, party) -> (new state, the MIG message); every other combination is refused.
 ALLOWED = {
