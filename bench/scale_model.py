@@ -27,6 +27,7 @@ Pure arithmetic, no I/O: ``tests/unit/test_scale_model.py`` checks it by hand-co
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -296,7 +297,12 @@ def api_request(policy: str, lease: float) -> tuple[Step, ...]:
     )
 
 
-def _issue(b2b: bool, lease: float) -> Operation:
+ORDER_RECORD = 130  # ORDER#<order id>: the invoice it made and the request's hash
+
+
+def _issue(b2b: bool, lease: float, orders: float) -> Operation:
+    """``orders``: the share of issues that send an ``order_id`` (its record is read in the same
+    BatchGetItem and written in the transaction)."""
     invoice = INVOICE_B2B if b2b else INVOICE_B2C
     buyer_index = (Ix("gsi2", "BUYER#{buyer}", "put", invoice),) if b2b else ()
     steps: list[Step] = [
@@ -305,6 +311,7 @@ def _issue(b2b: bool, lease: float) -> Operation:
         get("merchants", "MERCHANT#{seller}", "PROFILE", PROFILE),
         get("tracks", "MERCHANT#{seller}", "COUNTER#{period}#07#{channel}", COUNTER),
         get("idempotency", "{seller}#{idem}", None, 0),
+        get("invoices", "MERCHANT#{seller}", "ORDER#{order}", 0, count=orders),
         tx("TakeNumber", COUNTER, channel="{channel}"),
         tx(
             "PutInvoice",
@@ -324,6 +331,7 @@ def _issue(b2b: bool, lease: float) -> Operation:
             outbox_event="issued",
         ),
         tx("RecordIdempotencyKey", IDEMPOTENCY),
+        tx("RecordOrderId", ORDER_RECORD, count=orders),
         WAKE,
     ]
     kind = "B2B (buyer UBN, e-mail)" if b2b else "B2C (mobile barcode carrier)"
@@ -775,11 +783,12 @@ def _advance() -> Operation:
     return Operation("advance", "a channel's counter moved to its next booklet (every 50 numbers)", steps, "api", False)
 
 
-def operations(lease: float = 2.0) -> dict[str, Operation]:
+def operations(lease: float = 2.0, orders: float = 0.1) -> dict[str, Operation]:
     """Every operation of the model. ``lease``: requests per rate-limit update (the trace runs one
-    request at a time, where every lease is of one)."""
+    request at a time, where every lease is of one); ``orders``: the share of issues with an
+    ``order_id`` (the trace sends none)."""
     ops = [
-        _issue(False, lease),
+        _issue(False, lease, orders),
         _invoice_outbox(
             "outbox_issued_b2c",
             "the B2C invoice's outbox pass: F0401, proof and A4 PDFs, no mail",
@@ -803,7 +812,7 @@ def operations(lease: float = 2.0) -> dict[str, Operation]:
             event_size=EVENT_B2C,
             traced=False,
         ),
-        _issue(True, lease),
+        _issue(True, lease, orders),
         _invoice_outbox(
             "outbox_issued_b2b",
             "the B2B invoice's outbox pass: F0401, PDFs, the buyer's mail (A4 PDF attached)",
@@ -927,6 +936,7 @@ class Workload:
     top_buyer_share: float = 0.05  # of all B2B invoices, received by the largest buyer (⚠️)
     filing_days: float = 15.0  # returns are filed in the first 15 days of odd months
     lease: float = 2.0  # requests per rate-limit update at a few requests/s per container (⚠️)
+    order_id_share: float = 0.1  # issues sending an order_id (web shops, ERPs; ⚠️)
     transaction_seconds: float = 0.010  # how long a transaction holds its items (⚠️ DynamoDB p50)
     conflict_tolerance: float = 0.10  # retried transactions the retry budget tolerates per item
 
@@ -1053,6 +1063,14 @@ class KeyLoad:
     def unique(self) -> bool:
         return any(mark in self.key for mark in UNIQUE)
 
+    @property
+    def single_item(self) -> bool:
+        """All its writes go to one item (one sort key, naming no channel, shard or invoice)."""
+        if len(self.sort_keys) != 1:
+            return False
+        (sk,) = self.sort_keys
+        return not re.search(r"\{(?!period\}|type\})", sk)
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -1068,7 +1086,11 @@ class Subject:
     buyer_followed: bool = True
 
 
-def _instance(template: str, subject: Subject) -> tuple[str, float, bool]:
+#: Sharded placeholders and how many values each takes (the what-if below adds its own).
+SHARDS: dict[str, int] = {"{shard}": TOTALS_SHARDS}
+
+
+def _instance(template: str, subject: Subject, shards: Mapping[str, int] | None = None) -> tuple[str, float, bool]:
     """The key ``template`` names for ``subject``, the share of the rate one such key gets (a
     template over channels or shards spreads its rate over them), and whether it is followed."""
     followed = True
@@ -1087,9 +1109,10 @@ def _instance(template: str, subject: Subject) -> tuple[str, float, bool]:
     if "{client}" in key:
         share /= subject.channels  # one address per till (⚠️: a chain behind one NAT shares one)
         key = key.replace("{client}", "<one till's address>")
-    if "{shard}" in key:
-        share /= TOTALS_SHARDS
-        key = key.replace("{shard}", "<one shard>")
+    for mark, count in (shards or SHARDS).items():
+        if mark in key:
+            share /= count
+            key = key.replace(mark, "<one shard>")
     return key, share, followed
 
 
@@ -1098,6 +1121,7 @@ class Loads:
     partitions: dict[tuple[str, str], KeyLoad] = field(default_factory=dict)
     items: dict[tuple[str, str], KeyLoad] = field(default_factory=dict)
     tables: dict[str, KeyLoad] = field(default_factory=dict)
+    shards: Mapping[str, int] = field(default_factory=lambda: dict(SHARDS))
 
     def _at(self, where: dict[tuple[str, str], KeyLoad], table: str, key: str) -> KeyLoad:
         if (table, key) not in where:
@@ -1109,8 +1133,9 @@ class Loads:
 
     def add_write(self, op: str, write: Write, rate: float, subject: Subject) -> None:
         per = rate * write.count
-        pk, share, followed = _instance(write.pk, subject)
+        pk, share, followed = _instance(write.pk, subject, self.shards)
         self._table(write.table).wcu += write.units * per
+        self._table(write.table).writes += per
         if followed:
             part = self._at(self.partitions, write.table, pk)
             part.wcu += write.units * per * share
@@ -1118,7 +1143,7 @@ class Loads:
             part.tx_writes += per * share if write.tx else 0
             part.sort_keys.add(write.sk or "")
             part.by_operation[op] += write.units * per * share
-            sk, sk_share, sk_followed = _instance(write.sk or "", subject)
+            sk, sk_share, sk_followed = _instance(write.sk or "", subject, self.shards)
             if sk_followed:
                 item = self._at(self.items, write.table, f"{pk} / {sk}")
                 item.wcu += write.units * per * share * sk_share
@@ -1127,7 +1152,7 @@ class Loads:
                 item.by_operation[op] += per * share * sk_share
         for entry in write.indexes:
             where = f"{write.table}/{entry.index}"
-            ipk, ishare, ifollowed = _instance(entry.pk, subject)
+            ipk, ishare, ifollowed = _instance(entry.pk, subject, self.shards)
             units = write.index_units(entry) * per
             self._table(where).wcu += units
             if ifollowed:
@@ -1140,21 +1165,21 @@ class Loads:
     def add_read(self, op: str, read: Read, rate: float, subject: Subject) -> None:
         per = rate * read.count
         table = read.table + (f"/{read.index}" if read.index else "")
-        pk, share, followed = _instance(read.pk, subject)
+        pk, share, followed = _instance(read.pk, subject, self.shards)
         self._table(table).rcu += read.units * per
         if not followed:
             return
         part = self._at(self.partitions, table, pk)
         part.rcu += read.units * per * share
         if read.op == "get":
-            sk, sk_share, sk_followed = _instance(read.sk or "", subject)
+            sk, sk_share, sk_followed = _instance(read.sk or "", subject, self.shards)
             if sk_followed:
                 item = self._at(self.items, table, f"{pk} / {sk}")
                 item.rcu += read.units * per * share * sk_share
 
 
 #: How each index's sort key starts (infra/resources.py and the adapters that set it): a time.
-_INDEX_SORT = {"gsi1": "{time}", "gsi2": "{time}"}
+_INDEX_SORT = {"gsi1": "{time}", "gsi2": "{time}", "gsi_outbox": "{time}"}
 LARGEST_BUYER = "<the largest buyer>"
 
 
@@ -1164,12 +1189,18 @@ def _involves_buyer(step: Write | Read) -> bool:
     return isinstance(step, Write) and any("{buyer}" in entry.pk for entry in step.indexes)
 
 
-def loads(load: Workload, ops: Mapping[str, Operation] | None = None, top: int = 5) -> Loads:
+def loads(
+    load: Workload,
+    ops: Mapping[str, Operation] | None = None,
+    top: int = 5,
+    only: Sequence[str] | None = None,
+    shards: Mapping[str, int] | None = None,
+) -> Loads:
     """Units per second on every key the workload touches. The ``top`` merchants and the largest
     buyer are followed one by one; the rest of the platform counts in the tables' totals and on
-    the platform-wide keys (the sweeper's index, the calendar)."""
-    ops = ops or operations(load.lease)
-    result = Loads()
+    the platform-wide keys (the sweeper's index, the calendar). ``only``: these flows alone (no filing)."""
+    ops = ops or operations(load.lease, load.order_id_share)
+    result = Loads(shards=dict(shards or SHARDS))
     found = merchants(load, top)
     tail_rate = load.platform_rate - sum(m.rate for m in found)
     subjects: list[tuple[float, float, Subject]] = [
@@ -1179,8 +1210,12 @@ def loads(load: Workload, ops: Mapping[str, Operation] | None = None, top: int =
     buyers = ((load.top_buyer_share, LARGEST_BUYER, True), (1 - load.top_buyer_share, "<another buyer>", False))
     for rate, b2b, subject in subjects:
         for flow in flows(load, b2b):
+            if only is not None and flow.name not in only:
+                continue
             for name in flow.operations:
                 _add_operation(result, name, ops[name], rate * flow.per_invoice, subject, buyers)
+    if only is not None:
+        return result
     # Returns, in the filing window: every merchant once; only platform-wide keys see them together.
     filer = Subject("<a filing merchant>", "", 1, followed=False)
     for name in FILING_FLOW.operations:
@@ -1208,6 +1243,89 @@ def _add_operation(
                 result.add_read(name, step, rate * share, who)
 
 
+# --- what if: the changes the findings propose (docs/scale.md), applied to the model ------------------
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changes to chalicelib the findings propose, as a transformation of the model."""
+
+    outbox_shards: int = 16  # the sweeper's own sparse KEYS_ONLY index, OUTBOX#PENDING#<n>
+    invoice_index_shards: int = 8  # gsi1 of invoices and events under MERCHANT#<ubn>#<n>
+    publish_once: bool = True  # the outbox shows its results on the invoice once, at the end
+    totals_shards: int = 32  # the most the filing guard's transaction allows
+
+    @property
+    def shards(self) -> dict[str, int]:
+        return {
+            "{shard}": self.totals_shards,
+            "{outbox_shard}": self.outbox_shards,
+            "{index_shard}": self.invoice_index_shards,
+        }
+
+
+OUTBOX_KEYS_ENTRY = 120  # bytes of a KEYS_ONLY entry: pk, sk and the index's two keys
+
+
+def changes_for(load: Workload, ops: Mapping[str, Operation]) -> Changes:
+    """The proposed changes with as many shards as keep each index shard at half its limit."""
+    unsharded = Changes(outbox_shards=1, invoice_index_shards=1)
+    found = loads(load, changed(ops, unsharded), shards=unsharded.shards)
+    outbox = max((p.wcu for (t, k), p in found.partitions.items() if t.endswith("gsi_outbox")), default=0.0)
+    index = max(
+        (p.wcu for (t, k), p in found.partitions.items() if t.endswith("gsi1") and "#<one shard>" in k), default=0.0
+    )
+    return Changes(
+        outbox_shards=max(16, shards_for(outbox, PARTITION_WCU)),
+        invoice_index_shards=max(8, shards_for(index, PARTITION_WCU)),
+    )
+
+
+def changed(ops: Mapping[str, Operation], changes: Changes) -> dict[str, Operation]:
+    """``ops`` with ``changes`` made: what each operation would write then."""
+    result = {}
+    for name, op in ops.items():
+        steps = [_changed_step(step, changes) for step in op.steps]
+        if changes.publish_once and op.function == "outbox":
+            steps = _publish_once(steps)
+        result[name] = replace(op, steps=tuple(step for step in steps if step is not None))
+    return result
+
+
+def _changed_step(step: Step, changes: Changes) -> Step:
+    if not isinstance(step, Write) or not step.indexes:
+        return step
+    entries = []
+    for entry in step.indexes:
+        if entry.index == "gsi1" and entry.pk == "OUTBOX#PENDING":
+            if entry.op != "update":  # KEYS_ONLY: a step's state is not in the index
+                entries.append(Ix("gsi_outbox", "OUTBOX#PENDING#{outbox_shard}", entry.op, OUTBOX_KEYS_ENTRY))
+        elif entry.index == "gsi1" and entry.pk in ("MERCHANT#{seller}", "EVENTS#{seller}"):
+            entries.append(replace(entry, pk=entry.pk + "#{index_shard}"))
+        else:
+            entries.append(entry)
+    return replace(step, indexes=tuple(entries))
+
+
+def _publish_once(steps: list[Step]) -> list[Step]:
+    """Keep only the last pair of updates showing the outbox's results on each subject (invoice or
+    allowance); the last one takes every index entry the dropped ones changed."""
+    for subject in ("INV#{number}", "ALW#{allowance}"):
+        places = [
+            i for i, s in enumerate(steps) if isinstance(s, Write) and not s.tx and s.op == "update" and s.sk == subject
+        ]
+        if len(places) <= 2:
+            continue
+        kept = places[-2:]
+        entries = {e.index: e for i in places for e in steps[i].indexes}  # type: ignore[union-attr]
+        last = steps[kept[-1]]
+        assert isinstance(last, Write)
+        steps[kept[-1]] = replace(last, indexes=tuple(entries.values()))
+        for i in places[:-2]:
+            steps[i] = None  # type: ignore[call-overload]
+    return [s for s in steps if s is not None]
+
+
 # --- verdicts ----------------------------------------------------------------------------------------
 
 
@@ -1231,8 +1349,8 @@ def verdict(part: KeyLoad) -> str:
     if part.monotonic:
         shards = shards_for(part.wcu, PARTITION_WCU)
         return f"over the limit; its sort key grows with time, so no split spreads it: shard the key ×{shards}"
-    if len(part.sort_keys) <= 1:
-        return "over the limit on one item: cannot split"
+    if part.single_item:
+        return "over the limit on one item: no split can help"
     return f"needs ≥ {needed} partitions: split by sort key under sustained load only (split for heat, ⚠️ minutes)"
 
 
@@ -1362,7 +1480,7 @@ def stored_bytes(ops: Iterable[Operation]) -> float:
 
 
 def usage_per_invoice(load: Workload, ops: Mapping[str, Operation] | None = None) -> Usage:
-    ops = ops or operations(load.lease)
+    ops = ops or operations(load.lease, load.order_id_share)
     total = Usage()
     for flow in flows(load, load.b2b_share):
         for name in flow.operations:
