@@ -18,6 +18,7 @@ BENCHMARKS = (
     "filing",
     "console",
     "rate_limits",
+    "scale",
 )
 
 
