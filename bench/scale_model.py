@@ -2,7 +2,7 @@
 
 An *operation* is one request or one outbox pass, written out as the DynamoDB accesses it makes
 (``Write``, ``Read``, with the index entries each write changes) and its other AWS calls
-(``Request``: S3, SES, SQS). Sizes are bytes as DynamoDB counts them (attribute names plus values),
+(``Request``: S3, SES). Sizes are bytes as DynamoDB counts them (attribute names plus values),
 measured by ``bench/scale_trace.py`` on the real code; that trace also checks, access by access,
 that these lists are what the code sends (``python -m bench.scale`` prints any difference).
 
@@ -123,7 +123,7 @@ class Read:
 
 @dataclass(frozen=True)
 class Request:
-    """A call to another service: s3 PutObject/GetObject, ses SendRawEmail, sqs SendMessage."""
+    """A call to another service: s3 PutObject/GetObject, ses SendRawEmail."""
 
     service: str
     operation: str
@@ -140,7 +140,7 @@ class Operation:
     name: str
     what: str
     steps: tuple[Step, ...]
-    function: str  # the Lambda that runs it: api (behind API Gateway) | outbox (SQS)
+    function: str  # the Lambda that runs it: api (behind API Gateway) | outbox (the invoices table's stream)
     traced: bool = True  # bench/scale_trace.py runs it on the real code and compares
 
     @property
@@ -202,6 +202,23 @@ INTENTS: dict[str, Key] = {
 }
 
 
+#: Intents of the write seam the model does not size yet, each with why: a unit test holds these and
+#: INTENTS together equal to domain/writes.Intent, so a new intent still cannot be missed silently.
+#: They landed after the model was drawn (2026-12-08); all are rare beside issuing (a B2B exchange is
+#: a share of B2B invoices, lottery corrections happen once per draw at most), so the hot partitions
+#: and the cost per invoice do not move much without them. Sizing them is the next step.
+NOT_YET_MODELLED: dict[str, str] = {
+    "ChangeExchange": "B2B exchange answers (A0102-A0302): one update of the invoice per answer",
+    "PutExchangeTask": "B2B exchange to-do entries: one per party per open exchange",
+    "DropExchangeTask": "B2B exchange to-do entries dropped when settled",
+    "ReserveAllowable": "allowances by exchange (B0101): reserve on the invoice until confirmed",
+    "ChangeExchangeAllowance": "allowances by exchange: the counterpart's answer (B0102-B0202)",
+    "WithdrawWinner": "lottery corrections: once per corrected draw",
+    "ReviseWinner": "lottery corrections: once per corrected draw",
+    "PutWinningNumbers": "a period's winning numbers: once per draw",
+}
+
+
 def fill(template: str | None, values: Mapping[str, str]) -> str | None:
     if template is None:
         return None
@@ -246,9 +263,6 @@ def s3_put(key: str, size: int) -> Request:
 
 def mail(size: int) -> Request:
     return Request("ses", "SendRawEmail", size)
-
-
-WAKE = Request("sqs", "SendMessage", 80)
 
 
 # --- item sizes, bytes (bench/scale_trace.py measured them on the real code) -------------------------
@@ -332,7 +346,6 @@ def _issue(b2b: bool, lease: float, orders: float) -> Operation:
         ),
         tx("RecordIdempotencyKey", IDEMPOTENCY),
         tx("RecordOrderId", ORDER_RECORD, count=orders),
-        WAKE,
     ]
     kind = "B2B (buyer UBN, e-mail)" if b2b else "B2C (mobile barcode carrier)"
     return Operation(
@@ -467,7 +480,6 @@ def _allowance(lease: float) -> Operation:
             Ix("gsi2", "BUYER#{buyer}", "update", INVOICE_ALLOWED),
         ),
         tx("RecordIdempotencyKey", 162, idem="allowance#{idem}"),
-        WAKE,
     )
     return Operation(
         "allowance", "POST /v1/allowances on one B2B invoice (G0401), with an Idempotency-Key", steps, "api"
@@ -537,7 +549,6 @@ def _cancel(lease: float) -> Operation:
             subject="{number}",
             outbox_event="cancelled",
         ),
-        WAKE,
     )
     return Operation("cancel", "POST /v1/invoices/{number}/cancel of a B2C invoice (作廢, F0501)", steps, "api")
 
@@ -574,7 +585,6 @@ def _filing() -> Operation:
             tx=True,
             indexes=(Ix("gsi1", "OUTBOX#PENDING", "put", FILING_OUTBOX), Ix("gsi_number", "{filing}", "put", 83)),
         ),
-        WAKE,
         w("merchants", "MERCHANT#{seller}", "AUDIT#{time}#{id}", "put", 185),
         # The answer: the filed return read back.
         query("invoices", "MERCHANT#{seller}", "TOTALS#{period}#", 698),
@@ -617,7 +627,6 @@ def _void(lease: float) -> Operation:
             subject="{number}",
             outbox_event="voided",
         ),
-        WAKE,
     )
     return Operation(
         "void", "POST /v1/invoices/{number}/void: void and re-issue (註銷重開) a B2C invoice", steps, "api", False
@@ -637,7 +646,6 @@ def _notify(lease: float) -> Operation:
             subject="{number}",
             outbox_event="notify-{time}",
         ),
-        WAKE,
     )
     return Operation("notify", "POST /v1/invoices/{number}/notify: the buyer's mail again", steps, "api", False)
 
@@ -676,7 +684,6 @@ def _allowance_change(name: str, what: str, intents: Sequence[Write], event: str
         ),
         tx("AddToTotals", 244),
         tx("AddToPurchases", 125),
-        WAKE,
     )
     return Operation(name, what, steps, "api", False)
 
@@ -758,7 +765,6 @@ def _winner() -> Operation:
             subject="{number}",
             outbox_event="lottery_won",
         ),
-        WAKE,
     )
     return Operation(
         "winner", "a winner of the period's lottery recorded (PutWinner + its outbox item)", steps, "api", False
@@ -1397,7 +1403,6 @@ PRICES: dict[str, Price] = {
     "ses": Price("SES outbound mail", "per 1,000", 0.10),
     "ses_attachments": Price("SES attachments", "per GB", 0.12),
     "sns_sms": Price("SNS SMS to a Taiwan mobile (not sent by default)", "per message", 0.0650),
-    "sqs": Price("SQS standard requests", "per million", 0.40),
     "lambda_requests": Price("Lambda requests", "per million", 0.20),
     "lambda_gbs": Price("Lambda compute (x86)", "per GB-second", 0.0000166667),
     "apigw": Price("API Gateway REST API requests (first 333 million a month)", "per million", 4.25),
@@ -1409,7 +1414,6 @@ PRICES: dict[str, Price] = {
 #: Lambda time per invocation on AWS (⚠️ estimates: the local trace measures only this machine).
 LAMBDA = {"api": (0.5, 0.060), "outbox": (1.0, 0.300)}  # GB of memory, seconds
 LOG_BYTES = {"api": 1_000, "outbox": 2_000}  # ⚠️ Powertools INFO logs per invocation
-SQS_PER_OUTBOX_ITEM = 2  # the event source's ReceiveMessage and DeleteMessage (batch of one)
 
 
 @dataclass
@@ -1424,7 +1428,6 @@ class Usage:
     s3_bytes: float = 0.0  # stored (the bucket is versioned: every version is kept)
     mails: float = 0.0
     mail_bytes: float = 0.0
-    sqs: float = 0.0
     api_requests: float = 0.0
     lambda_requests: float = 0.0
     lambda_gbs: float = 0.0
@@ -1448,8 +1451,6 @@ def operation_usage(op: Operation) -> Usage:
         elif request.service == "ses":
             usage.mails += request.count
             usage.mail_bytes += request.size * request.count
-        elif request.service == "sqs":
-            usage.sqs += request.count * (1 + SQS_PER_OUTBOX_ITEM)
     usage.lambda_requests = 1
     memory, seconds = LAMBDA[op.function]
     usage.lambda_gbs = memory * seconds
@@ -1522,7 +1523,6 @@ def monthly_bill(usage: Usage, invoices_per_month: float, *, stored_months: floa
         "S3 storage": usage.s3_bytes * stored_invoices / gb * PRICES["s3_storage"].usd,
         "SES mail": usage.mails * n / 1000 * PRICES["ses"].usd,
         "SES attachments": usage.mail_bytes * n / gb * PRICES["ses_attachments"].usd,
-        "SQS": usage.sqs * n / 1e6 * PRICES["sqs"].usd,
         "Lambda requests": usage.lambda_requests * n / 1e6 * PRICES["lambda_requests"].usd,
         "Lambda compute": usage.lambda_gbs * n * PRICES["lambda_gbs"].usd,
         "API Gateway": apigw_cost(usage.api_requests * n),

@@ -234,7 +234,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
-        self.sqs_messages: list[dict[str, str]] = []
+        self.woken: list[dict[str, str]] = []
         self._lock = threading.Lock()
         self._tables = _tables()
         self._original: Any = None
@@ -293,8 +293,6 @@ class Recorder:
             kept = _light(params)  # before the call: botocore's handlers wrap the body in place
             answer = self._raw(client, operation, params)
             self._record(Call(service, operation, params=kept))
-            if service == "sqs" and operation == "SendMessage":
-                self.sqs_messages.append(json.loads(params["MessageBody"]))
             return answer
         if operation in ("PutItem", "UpdateItem", "DeleteItem"):
             return self._single_write(client, operation, params)
@@ -341,6 +339,18 @@ class Recorder:
         self._record(call)
         return answer
 
+    def _woken_by(self, actions: list[dict[str, Any]]) -> None:
+        """The outbox items a committed transaction put: what the table's stream wakes the outbox
+        function for (adapters/dynamo_outbox_stream.py), in the order written."""
+        from chalicelib.adapters.dynamo import from_item
+
+        for action in actions:
+            item = from_item(action.get("Put", {}).get("Item", {}))
+            if str(item.get("sk", "")).startswith("OUTBOX#") and item.get("status") == "pending":
+                self.woken.append(
+                    {"ubn": item["ubn"], "invoice_number": item["invoice_number"], "event": item["event"]}
+                )
+
     def _transaction(self, client: Any, params: Any) -> Any:
         from botocore.exceptions import ClientError
 
@@ -359,6 +369,8 @@ class Recorder:
         except ClientError:
             failed = True
             raise
+        else:
+            self._woken_by(params["TransactItems"])
         finally:
             accesses: list[Access] = []
             for (table, name, item_key, op), before in zip(actions, befores, strict=True):
@@ -594,7 +606,7 @@ class _Run:
     def outbox(self, name: str) -> None:
         """The outbox passes the requests since the last one woke, recorded under ``name``."""
         processor = self.deps.outbox_processor()
-        messages, self.recorder.sqs_messages[:] = list(self.recorder.sqs_messages), []
+        messages, self.recorder.woken[:] = list(self.recorder.woken), []
         self.recorder.take()
         for message in messages:
             processor.process(message["ubn"], message["invoice_number"], message["event"])
@@ -607,7 +619,7 @@ class _Run:
             self.outbox("_unrecorded")
             del self.operations["_unrecorded"]
         self.recorder.take()
-        self.recorder.sqs_messages.clear()
+        self.recorder.woken.clear()
         return answer
 
     def invoices(self) -> None:

@@ -138,12 +138,13 @@ def _intent_types() -> set[str]:
 
 
 def test_every_intent_of_the_write_seam_is_in_the_model():
-    assert set(m.INTENTS) == _intent_types()
+    assert set(m.INTENTS) | set(m.NOT_YET_MODELLED) == _intent_types()
+    assert not set(m.INTENTS) & set(m.NOT_YET_MODELLED)
 
 
 def test_every_intent_is_written_by_some_operation_of_the_model():
     used = {w.intent for op in m.operations().values() for w in op.writes if w.intent}
-    assert used == _intent_types()
+    assert used == _intent_types() - set(m.NOT_YET_MODELLED)
 
 
 def test_the_model_uses_the_codes_number_of_totals_shards():
@@ -244,7 +245,7 @@ def _table(logical: str) -> str:
 
 
 def test_the_samples_cover_every_intent():
-    assert {type(intent).__name__ for intent in _samples()} == _intent_types()
+    assert {type(intent).__name__ for intent in _samples()} == _intent_types() - set(m.NOT_YET_MODELLED)
 
 
 @pytest.mark.parametrize("intent", _samples(), ids=lambda intent: type(intent).__name__)
