@@ -75,8 +75,9 @@ class StreamReader:
 
 
 class StreamWorker:
-    def __init__(self, *, sweep_every_s: float = SWEEP_EVERY_S) -> None:
+    def __init__(self, *, sweep_every_s: float = SWEEP_EVERY_S, sweep_at_start: bool = True) -> None:
         self._sweep_every_s = sweep_every_s
+        self._sweep_at_start = sweep_at_start
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reader: StreamReader | None = None
@@ -101,7 +102,8 @@ class StreamWorker:
         reader = self._reader
         if reader is None:
             return
-        next_sweep = time.monotonic()  # once at start: items written while nobody listened
+        # Once at start (items written while nobody listened), unless told otherwise.
+        next_sweep = time.monotonic() + (0.0 if self._sweep_at_start else self._sweep_every_s)
         while not self._stop.is_set():
             try:
                 records = reader.read()

@@ -408,12 +408,14 @@ def _consumer_invoice(books: Books, carrier: dict[str, str] | None) -> tuple[str
     seller = random_ubn()
     record = b2b_invoice(seller, random_ubn()).model_copy(update={"buyer": {"ubn": None, "name": "消費者"}})
     record = record.model_copy(update={"carrier": carrier})
+    books.commit([PutInvoice(seller, record)])
+    return seller, record
 
 
 # --- B2B exchange allowances (交換折讓) ----------------------------------------------------------------
 
 
-def _exchanged(books: Books, state: ExchangeState) -> tuple[str, InvoiceRecord]:
+def _exchanged_in_state(books: Books, state: ExchangeState) -> tuple[str, InvoiceRecord]:
     seller = random_ubn()
     record = b2b_invoice(seller, random_ubn(), sales=1000, tax=50).model_copy(
         update={"exchange": ExchangeRecord(state=state)}
@@ -559,10 +561,10 @@ def test_the_winners_still_to_deliver_are_read_newest_first(books):
 
 
 def test_a_reservation_needs_the_invoices_confirmation_and_what_remains(books):
-    waiting_seller, waiting = _exchanged(books, ExchangeState.AWAITING_BUYER)
+    waiting_seller, waiting = _exchanged_in_state(books, ExchangeState.AWAITING_BUYER)
     with pytest.raises(StateChanged):
         books.commit([ReserveAllowable(waiting_seller, waiting.invoice_number, 100, 1050, ENTRY)])
-    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    seller, invoice = _exchanged_in_state(books, ExchangeState.CONFIRMED)
     books.commit([ReserveAllowable(seller, invoice.invoice_number, 1000, 1050, ENTRY)])
     with pytest.raises(StateChanged):
         books.commit([ReserveAllowable(seller, invoice.invoice_number, 51, 1050, ENTRY)])
@@ -572,7 +574,7 @@ def test_a_reservation_needs_the_invoices_confirmation_and_what_remains(books):
 
 
 def test_an_invoice_with_an_allowance_reserved_takes_no_step_that_must_be_allowance_free(books):
-    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    seller, invoice = _exchanged_in_state(books, ExchangeState.CONFIRMED)
     cancel = ExchangeRecord(state=ExchangeState.CANCEL_REQUESTED)
     books.commit([ReserveAllowable(seller, invoice.invoice_number, 105, 1050, ENTRY)])
     with pytest.raises(StateChanged):
@@ -583,7 +585,7 @@ def test_an_invoice_with_an_allowance_reserved_takes_no_step_that_must_be_allowa
 
 
 def test_an_exchanged_allowance_steps_only_from_the_state_it_was_decided_on(books):
-    seller, invoice = _exchanged(books, ExchangeState.CONFIRMED)
+    seller, invoice = _exchanged_in_state(books, ExchangeState.CONFIRMED)
     pending = ExchangeRecord(state=ExchangeState.AWAITING_COUNTERPART, flow="allowance", issuer=Party.BUYER)
     record = _allowance(seller, invoice, "XA1", 105).model_copy(update={"status": "pending", "exchange": pending})
     books.commit([PutAllowance(seller, record)])
