@@ -25,6 +25,7 @@ from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.exchange import ACTION_LABELS, ALLOWANCE_FLOW, STATE_LABELS, ExchangeAction, ExchangeState
 from chalicelib.services.exchange import Answer
 from chalicelib.web.exchange_allowance_form import blank_form
+from chalicelib.web.invoice_pages import HISTORY_EVENTS
 from chalicelib.web.pages import PageContext, page
 from chalicelib.web.rendering import taiwan_time
 
@@ -66,17 +67,25 @@ _STATE_CLASS = {
 }
 
 
+def _step_label(ctx: PageContext, event: str) -> str:
+    """A step of the exchange's history: issued, a state it led to, or one of its allowances'
+    steps (交換折讓, B0101…B0202), which the invoice's history names (invoice_pages.HISTORY_EVENTS)."""
+    if event == "issued":
+        return ctx.t("開立", "Issued")
+    state = event.removeprefix("exchange_")
+    if state in {s.value for s in ExchangeState}:
+        return ctx.t(*STATE_LABELS[ExchangeState(state)])
+    named = HISTORY_EVENTS.get(event)
+    return ctx.t(*named) if named else event
+
+
 def _labels(ctx: PageContext) -> dict[str, Any]:
     return {
         "state_label": lambda state: ctx.t(*STATE_LABELS[ExchangeState(state)]),
         "state_class": lambda state: _STATE_CLASS[ExchangeState(state)],
         "action_label": lambda action: ctx.t(*ACTION_LABELS[ExchangeAction(action)]),
         "role_label": lambda role: ctx.t("賣方", "Seller") if role == "seller" else ctx.t("買方", "Buyer"),
-        "step_label": lambda event: (
-            ctx.t("開立", "Issued")
-            if event == "issued"
-            else ctx.t(*STATE_LABELS[ExchangeState(event.removeprefix("exchange_"))])
-        ),
+        "step_label": lambda event: _step_label(ctx, event),
         "when": taiwan_time,
     }
 
