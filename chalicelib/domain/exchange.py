@@ -329,6 +329,18 @@ class ExchangeRecord(BaseModel):
     def waiting_on(self) -> Party | None:
         return FLOWS[self.flow].waiting_on(self.state, self.issuer)
 
+    def after(self, step: Step, entry: Mapping[str, Any], now: datetime) -> ExchangeRecord:
+        """The state ``step`` leads to, its message kept with what it carried (``entry``), and
+        the next deadline while someone is still to answer."""
+        return self.model_copy(
+            update={
+                "state": step.target,
+                "deadline": answer_deadline(now).isoformat() if is_open(step.target) else None,
+                "updated_at": now.isoformat(),
+                "messages": {**self.messages, step.message: dict(entry)},
+            }
+        )
+
 
 def counts_for_buyer(status: str, exchange: ExchangeRecord | None) -> bool:
     """Whether an invoice is on the buyer's input side (進項): issued and, when exchanged, confirmed

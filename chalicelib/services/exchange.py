@@ -325,14 +325,7 @@ class ExchangeService:
         }
         entry = {name: value for name, value in fields.items() if value is not None}
         target = step.target
-        after_exchange = exchange.model_copy(
-            update={
-                "state": target,
-                "deadline": answer_deadline(now).isoformat() if is_open(target) else None,
-                "updated_at": now.isoformat(),
-                "messages": {**exchange.messages, step.message: entry},
-            }
-        )
+        after_exchange = exchange.after(step, entry, now)
         detail = {"by": party.value, "message": step.message}
         detail |= {k: v for k, v in entry.items() if k in ("reason", "remark", "return_tax_document_number")}
         history = HistoryEntry(at=now.isoformat(), event=f"exchange_{target.value}", actor=actor, detail=detail)
