@@ -32,7 +32,7 @@ from chalicelib.domain.invoice_record import InvoiceRecord
 from chalicelib.domain.period import TAIWAN_TZ
 from chalicelib.domain.validation import parse_model
 from chalicelib.services.exchange import Answer
-from chalicelib.services.mig_mapping import mig_allowance_error
+from chalicelib.services.mig_mapping import message_differs, mig_allowance_error
 
 #: The B2B exchange allowance messages this intake takes.
 MESSAGES = ("B0101", "B0102", "B0201", "B0202")
@@ -63,14 +63,8 @@ def _not_caller(field: str, message_type: str) -> RuleViolation:
     )
 
 
-def _differs(field: str, what: str, what_zh: str, of: str = "allowance") -> RuleViolation:
-    whose, whose_zh = ("the invoice", "原發票") if of == "invoice" else ("the allowance", "原折讓證明單")
-    return RuleViolation(
-        "MESSAGE_DOES_NOT_MATCH",
-        f"{field} is not the {what} of {whose}",
-        f"{field} 與{whose_zh}的{what_zh}不符",
-        field,
-    )
+def _differs(field: str, what: str, what_zh: str, of: str = "allowance_proof") -> RuleViolation:
+    return message_differs(field, what, what_zh, of)
 
 
 def _mismatch(field: str, ours: Any, theirs: Any) -> RuleViolation:

@@ -53,6 +53,7 @@ from chalicelib.services.exchange import Answer
 from chalicelib.services.invoice_lifecycle import changeable_invoice
 from chalicelib.services.invoicing import InvoicingService, Issued, not_next_number
 from chalicelib.services.mig_mapping import allowance_body, draft_of, exchange_draft_of, mig_allowance_error
+from chalicelib.services.mig_mapping import message_differs as _differs
 
 SUPPORTED = (
     MessageType.F0401,
@@ -833,16 +834,6 @@ def _own_seller(seller: str, ubn: str, field: str) -> None:
             f"{field} 須為您自己的統一編號",
             field,
         )
-
-
-def _differs(field: str, what: str, what_zh: str, of: str = "invoice") -> RuleViolation:
-    whose, whose_zh = ("the allowance", "原折讓單") if of == "allowance" else ("the invoice", "原發票")
-    return RuleViolation(
-        "MESSAGE_DOES_NOT_MATCH",
-        f"{field} is not the {what} of {whose}",
-        f"{field} 與{whose_zh}的{what_zh}不符",
-        field,
-    )
 
 
 def rejected(number: str | None, error: DomainError) -> MessageResult:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.documents.mig import Allowance, ExchangeInvoice, Invoice
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import DomainError, RuleViolation
 from chalicelib.domain.invoice_type import InvoiceType
 from chalicelib.domain.ubn import CONSUMER_BUYER_ID
 
@@ -165,3 +165,23 @@ def mig_allowance_error(error: DomainError) -> DomainError:
         if rest:
             mapped += "." + _ALLOWANCE_ITEM_FIELDS.get(rest.split(".")[0], rest)
     return type(error)(error.code, error.message, error.message_zh, mapped)
+
+
+# Whose field a message repeats, for the refusal when it does not match: the original invoice, a
+# storage allowance (折讓單) or an allowance by exchange (折讓證明單).
+_WHOSE = {
+    "invoice": ("the invoice", "原發票"),
+    "allowance": ("the allowance", "原折讓單"),
+    "allowance_proof": ("the allowance", "原折讓證明單"),
+}
+
+
+def message_differs(field: str, what: str, what_zh: str, of: str = "invoice") -> RuleViolation:
+    """A MIG message's ``field`` names another ``what`` than the document it answers has."""
+    whose, whose_zh = _WHOSE[of]
+    return RuleViolation(
+        "MESSAGE_DOES_NOT_MATCH",
+        f"{field} is not the {what} of {whose}",
+        f"{field} 與{whose_zh}的{what_zh}不符",
+        field,
+    )
